@@ -1,0 +1,5 @@
+"""concurlint: a linter for Python concurrency pitfalls."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""CCL2xx: coroutine pitfalls — blocking the event loop, dropped coroutines and tasks."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from concurlint.diagnostic import Safety
+from concurlint.model.blocking import Blocking, BlockingAnalysis
+from concurlint.rule import NodeFix, Rule
+
+# Statement positions where `await <call>` needs no parentheses.
+_AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
+
+
+def _module_roots(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(name.split(".")[0] for name in names)
+
+
+def _awaited(call: cst.Call) -> cst.Await:
+    return cst.Await(expression=call)
+
+
+class _CoroutineRule(Rule):
+    """Shared helpers: event-loop receivers and the local name of ``asyncio``."""
+
+    def looks_like_loop(self, receiver: cst.BaseExpression) -> bool:
+        """An untyped receiver taken as an event loop by its name (``loop``, ``self._loop``)."""
+        names = self.catalog.names("event-loop-names")
+        if isinstance(receiver, cst.Name):
+            return receiver.value in names
+        return isinstance(receiver, cst.Attribute) and receiver.attr.value in names
+
+    def loop_call(self, call: cst.Call, section: str) -> str | None:
+        """The catalog name of ``section`` this call resolves to, by name, inferred type or,
+        for ``AbstractEventLoop`` methods, by a receiver that looks like a loop."""
+        wanted = self.catalog.names(section)
+        matched = self.model.call_names(call) & wanted
+        if matched:
+            return min(matched)
+        func = call.func
+        if isinstance(func, cst.Attribute) and self.looks_like_loop(func.value):
+            candidate = f"asyncio.AbstractEventLoop.{func.attr.value}"
+            if candidate in wanted:
+                return candidate
+        return None
+
+    def asyncio_fix(
+        self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety
+    ) -> NodeFix | None:
+        """A fix replacing ``old`` with ``build(asyncio_name)``; adds ``import asyncio`` when
+        the module lacks it and the name is free. None when the name is taken by another
+        binding (the fix could not refer to asyncio safely)."""
+        alias = self.model.module_alias("asyncio", at)
+        if alias is not None:
+            return NodeFix(((old, build(alias)),), safety)  # type: ignore[operator]
+        if self.model.is_unbound("asyncio", at) and not self.model.scope_of_module()["asyncio"]:
+            return NodeFix(((old, build("asyncio")),), safety, imports=("asyncio",))  # type: ignore[operator]
+        return None
+
+
+class BlockingCallInCoroutine(_CoroutineRule):
+    code = "CCL201"
+    message = "`{call}` blocks the event loop inside `async def {function}`{via}; {advice}"
+    keywords = ("async",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None:
+            return
+        blocking = self.model.analysis(BlockingAnalysis).of_call(node)
+        if blocking is None:
+            return
+        via = "" if blocking.is_direct else " (" + " -> ".join(blocking.chain) + ")"
+        self.report(
+            node,
+            fix=self._fix(node, blocking),
+            call=blocking.chain[0],
+            function=coroutine.name.value,
+            via=via,
+            advice=blocking.group.advice,
+        )
+
+    def _fix(self, call: cst.Call, blocking: Blocking) -> NodeFix | None:
+        parent = self.model.parent(call)
+        if not blocking.is_direct or not isinstance(parent, _AWAIT_SAFE_PARENTS):
+            return None
+        if getattr(parent, "value", None) is not call:
+            return None
+        if blocking.name == "time.sleep":
+            if not isinstance(parent, cst.Expr) or any(a.star or a.keyword for a in call.args):
+                return None
+            return self.asyncio_fix(
+                call,
+                call,
+                lambda asyncio: _awaited(
+                    call.with_changes(
+                        func=cst.Attribute(cst.Name(asyncio), cst.Name("sleep"))
+                    )
+                ),
+                Safety.SAFE,
+            )
+        if blocking.name.endswith(".open") or any(a.star == "**" for a in call.args):
+            return None
+        return self.asyncio_fix(
+            call,
+            call,
+            lambda asyncio: _awaited(
+                cst.Call(
+                    func=cst.Attribute(cst.Name(asyncio), cst.Name("to_thread")),
+                    args=[cst.Arg(call.func), *call.args],
+                )
+            ),
+            Safety.UNSAFE,
+        )
+
+
+class CoroutineNeverAwaited(_CoroutineRule):
+    code = "CCL202"
+    message = "`{call}` creates a coroutine that is never awaited, so its body never runs; {advice}"
+    keywords = ("async",)
+
+    def screen_words(self) -> frozenset[str]:
+        return super().screen_words() | _module_roots(self.catalog.names("coroutine-functions"))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if not isinstance(call, cst.Call):
+            return
+        name = self._coroutine_name(call)
+        if name is None:
+            return
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is not None:
+            fix = NodeFix(((call, _awaited(call)),), Safety.SAFE)
+            advice = "add `await`"
+        else:
+            fix = None
+            advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
+        self.report(call, fix=fix, call=name, advice=advice)
+
+    def _coroutine_name(self, call: cst.Call) -> str | None:
+        function = self.model.resolve_function(call)
+        if function is not None:
+            if (
+                function.asynchronous is not None
+                and not self.model.is_generator(function)
+                and self.model.has_transparent_decorators(function)
+            ):
+                return f"{function.name.value}()"
+            return None
+        matched = self.model.call_names(call) & self.catalog.names("coroutine-functions")
+        return f"{min(matched)}()" if matched else None
+
+
+class TaskReferenceLost(_CoroutineRule):
+    code = "CCL203"
+    message = (
+        "the task from `{call}` is discarded and may be garbage-collected before it finishes; "
+        "keep a reference (e.g. in a set, removed in a done callback) or use `asyncio.TaskGroup`"
+    )
+
+    def screen_words(self) -> frozenset[str]:
+        return frozenset(name.rpartition(".")[2] for name in self.catalog.names("task-factories"))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if isinstance(call, cst.Call):
+            name = self.loop_call(call, "task-factories")
+            if name is not None:
+                self.report(call, call=f"{name}()")
+
+
+class EventLoopInCoroutine(_CoroutineRule):
+    code = "CCL204"
+    message = (
+        "`{call}` starts an event loop inside `async def {function}`, where one is already "
+        "running; `await` the coroutine instead"
+    )
+    keywords = ("async",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None:
+            return
+        name = self.loop_call(node, "loop-runners")
+        if name is not None:
+            self.report(node, call=f"{name}()", function=coroutine.name.value)

@@ -1,0 +1,125 @@
+"""Which files to lint, and reading them into text without ever raising.
+
+Reading keeps what a fix must write back unchanged: the encoding (from the BOM or the
+PEP 263 cookie) and whether the file starts with a BOM. Line endings stay inside the text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from concurlint.config import Settings
+
+SOURCE_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decoded source file."""
+
+    path: str
+    text: str
+    encoding: str  # the codec to write it back with ("utf-8-sig" keeps a BOM)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file that could not be turned into text; ``line`` is 1 unless the reason has one."""
+
+    path: str
+    reason: str
+    line: int = 1
+
+
+def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
+    """flake8's rule: a pattern matches the base name or the path (relative to the config root)."""
+    try:
+        relative = path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    return any(
+        fnmatch(path.name, pattern) or fnmatch(relative, pattern) or fnmatch(path.as_posix(), pattern)
+        for pattern in patterns
+    )
+
+
+def discover(
+    paths: Iterable[str], settings: Settings, force_exclude: bool = False
+) -> tuple[list[str], list[Unreadable]]:
+    """Expand ``paths`` into source files (sorted, deduplicated) plus the paths that failed.
+
+    Files named explicitly are linted whatever their suffix or the excludes, unless
+    ``force_exclude`` (used by pre-commit, which passes every staged file).
+    """
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    found: set[str] = set()
+    problems: list[Unreadable] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.update(_walk(path, patterns, settings.root, problems))
+        elif path.is_file():
+            if not (force_exclude and _is_excluded(path, patterns, settings.root)):
+                found.add(os.path.normpath(given))
+        elif os.path.lexists(path):
+            problems.append(Unreadable(os.path.normpath(given), "not a regular file"))
+        else:
+            problems.append(Unreadable(os.path.normpath(given), "no such file or directory"))
+    return sorted(found), problems
+
+
+def _walk(top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unreadable]) -> Iterator[str]:
+    def on_error(error: OSError) -> None:
+        problems.append(Unreadable(os.path.normpath(error.filename or str(top)), _reason(error)))
+
+    for folder, subfolders, names in os.walk(top, onerror=on_error, followlinks=False):
+        base = Path(folder)
+        subfolders[:] = sorted(d for d in subfolders if not _is_excluded(base / d, patterns, root))
+        for name in names:
+            candidate = base / name
+            if name.endswith(SOURCE_SUFFIXES) and not _is_excluded(candidate, patterns, root):
+                yield os.path.normpath(candidate)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror.lower() if error.strerror else str(error)
+
+
+def read_source(path: str) -> Source | Unreadable:
+    """Read and decode ``path`` the way Python would, never raising."""
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read()
+    except OSError as error:
+        return Unreadable(path, f"cannot read: {_reason(error)}")
+    return decode_source(path, raw)
+
+
+def decode_source(path: str, raw: bytes) -> Source | Unreadable:
+    if b"\0" in raw:
+        return Unreadable(path, "binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        codecs.lookup(encoding)
+    except (SyntaxError, LookupError) as error:
+        return Unreadable(path, f"cannot decode: {error}")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return Unreadable(path, f"cannot decode as {encoding}: byte {error.start}", line)
+    if encoding == "utf-8-sig":
+        text = text.removeprefix("\ufeff")
+    return Source(path, text, encoding)
+
+
+def encode_source(source: Source, text: str) -> bytes:
+    """The bytes to write for ``text``: the same codec as read, so the BOM survives."""
+    return text.encode(source.encoding)

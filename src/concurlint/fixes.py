@@ -1,0 +1,181 @@
+"""Apply fixes until nothing more changes, verify the result parses, write it atomically.
+
+Fixes are applied on the decoded text: edits never overlap within one pass (an overlapping
+fix waits for the next pass, after a re-lint), required imports are added once, and the
+file is written back with its own codec (BOM included), line endings and permission bits.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
+from concurlint.config import Settings
+from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
+from concurlint.files import Source, Unreadable, encode_source, read_source
+
+MAX_PASSES = 10
+
+
+class FixError(Exception):
+    """A fix would have produced broken code or could not be written."""
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    source: Source
+    text: str  # the fixed text (== source.text when nothing changed)
+    fixed: int  # number of diagnostics repaired
+    result: FileResult  # what remains after fixing
+    initial: FileResult  # what the file on disk has, before fixing
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.source.text
+
+
+def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    fix = diagnostic.fix
+    return fix is not None and (
+        fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE)
+    )
+
+
+def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOutcome:
+    """Lint and fix ``source`` to a fixed point (at most MAX_PASSES re-lints)."""
+    text, fixed = source.text, 0
+    result = initial = lint_source(source, ruleset)
+    for _ in range(MAX_PASSES):
+        fixes = [d.fix for d in result.diagnostics if applicable(d, unsafe)]
+        if not fixes:
+            break
+        new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
+        try:
+            cst.parse_module(new_text)
+        except Exception as error:  # noqa: BLE001 - any parser failure means a broken fix
+            raise FixError(f"{source.path}: a fix produced code that does not parse ({error})") from error
+        text, fixed = new_text, fixed + count
+        result = lint_source(Source(source.path, text, source.encoding), ruleset)
+    return FixOutcome(source, text, fixed, result, initial)
+
+
+def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, int]:
+    """Apply every fix whose edits overlap no earlier one; returns the text and the count."""
+    chosen: list[Edit] = []
+    imports: set[str] = set()
+    count = 0
+    for fix in sorted(fixes, key=lambda f: f.edits[0].start if f.edits else 0):
+        if any(_overlaps(edit, other) for edit in fix.edits for other in chosen):
+            continue
+        chosen.extend(fix.edits)
+        imports.update(fix.imports)
+        count += 1
+    for edit in sorted(chosen, reverse=True):
+        text = text[: edit.start] + edit.content + text[edit.end :]
+    for module in sorted(imports):
+        text = add_import(text, module)
+    return text, count
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    return a.start < b.end and b.start < a.end or (a.start == b.start)
+
+
+def add_import(text: str, module: str) -> str:
+    """Insert ``import module`` unless the module already imports it at top level: before
+    the first top-level import, else after the docstring and ``__future__`` imports."""
+    tree = cst.parse_module(text)
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    anchor = None
+    for statement in tree.body:
+        if _imports_module(statement, module):
+            return text
+        if anchor is None and not _is_preamble(statement, tree):
+            anchor = statement
+        if anchor is not None and _is_import(statement):
+            anchor = statement
+            break
+    line = f"import {module}{tree.default_newline}"
+    if anchor is None:
+        if text and not text.endswith(("\n", "\r")):
+            text += tree.default_newline
+        return text + line
+    position = wrapper.resolve(PositionProvider)[anchor].start
+    offset = line_starts(text)[position.line - 1]
+    return text[:offset] + line + text[offset:]
+
+
+def _is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and isinstance(
+        statement.body[0], (cst.Import, cst.ImportFrom)
+    )
+
+
+def _is_preamble(statement: cst.CSTNode, tree: cst.Module) -> bool:
+    """The module docstring or a ``from __future__`` import: new imports go after these."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    return (
+        statement is tree.body[0]
+        and isinstance(small, cst.Expr)
+        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _imports_module(statement: cst.CSTNode, module: str) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Import)
+        and any(alias.evaluated_name == module and alias.asname is None for alias in small.names)
+        for small in statement.body
+    )
+
+
+def write_atomically(source: Source, text: str) -> None:
+    """Replace the file with ``text`` (same codec and mode) via a temporary file and rename,
+    so a run killed mid-write never leaves a truncated file."""
+    path = source.path
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as error:
+        raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
+    if not mode & stat.S_IWUSR:
+        raise FixError(f"{path}: not fixed: the file is read-only")
+    data = encode_source(source, text)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".concurlint-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
+
+
+def fix_path(path: str, ruleset: RuleSet, unsafe: bool) -> FixOutcome | FileResult:
+    """Fix one file in memory; an unreadable file comes back as its CCL001 result."""
+    source = read_source(path)
+    if isinstance(source, Unreadable):
+        return lint_path(path, ruleset)
+    return fix_source(source, ruleset, unsafe)
+
+
+def fix_paths(paths: Iterable[str], settings: Settings, unsafe: bool) -> list[FixOutcome | FileResult]:
+    ruleset = RuleSet.build(settings)
+    return run_with_deep_stack(lambda: [fix_path(path, ruleset, unsafe) for path in paths])

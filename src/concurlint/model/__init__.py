@@ -1,0 +1,1 @@
+"""The concurrency model shared by every rule family: catalog, names, types, call graph."""

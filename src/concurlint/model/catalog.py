@@ -1,0 +1,152 @@
+"""Load the rule catalog (TOML data in ``rules/``) and merge user extensions into it.
+
+The catalog is data, not code: what blocks, what spawns, what gevent patches, and which book
+page each rule links to. It ships inside the wheel as ``concurlint/rules``; a source checkout
+reads the top-level ``rules/`` folder instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+def catalog_dir() -> Path:
+    """The folder holding the catalog: inside the installed package, or the checkout's."""
+    packaged = resources.files("concurlint").joinpath("rules")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "rules"
+
+
+@dataclass(frozen=True)
+class ArgumentForm:
+    """An argument that makes a call non-blocking, e.g. ``block=False`` or ``timeout=0``."""
+
+    value: str
+    position: int | None = None
+    keyword: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockingGroup:
+    kind: str
+    advice: str
+    names: frozenset[str]
+    nonblocking: tuple[ArgumentForm, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    summary: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The merged catalog; ``data`` is the raw TOML, typed views are derived lazily."""
+
+    data: Mapping[str, Any]
+    digest: str = field(default="", compare=False)
+
+    def section(self, name: str) -> Any:
+        return self.data.get(name, {})
+
+    def names(self, section: str) -> frozenset[str]:
+        """The ``names`` list of a ``[section]`` table, as a set."""
+        return frozenset(self.section(section).get("names", ()))
+
+    @cached_property
+    def rules(self) -> Mapping[str, RuleInfo]:
+        root = self.data.get("book-root", "")
+        return {
+            code: RuleInfo(code, entry["name"], entry["summary"], root + entry["book"])
+            for code, entry in self.section("rules").items()
+        }
+
+    @cached_property
+    def blocking(self) -> tuple[BlockingGroup, ...]:
+        return tuple(
+            BlockingGroup(
+                kind=group["kind"],
+                advice=group["advice"],
+                names=frozenset(group["names"]),
+                nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
+            )
+            for group in self.section("blocking")
+        )
+
+    @cached_property
+    def canonical_modules(self) -> Mapping[str, str]:
+        return dict(self.section("canonical-modules"))
+
+    @cached_property
+    def returns(self) -> Mapping[str, str]:
+        return dict(self.section("returns"))
+
+    @cached_property
+    def known_types(self) -> frozenset[str]:
+        """Classes named anywhere in the catalog as the owner of a ``Type.method`` entry."""
+        types: set[str] = set(self.returns.values())
+        for name in _all_names(self.data):
+            owner, _, _ = name.rpartition(".")
+            if owner and owner.rpartition(".")[2][:1].isupper():
+                types.add(owner)
+        return frozenset(types)
+
+    @cached_property
+    def screen_words(self) -> frozenset[str]:
+        """Top-level module names mentioned by the catalog: a file naming none of them
+        (and lacking every rule-specific keyword) cannot match a catalog entry."""
+        return frozenset(name.split(".")[0] for name in _all_names(self.data))
+
+
+def _all_names(node: Any) -> Iterable[str]:
+    """Every dotted name listed under a ``names`` key anywhere in the catalog."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "names":
+                yield from value
+            else:
+                yield from _all_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _all_names(item)
+
+
+def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        elif isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] = [*into[key], *value]
+        else:
+            into[key] = value
+
+
+def load_catalog(extensions: Mapping[str, Any] | None = None, folder: Path | None = None) -> Catalog:
+    """Read every ``*.toml`` of the catalog folder (sorted, so the merge is deterministic),
+    then merge ``extensions`` (built from user settings) on top."""
+    merged: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    for path in sorted((folder or catalog_dir()).glob("*.toml")):
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        _merge(merged, tomllib.loads(raw.decode("utf-8")))
+    if extensions:
+        digest.update(repr(sorted(extensions.items())).encode())
+        _merge(merged, extensions)
+    return Catalog(merged, digest.hexdigest())

@@ -1,0 +1,15 @@
+"""``path:line:col: CODE message`` with `` [*]`` when ``--fix`` can repair it (flake8/ruff style)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from concurlint.diagnostic import Diagnostic
+
+
+def render(diagnostics: Sequence[Diagnostic]) -> str:
+    return "".join(
+        f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
+        f"{' [*]' if d.fixable else ''}\n"
+        for d in diagnostics
+    )

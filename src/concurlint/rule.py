@@ -1,0 +1,84 @@
+"""The base class of every rule: a batchable libcst visitor that reports nodes.
+
+A rule never prints, reads files or computes positions: it reports a node with message
+arguments and, optionally, node replacements. The engine turns reports into Diagnostics
+after the single traversal, computing positions only for reported nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, QualifiedNameProvider, ScopeProvider
+
+from concurlint.config import Settings
+from concurlint.diagnostic import Safety
+from concurlint.model.catalog import Catalog
+from concurlint.model.module import ModuleModel
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    """Replace each old node's code with the new node's (or a string's)."""
+
+    replacements: tuple[tuple[cst.CSTNode, cst.CSTNode | str], ...]
+    safety: Safety
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    rule: Rule
+    node: cst.CSTNode
+    args: Mapping[str, str]
+    fix: NodeFix | None = None
+
+
+@dataclass
+class FileContext:
+    """What a rule may know about the file being linted."""
+
+    path: str
+    model: ModuleModel
+    reports: list[Report] = field(default_factory=list)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Subclasses set ``code`` and ``message`` (a ``str.format`` template whose arguments are
+    passed to ``report``) and implement ``visit_*``/``leave_*`` methods."""
+
+    code: ClassVar[str]
+    message: ClassVar[str]
+    # Words of which a file must contain at least one for this rule to possibly report
+    # (beyond the catalog's module names, which ``screen_words`` adds). Must be sound.
+    keywords: ClassVar[tuple[str, ...]] = ()
+    METADATA_DEPENDENCIES = (ParentNodeProvider, ScopeProvider, QualifiedNameProvider)
+
+    def __init__(self, catalog: Catalog, settings: Settings) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.settings = settings
+        self._context: FileContext | None = None
+
+    @property
+    def context(self) -> FileContext:
+        assert self._context is not None, "start() must be called before visiting"
+        return self._context
+
+    @property
+    def model(self) -> ModuleModel:
+        return self.context.model
+
+    def start(self, context: FileContext) -> None:
+        """Called by the engine before each file's traversal; resets per-file state."""
+        self._context = context
+
+    def screen_words(self) -> frozenset[str]:
+        """A file containing none of these words cannot produce a report from this rule."""
+        return frozenset(self.keywords)
+
+    def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
+        self.context.reports.append(Report(self, node, args, fix))
