@@ -7,6 +7,7 @@ computed only for files that produced a report.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import threading
@@ -106,16 +107,17 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
     """Lint one decoded file. Never raises: failures become a CCL001 diagnostic."""
     rules = ruleset.active_rules(source.path, source.text)
     if not rules:
-        return FileResult(source.path, skipped=True)
+        return _screened_out(source, ruleset)
     try:
         module = cst.parse_module(source.text)
-    except cst.ParserSyntaxError as error:
-        return _failed(ruleset, source.path, f"syntax error: {error.message}",
-                       error.raw_line, error.raw_column + 1)
-    except (RecursionError, MemoryError):
-        return _failed(ruleset, source.path, "too deeply nested to parse")
-    except Exception as error:  # noqa: BLE001 - a parser crash must not stop the run
-        return _failed(ruleset, source.path, f"cannot parse: {type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - a parser failure must not stop the run
+        # Prefer Python's own message and location; libcst's is the fallback for code that
+        # Python compiles but libcst cannot parse.
+        compiled = _screened_out(source, ruleset)
+        if compiled.diagnostics:
+            return compiled
+        reason = " ".join(str(error).split()) or type(error).__name__
+        return _failed(ruleset, source.path, f"libcst cannot parse it: {reason}")
     try:
         diagnostics = _check(source, module, rules)
     except RecursionError:
@@ -123,6 +125,19 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
     except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
         return _failed(ruleset, source.path, f"internal error: {type(error).__name__}: {error}")
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+
+
+def _screened_out(source: Source, ruleset: RuleSet) -> FileResult:
+    """No rule can report on this file: only check that Python could compile it, with the
+    C parser, so that a broken file is still reported (CCL001) at a fraction of the cost."""
+    try:
+        ast.parse(source.text, source.path)
+    except SyntaxError as error:
+        return _failed(ruleset, source.path, f"syntax error: {error.msg}",
+                       error.lineno or 1, error.offset or 1)
+    except (RecursionError, MemoryError):
+        return _failed(ruleset, source.path, "too deeply nested to parse")
+    return FileResult(source.path, skipped=True)
 
 
 def _failed(ruleset: RuleSet, path: str, reason: str, line: int = 1, column: int = 1) -> FileResult:

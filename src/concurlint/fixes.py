@@ -89,27 +89,27 @@ def _overlaps(a: Edit, b: Edit) -> bool:
 
 
 def add_import(text: str, module: str) -> str:
-    """Insert ``import module`` unless the module already imports it at top level: before
-    the first top-level import, else after the docstring and ``__future__`` imports."""
+    """Insert ``import module`` unless the module already imports it at top level: after the
+    first block of top-level imports, else after the docstring and ``__future__`` imports
+    (so that no comment is separated from the statement it describes)."""
     tree = cst.parse_module(text)
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    anchor = None
+    if any(_imports_module(statement, module) for statement in tree.body):
+        return text
+    after = None
     for statement in tree.body:
-        if _imports_module(statement, module):
-            return text
-        if anchor is None and not _is_preamble(statement, tree):
-            anchor = statement
-        if anchor is not None and _is_import(statement):
-            anchor = statement
+        if _is_preamble(statement, tree) or _is_import(statement):
+            after = statement
+        if after is not None and _is_import(after) and not _is_import(statement):
             break
     line = f"import {module}{tree.default_newline}"
-    if anchor is None:
-        if text and not text.endswith(("\n", "\r")):
-            text += tree.default_newline
-        return text + line
-    position = wrapper.resolve(PositionProvider)[anchor].start
-    offset = line_starts(text)[position.line - 1]
-    return text[:offset] + line + text[offset:]
+    if after is None:
+        return line + text
+    end = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)[after].end
+    starts = line_starts(text)
+    if end.line < len(starts):
+        offset = starts[end.line]
+        return text[:offset] + line + text[offset:]
+    return text + tree.default_newline + line
 
 
 def _is_import(statement: cst.CSTNode) -> bool:

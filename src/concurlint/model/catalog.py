@@ -99,9 +99,9 @@ class Catalog:
 
     @cached_property
     def known_types(self) -> frozenset[str]:
-        """Classes named anywhere in the catalog as the owner of a ``Type.method`` entry."""
+        """Classes named in the catalog as a return type or the owner of a ``Type.method``."""
         types: set[str] = set(self.returns.values())
-        for name in _all_names(self.data):
+        for name in (*_all_names(self.data), *self.returns):
             owner, _, _ = name.rpartition(".")
             if owner and owner.rpartition(".")[2][:1].isupper():
                 types.add(owner)
