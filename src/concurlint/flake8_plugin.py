@@ -41,15 +41,17 @@ class ConcurlintChecker:
     version = __version__
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        # Settings are resolved here, not in run(): flake8 turns an exception raised while
+        # building a plugin into a one-line "plugin failed" error instead of a traceback.
+        self.ruleset = _ruleset(Path.cwd())
         self.filename = filename
         self.text = "".join(lines)
 
     def run(self) -> Iterator[Flake8Report]:
-        ruleset = _ruleset(Path.cwd())
-        if not ruleset.active_rules(self.filename, self.text):
+        if not self.ruleset.active_rules(self.filename, self.text):
             return
         source = Source(self.filename, self.text, "utf-8")
-        result = run_with_deep_stack(lint_source, source, ruleset)
+        result = run_with_deep_stack(lint_source, source, self.ruleset)
         for diagnostic in result.diagnostics:
             span = diagnostic.span
             yield span.line, span.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)
