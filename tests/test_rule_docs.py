@@ -58,6 +58,12 @@ def test_example_marks_reported_lines_without_the_fixture_grammar() -> None:
     assert "Run as a program, it prints `event loop stalled` and fails." in page
 
 
+def test_fix_safety_shows_what_the_fix_changes_only_for_fixable_rules() -> None:
+    pages = generate(load_catalog(), FIXTURES)
+    assert "-    time.sleep(0.3)\n+    await asyncio.sleep(0.3)\n" in pages["CCL201.md"]
+    assert "```diff" not in pages["CCL203.md"]
+
+
 def test_rule_without_fixtures_still_gets_a_page() -> None:
     page = generate(load_catalog(), FIXTURES)["CCL001.md"]
     assert sections(page) == ["What it does", "Why is this bad?", "Fix safety", "References"]

@@ -11,6 +11,7 @@ checked-in pages with ``python -m concurlint.ruledocs``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,29 +32,37 @@ _EXPECT = re.compile(r"\s*#\s*expect:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0
 
 @dataclass(frozen=True)
 class Example:
-    """A rule's fixture programs as readers see them: fixture-only comments turned into
-    plain markers, and what the bad program prints when run."""
+    """A rule's fixture programs as readers see them: the fixture grammar turned into plain
+    markers (``# <- CODE`` on reported lines), what the bad program prints when run, and
+    what ``--fix`` changes in it (a diff, when the rule has a safe fix)."""
 
     bad: str
     good: str | None
     shows: str | None
+    fix_diff: str | None
 
 
 def load_example(folder: Path) -> Example | None:
     """The example in ``folder`` (a ``fixtures/<CODE>`` folder), or None without ``bad.py``."""
-    bad = folder / "bad.py"
-    if not bad.is_file():
+    if not (folder / "bad.py").is_file():
         return None
-    good = folder / "good.py"
-    lines = bad.read_text(encoding="utf-8").splitlines()
-    shows = _SHOWS.match(lines[0]) if lines else None
-    if shows is not None:
-        lines = lines[1:]
+    shows, bad = _program(folder / "bad.py")
+    good, fixed = folder / "good.py", folder / "bad.fixed.py"
     return Example(
-        bad="\n".join(_marked(line) for line in lines).strip("\n"),
+        bad="\n".join(_marked(line) for line in bad),
         good=good.read_text(encoding="utf-8").strip("\n") if good.is_file() else None,
-        shows=shows.group("text") if shows else None,
+        shows=shows,
+        fix_diff=_diff(bad, _program(fixed)[1]) if fixed.is_file() else None,
     )
+
+
+def _program(path: Path) -> tuple[str | None, list[str]]:
+    """The ``# shows:`` text (None without one) and the remaining lines of a fixture."""
+    lines = path.read_text(encoding="utf-8").strip("\n").splitlines()
+    shows = _SHOWS.match(lines[0]) if lines else None
+    if shows is None:
+        return None, lines
+    return shows.group("text"), lines[1:]
 
 
 def _marked(line: str) -> str:
@@ -63,6 +72,16 @@ def _marked(line: str) -> str:
         return line
     codes = ", ".join(code.strip() for code in match.group("codes").split(","))
     return f"{line[: match.start()]}  # <- {codes}"
+
+
+def _diff(before: list[str], after: list[str]) -> str:
+    """What the fix changed, without the expectation comments (they mean nothing after it)."""
+    lines = difflib.unified_diff(
+        [_EXPECT.sub("", line) for line in before],
+        [_EXPECT.sub("", line) for line in after],
+        "example.py", "example.py (fixed)", n=1, lineterm="",
+    )
+    return "\n".join(lines)
 
 
 def render_page(info: RuleInfo, example: Example | None) -> str:
@@ -78,10 +97,19 @@ def render_page(info: RuleInfo, example: Example | None) -> str:
         sections.append(_section("Example", bad))
         if example.good is not None:
             sections.append(_section("Use instead", _python(example.good)))
-    if info.fix:
-        sections.append(_section("Fix safety", info.fix))
+    fix = _fix_safety(info, example)
+    if fix:
+        sections.append(_section("Fix safety", fix))
     sections.append(_section("References", f"- {BOOK}: <{info.url}>"))
     return "\n\n".join(sections) + "\n"
+
+
+def _fix_safety(info: RuleInfo, example: Example | None) -> str:
+    parts = [info.fix] if info.fix else []
+    if example is not None and example.fix_diff:
+        parts.append("`concurlint --fix` changes the example like this:")
+        parts.append(f"```diff\n{example.fix_diff}\n```")
+    return "\n\n".join(parts)
 
 
 def _section(title: str, body: str) -> str:
