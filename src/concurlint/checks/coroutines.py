@@ -68,12 +68,27 @@ class BlockingCallInCoroutine(_CoroutineRule):
         if coroutine is None:
             return
         blocking = self.model.analysis(BlockingAnalysis).of_call(node)
-        if blocking is None:
+        if blocking is not None:
+            self._report(node, coroutine, blocking, self._fix(node, blocking))
+
+    def visit_With(self, node: cst.With) -> None:
+        """``with lock:`` waits in ``__enter__`` like ``lock.acquire()`` does."""
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None or node.asynchronous is not None:
             return
+        analysis = self.model.analysis(BlockingAnalysis)
+        for item in node.items:
+            blocking = analysis.of_with_item(item)
+            if blocking is not None:
+                self._report(item.item, coroutine, blocking, None)
+
+    def _report(
+        self, node: cst.CSTNode, coroutine: cst.FunctionDef, blocking: Blocking, fix: NodeFix | None
+    ) -> None:
         via = "" if blocking.is_direct else " (" + " -> ".join(blocking.chain) + ")"
         self.report(
             node,
-            fix=self._fix(node, blocking),
+            fix=fix,
             call=blocking.chain[0],
             function=coroutine.name.value,
             via=via,

@@ -37,9 +37,16 @@ _ENTER_RETURNS_OTHER = frozenset(
 TRANSPARENT_DECORATORS = frozenset(
     {
         "builtins.staticmethod", "builtins.classmethod", "functools.cache",
-        "functools.lru_cache", "abc.abstractmethod", "typing.override", "typing_extensions.override",
+        "functools.lru_cache", "abc.abstractmethod", "typing.override",
+        "typing_extensions.override",
     }
 )
+# Annotation wrappers whose members are the possible types (`Optional[T]`, `Union[T, U]`).
+_UNION_FORMS = frozenset(
+    {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
+)
+# Prefix of the type name given to instances of classes defined in the linted module.
+LOCAL_TYPE_PREFIX = "<local>."
 
 
 def _unwrap(value: Any) -> Any:
@@ -47,14 +54,26 @@ def _unwrap(value: Any) -> Any:
 
 
 class _BodyWalker(cst.CSTVisitor):
-    """Collects the calls and yields of one function body, not of nested functions/classes."""
+    """Collects the calls, ``with`` items, returns and yields of one function body, not of
+    nested functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
+    order: both run code (``__enter__``) in the function's frame."""
 
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
+        self.sites: list[cst.Call | cst.WithItem] = []
+        self.returns: list[cst.Return] = []
         self.yields = False
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+        self.sites.append(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            self.sites.extend(node.items)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns.append(node)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields = True
@@ -79,6 +98,7 @@ class ModuleModel:
         self._bodies: dict[cst.CSTNode, _BodyWalker] = {}
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
+        self._local_classes: dict[str, cst.ClassDef] = {}
         self._analyses: dict[type, Any] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
@@ -144,7 +164,11 @@ class ModuleModel:
         names = set(self.qualified_names(call.func))
         if isinstance(call.func, cst.Attribute):
             method = call.func.attr.value
-            names.update(f"{owner}.{method}" for owner in self.infer_types(call.func.value))
+            names.update(
+                f"{owner}.{method}"
+                for owner in self.infer_types(call.func.value)
+                if not owner.startswith(LOCAL_TYPE_PREFIX)
+            )
         return frozenset(self.canonical(name) for name in names)
 
     def module_alias(self, module: str, at: cst.CSTNode) -> str | None:
@@ -213,6 +237,10 @@ class ModuleModel:
     def calls_in(self, function: FunctionNode) -> list[cst.Call]:
         return self._body(function).calls
 
+    def sites_in(self, function: FunctionNode) -> list[cst.Call | cst.WithItem]:
+        """Calls and synchronous ``with`` items the function's own body runs, in order."""
+        return self._body(function).sites
+
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
 
@@ -240,41 +268,74 @@ class ModuleModel:
             return None
         return function.params.params[0].name.value
 
-    def resolve_function(self, call: cst.Call) -> cst.FunctionDef | None:
+    def resolve_function(self, call: cst.Call, depth: int = 0) -> cst.FunctionDef | None:
         """The single ``def`` of this module a call runs: a plain name bound only to a def,
-        or ``self.method(...)`` inside a method of the class defining ``method``."""
+        or ``receiver.method(...)`` where the receiver is ``self`` inside a method or an
+        instance of a class of this module (``Store().save()``, ``self.store.save()``)."""
         func = call.func
         if isinstance(func, cst.Name):
-            return self._function_bound_to(func)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            owner = self.enclosing_function(call)
-            while isinstance(owner, cst.Lambda):
-                owner = self.enclosing_function(owner)
-            if owner is not None and func.value.value == self.self_name(owner):
-                klass = self.enclosing_class(owner)
-                if klass is not None:
-                    return self.method_of(klass, func.attr.value)
+            bound = self.definition_bound_to(func.value, func)
+            return bound if isinstance(bound, cst.FunctionDef) else None
+        if isinstance(func, cst.Attribute):
+            klass = self.receiver_class(func.value, depth)
+            if klass is not None:
+                return self.method_of(klass, func.attr.value)
         return None
 
-    def _function_bound_to(self, name: cst.Name) -> cst.FunctionDef | None:
-        scope = self.scope(name)
-        if scope is None:
-            return None
-        assignments = scope[name.value]
-        if len(assignments) != 1:
-            return None
-        (assignment,) = assignments
-        node = getattr(assignment, "node", None)
-        return node if isinstance(node, cst.FunctionDef) else None
+    def definition_bound_to(self, name: str, at: cst.CSTNode) -> cst.CSTNode | None:
+        """The ``def`` or ``class`` statement that is the only binding of ``name`` at ``at``."""
+        scope = self.scope(at)
+        return _definition_in(scope, name) if scope is not None else None
 
-    def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous)."""
+    def constructed_class(self, call: cst.Call) -> cst.ClassDef | None:
+        """The class of this module that ``call`` instantiates (``Store()``), if any."""
+        if not isinstance(call.func, cst.Name):
+            return None
+        bound = self.definition_bound_to(call.func.value, call.func)
+        return bound if isinstance(bound, cst.ClassDef) else None
+
+    def receiver_class(self, receiver: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
+        """The class of this module whose instance ``receiver`` holds: the enclosing class
+        for a method's ``self``/``cls``, else the one local type inferred for it."""
+        if isinstance(receiver, cst.Name):
+            owner = self.enclosing_function(receiver)
+            while isinstance(owner, cst.Lambda):
+                owner = self.enclosing_function(owner)
+            if isinstance(owner, cst.FunctionDef) and receiver.value == self.self_name(owner):
+                return self.enclosing_class(owner)
+        types = self.infer_types(receiver, depth + 1)
+        if len(types) == 1:
+            return self._local_classes.get(next(iter(types)))
+        return None
+
+    def method_of(self, klass: cst.ClassDef, name: str, depth: int = 0) -> cst.FunctionDef | None:
+        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous),
+        else in its bases defined in this module, searched left to right."""
         found = [
             statement
             for statement in klass.body.body
             if isinstance(statement, cst.FunctionDef) and statement.name.value == name
         ]
-        return found[0] if len(found) == 1 else None
+        if found or depth > _INFERENCE_DEPTH:
+            return found[0] if len(found) == 1 else None
+        for base in klass.bases:
+            if isinstance(base.value, cst.Name) and base.keyword is None:
+                bound = self.definition_bound_to(base.value.value, klass)
+                if isinstance(bound, cst.ClassDef):
+                    method = self.method_of(bound, name, depth + 1)
+                    if method is not None:
+                        return method
+        return None
+
+    def local_type(self, klass: cst.ClassDef) -> str:
+        """The type name the model gives instances of ``klass`` (a class of this module)."""
+        name = f"{LOCAL_TYPE_PREFIX}{klass.name.value}#{id(klass)}"
+        self._local_classes[name] = klass
+        return name
+
+    def returned_values(self, function: cst.FunctionDef) -> list[cst.BaseExpression]:
+        """The expressions the function's own ``return`` statements give back."""
+        return [r.value for r in self._body(function).returns if r.value is not None]
 
     # -- types --------------------------------------------------------------------------------
 
@@ -291,21 +352,55 @@ class ModuleModel:
 
     def _infer(self, expression: cst.BaseExpression, depth: int) -> Iterable[str]:
         if isinstance(expression, cst.Call):
-            return self._call_result_types(expression)
+            return self._call_result_types(expression, depth)
         if isinstance(expression, cst.Name):
             return self._name_types(expression, depth)
-        if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
-            return self._self_attribute_types(expression, depth)
+        if isinstance(expression, cst.Attribute):
+            return self._attribute_types_of(expression, depth)
         return ()
 
-    def _call_result_types(self, call: cst.Call) -> set[str]:
+    def _call_result_types(self, call: cst.Call, depth: int) -> set[str]:
+        """Catalog types a call returns or constructs; an instance of a class of this module;
+        or what a function of this module returns."""
         types: set[str] = set()
         for name in self.call_names(call):
             if name in self.catalog.returns:
                 types.add(self.catalog.returns[name])
             elif name in self.catalog.known_types:
                 types.add(name)
-        return types
+        if types:
+            return types
+        klass = self.constructed_class(call)
+        if klass is not None:
+            return {self.local_type(klass)}
+        function = self.resolve_function(call, depth + 1)
+        return set(self._return_types(function, depth)) if function is not None else set()
+
+    def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
+        """What calling a plain function of this module gives back: its return annotation,
+        else the types every returned value agrees on (``return None`` aside)."""
+        if (
+            function.asynchronous is not None
+            or self.is_generator(function)
+            or not self.has_transparent_decorators(function)
+        ):
+            return frozenset()
+        if function.returns is not None:
+            return self.annotation_types(function.returns.annotation, function)
+        return self._agreed_types(
+            [v for v in self.returned_values(function) if not _is_none(v)], depth
+        )
+
+    def _agreed_types(self, values: list[cst.BaseExpression], depth: int) -> frozenset[str]:
+        """The types of several values that may flow into one place: unknown (empty) as
+        soon as one of them is unknown."""
+        types: set[str] = set()
+        for value in values:
+            found = self.infer_types(value, depth + 1)
+            if not found:
+                return frozenset()
+            types |= found
+        return frozenset(types)
 
     def _name_types(self, name: cst.Name, depth: int) -> set[str]:
         scope = self.scope(name)
@@ -330,47 +425,115 @@ class ModuleModel:
             if isinstance(statement, cst.Assign) and parent.target is target:
                 return self.infer_types(statement.value, depth + 1)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
-            if parent.value is not None:
-                return self.infer_types(parent.value, depth + 1)
-            return self._annotation_types(parent.annotation)
+            declared = self.annotation_types(parent.annotation.annotation, parent)
+            if declared or parent.value is None:
+                return declared
+            return self.infer_types(parent.value, depth + 1)
         if isinstance(target, cst.Param) and target.annotation is not None:
-            return self._annotation_types(target.annotation)
+            return self.annotation_types(target.annotation.annotation, target)
         if isinstance(parent, cst.AsName) and parent.name is target:
             item = self.parent(parent)
             if isinstance(item, cst.WithItem):
                 return self.infer_types(item.item, depth + 1) - _ENTER_RETURNS_OTHER
         return frozenset()
 
-    def _annotation_types(self, annotation: cst.Annotation) -> frozenset[str]:
+    def annotation_types(self, annotation: cst.BaseExpression, at: cst.CSTNode) -> frozenset[str]:
+        """Types an annotation declares: ``T``, ``Optional[T]``, ``T | None``,
+        ``Union[T, U]``, ``"T"``, where each ``T`` is a catalog type or a class of this
+        module. Unknown (empty) when one member is neither."""
+        scope = self.scope(at)
+        if scope is None:
+            return frozenset()
+        types: set[str] = set()
+        for member in self._annotation_members(annotation, scope):
+            if _is_none(member):
+                continue
+            found = self._annotated_type(member, scope)
+            if found is None:
+                return frozenset()
+            types.add(found)
+        return frozenset(types)
+
+    def _annotation_members(
+        self, annotation: cst.BaseExpression, scope: Scope
+    ) -> list[cst.BaseExpression]:
+        """The alternatives an annotation allows, ``None`` included, strings parsed."""
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(
+            annotation.operator, cst.BitOr
+        ):
+            return [
+                *self._annotation_members(annotation.left, scope),
+                *self._annotation_members(annotation.right, scope),
+            ]
+        if isinstance(annotation, cst.Subscript) and (
+            self._names_in(annotation.value, scope) & _UNION_FORMS
+        ):
+            return [
+                member
+                for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
+                for member in self._annotation_members(element.slice.value, scope)
+            ]
+        if isinstance(annotation, cst.SimpleString):
+            try:
+                parsed = cst.parse_expression(str(annotation.evaluated_value))
+            except cst.ParserSyntaxError:  # a string that is no expression declares nothing
+                return [annotation]
+            return self._annotation_members(parsed, scope)
+        return [annotation]
+
+    def _names_in(self, expression: cst.BaseExpression, scope: Scope) -> frozenset[str]:
+        """Qualified names of a dotted name, also for nodes parsed from string annotations
+        (which carry no metadata): those are resolved in ``scope`` by their text."""
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return frozenset()
         return frozenset(
-            name
-            for name in self.qualified_names(annotation.annotation)
-            if name in self.catalog.known_types
+            self.canonical(qualified.name)
+            for qualified in scope.get_qualified_names_for(self.code(expression))
+            if qualified.source in _RESOLVED_SOURCES
         )
 
-    def _self_attribute_types(self, attribute: cst.Attribute, depth: int) -> set[str]:
-        receiver = attribute.value
-        assert isinstance(receiver, cst.Name)
-        function = self.enclosing_function(attribute)
-        if not isinstance(function, cst.FunctionDef) or receiver.value != self.self_name(function):
+    def _annotated_type(self, member: cst.BaseExpression, scope: Scope) -> str | None:
+        known = self._names_in(member, scope) & self.catalog.known_types
+        if known:
+            return min(known)
+        if isinstance(member, cst.Name):
+            bound = _definition_in(scope, member.value)
+            if isinstance(bound, cst.ClassDef):
+                return self.local_type(bound)
+        return None
+
+    def _attribute_types_of(self, attribute: cst.Attribute, depth: int) -> set[str]:
+        """Types of ``receiver.attr`` where the receiver is ``self`` or an instance of a
+        class of this module: its declared type, else what every assignment agrees on."""
+        klass = self.receiver_class(attribute.value, depth)
+        if klass is None:
             return set()
-        klass = self.enclosing_class(function)
-        assert klass is not None
         key = (klass, attribute.attr.value)
         if key not in self._attribute_types:
             self._attribute_types[key] = frozenset()  # guards against recursion
-            self._attribute_types[key] = self._attribute_values_types(klass, key[1], depth)
+            self._attribute_types[key] = self._class_attribute_types(klass, key[1], depth)
         return set(self._attribute_types[key])
 
-    def _attribute_values_types(self, klass: cst.ClassDef, attr: str, depth: int) -> frozenset[str]:
+    def _class_attribute_types(self, klass: cst.ClassDef, attr: str, depth: int) -> frozenset[str]:
+        declared = [
+            self.annotation_types(a, klass) for a in self.attribute_annotations(klass, attr)
+        ]
+        if declared and all(declared):
+            return frozenset().union(*declared)
         values = list(self.attribute_assignments(klass, attr))
-        types: set[str] = set()
-        for value in values:
-            found = self.infer_types(value, depth + 1)
-            if not found:
-                return frozenset()
-            types |= found
-        return frozenset(types)
+        if values:
+            return self._agreed_types(values, depth)
+        getter = self.method_of(klass, attr)
+        if getter is not None and self._is_property(getter):
+            return self._return_types(getter, depth)
+        return frozenset()
+
+    def _is_property(self, function: cst.FunctionDef) -> bool:
+        return any(
+            "builtins.property" in self.qualified_names(_decorator_callee(d.decorator))
+            for d in function.decorators
+        )
 
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
@@ -379,13 +542,28 @@ class ModuleModel:
             if isinstance(statement, cst.FunctionDef):
                 self_name = self.self_name(statement)
                 if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr)
+                    yield from _self_assignments(statement, self_name, attr).values
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign):
                         for target in small.targets:
                             if isinstance(target.target, cst.Name) and target.target.value == attr:
                                 yield small.value
+                    elif _annotates(small, attr) and small.value is not None:
+                        yield small.value
+
+    def attribute_annotations(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
+        """Annotations declared for ``attr``: ``attr: T`` in the class body, ``self.attr: T``
+        in its methods."""
+        for statement in klass.body.body:
+            if isinstance(statement, cst.FunctionDef):
+                self_name = self.self_name(statement)
+                if self_name is not None:
+                    yield from _self_assignments(statement, self_name, attr).annotations
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if _annotates(small, attr):
+                        yield small.annotation.annotation
 
 
 class _SelfAssignments(cst.CSTVisitor):
@@ -393,6 +571,7 @@ class _SelfAssignments(cst.CSTVisitor):
         self.self_name = self_name
         self.attr = attr
         self.values: list[cst.BaseExpression] = []
+        self.annotations: list[cst.BaseExpression] = []
 
     def _matches(self, target: cst.BaseExpression) -> bool:
         return (
@@ -407,17 +586,41 @@ class _SelfAssignments(cst.CSTVisitor):
             self.values.append(node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and self._matches(node.target):
-            self.values.append(node.value)
+        if self._matches(node.target):
+            self.annotations.append(node.annotation.annotation)
+            if node.value is not None:
+                self.values.append(node.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
 
-def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> list[cst.BaseExpression]:
+def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> _SelfAssignments:
     visitor = _SelfAssignments(self_name, attr)
     function.body.visit(visitor)
-    return visitor.values
+    return visitor
+
+
+def _annotates(small: cst.BaseSmallStatement, attr: str) -> bool:
+    return (
+        isinstance(small, cst.AnnAssign)
+        and isinstance(small.target, cst.Name)
+        and small.target.value == attr
+    )
+
+
+def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
+    """The ``def`` or ``class`` statement that is the only binding of ``name`` in ``scope``."""
+    assignments = scope[name]
+    if len(assignments) != 1:
+        return None
+    (assignment,) = assignments
+    node = getattr(assignment, "node", None)
+    return node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+def _is_none(expression: cst.BaseExpression) -> bool:
+    return isinstance(expression, cst.Name) and expression.value == "None"
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:
