@@ -45,6 +45,8 @@ TRANSPARENT_DECORATORS = frozenset(
 _UNION_FORMS = frozenset(
     {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
 )
+# Decorators that turn a method into an attribute whose value is what the method returns.
+_PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 # Prefix of the type name given to instances of classes defined in the linted module.
 LOCAL_TYPE_PREFIX = "<local>."
 
@@ -160,15 +162,15 @@ class ModuleModel:
 
     def call_names(self, call: cst.Call) -> frozenset[str]:
         """What a call can resolve to: its qualified names, plus ``Type.method`` when the
-        receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``)."""
+        receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``) and is no
+        class of this module."""
         names = set(self.qualified_names(call.func))
         if isinstance(call.func, cst.Attribute):
             method = call.func.attr.value
-            names.update(
-                f"{owner}.{method}"
-                for owner in self.infer_types(call.func.value)
-                if not owner.startswith(LOCAL_TYPE_PREFIX)
-            )
+            owners = self.infer_types(call.func.value)
+            # A value that may be an instance of this module's classes runs their methods.
+            if not any(owner.startswith(LOCAL_TYPE_PREFIX) for owner in owners):
+                names.update(f"{owner}.{method}" for owner in owners)
         return frozenset(self.canonical(name) for name in names)
 
     def module_alias(self, module: str, at: cst.CSTNode) -> str | None:
@@ -385,6 +387,9 @@ class ModuleModel:
             or not self.has_transparent_decorators(function)
         ):
             return frozenset()
+        return self._body_result_types(function, depth)
+
+    def _body_result_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         if function.returns is not None:
             return self.annotation_types(function.returns.annotation, function)
         return self._agreed_types(
@@ -474,12 +479,14 @@ class ModuleModel:
                 if isinstance(element.slice, cst.Index)
                 for member in self._annotation_members(element.slice.value, scope)
             ]
-        if isinstance(annotation, cst.SimpleString):
+        text = annotation.evaluated_value if isinstance(annotation, cst.SimpleString) else None
+        if isinstance(text, str):
             try:
-                parsed = cst.parse_expression(str(annotation.evaluated_value))
+                parsed = cst.parse_expression(text)
             except cst.ParserSyntaxError:  # a string that is no expression declares nothing
                 return [annotation]
-            return self._annotation_members(parsed, scope)
+            if not isinstance(parsed, cst.SimpleString):
+                return self._annotation_members(parsed, scope)
         return [annotation]
 
     def _names_in(self, expression: cst.BaseExpression, scope: Scope) -> frozenset[str]:
@@ -526,12 +533,12 @@ class ModuleModel:
             return self._agreed_types(values, depth)
         getter = self.method_of(klass, attr)
         if getter is not None and self._is_property(getter):
-            return self._return_types(getter, depth)
+            return self._body_result_types(getter, depth)
         return frozenset()
 
     def _is_property(self, function: cst.FunctionDef) -> bool:
         return any(
-            "builtins.property" in self.qualified_names(_decorator_callee(d.decorator))
+            self.qualified_names(_decorator_callee(d.decorator)) & _PROPERTIES
             for d in function.decorators
         )
 
