@@ -10,6 +10,8 @@ from concurlint.rule import NodeFix, Rule
 
 # Statement positions where `await <call>` needs no parentheses.
 _AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
+# Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
+_TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
 
 
 def _module_roots(names: frozenset[str]) -> frozenset[str]:
@@ -178,11 +180,24 @@ class TaskReferenceLost(_CoroutineRule):
         return frozenset(name.rpartition(".")[2] for name in self.catalog.names("task-factories"))
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        call = node.value
-        if isinstance(call, cst.Call):
+        call = _task_of_dropped_chain(node.value)
+        if call is not None:
             name = self.loop_call(call, "task-factories")
             if name is not None:
                 self.report(call, call=f"{name}()")
+
+
+def _task_of_dropped_chain(value: cst.BaseExpression) -> cst.Call | None:
+    """The call whose result a statement drops: the statement's own call, or the receiver of
+    a Task method returning None (``create_task(...).add_done_callback(...)``)."""
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _TASK_METHODS_RETURNING_NONE
+        and isinstance(value.func.value, cst.Call)
+    ):
+        value = value.func.value
+    return value if isinstance(value, cst.Call) else None
 
 
 class EventLoopInCoroutine(_CoroutineRule):
