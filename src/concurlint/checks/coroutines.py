@@ -116,7 +116,11 @@ class BlockingCallInCoroutine(_CoroutineRule):
                 ),
                 Safety.SAFE,
             )
-        if blocking.name.endswith(".open") or any(a.star == "**" for a in call.args):
+        if (
+            not blocking.group.offload
+            or blocking.name.endswith(".open")
+            or any(a.star == "**" for a in call.args)
+        ):
             return None
         return self.asyncio_fix(
             call,

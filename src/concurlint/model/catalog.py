@@ -41,10 +41,14 @@ class ArgumentForm:
 
 @dataclass(frozen=True)
 class BlockingGroup:
+    """Blocking calls sharing one piece of advice. ``offload`` is False when the calls'
+    objects must stay on their thread, so wrapping them in ``asyncio.to_thread`` is no fix."""
+
     kind: str
     advice: str
     names: frozenset[str]
     nonblocking: tuple[ArgumentForm, ...] = ()
+    offload: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Catalog:
                 advice=group["advice"],
                 names=frozenset(group["names"]),
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
+                offload=group.get("offload", True),
             )
             for group in self.section("blocking")
         )

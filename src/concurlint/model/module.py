@@ -153,6 +153,8 @@ class ModuleModel:
     def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Names of imported or builtin objects that ``node`` refers to, e.g. ``time.sleep``
         for ``nap`` after ``from time import sleep as nap``. Local names are left out."""
+        if isinstance(node, cst.Attribute) and not _is_dotted_name(node):
+            return frozenset()  # libcst names `open(p).read` after `open`: not a name at all
         names = _unwrap(self._qualified.get(node, ())) or ()
         return frozenset(
             self.canonical(qualified.name)
@@ -624,6 +626,12 @@ def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
     (assignment,) = assignments
     node = getattr(assignment, "node", None)
     return node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+def _is_dotted_name(expression: cst.BaseExpression) -> bool:
+    while isinstance(expression, cst.Attribute):
+        expression = expression.value
+    return isinstance(expression, cst.Name)
 
 
 def _is_none(expression: cst.BaseExpression) -> bool:
