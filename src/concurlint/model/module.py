@@ -8,6 +8,7 @@ the same question pay once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -83,9 +84,6 @@ class _BodyWalker(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
@@ -101,6 +99,7 @@ class ModuleModel:
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
         self._local_classes: dict[str, cst.ClassDef] = {}
+        self._attributes: dict[cst.ClassDef, _Attributes] = {}
         self._analyses: dict[type, Any] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
@@ -547,75 +546,83 @@ class ModuleModel:
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
         its body."""
-        for statement in klass.body.body:
-            if isinstance(statement, cst.FunctionDef):
-                self_name = self.self_name(statement)
-                if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr).values
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Assign):
-                        for target in small.targets:
-                            if isinstance(target.target, cst.Name) and target.target.value == attr:
-                                yield small.value
-                    elif _annotates(small, attr) and small.value is not None:
-                        yield small.value
+        yield from self._class_attributes(klass).values.get(attr, ())
 
     def attribute_annotations(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Annotations declared for ``attr``: ``attr: T`` in the class body, ``self.attr: T``
         in its methods."""
-        for statement in klass.body.body:
-            if isinstance(statement, cst.FunctionDef):
-                self_name = self.self_name(statement)
-                if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr).annotations
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if _annotates(small, attr):
-                        yield small.annotation.annotation
+        yield from self._class_attributes(klass).annotations.get(attr, ())
+
+    def _class_attributes(self, klass: cst.ClassDef) -> _Attributes:
+        """Every attribute binding of a class, indexed by name in one pass over its body."""
+        found = self._attributes.get(klass)
+        if found is None:
+            found = _Attributes()
+            for statement in klass.body.body:
+                if isinstance(statement, cst.FunctionDef):
+                    self_name = self.self_name(statement)
+                    if self_name is not None:
+                        statement.body.visit(_SelfAssignments(self_name, found))
+                elif isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        found.add_class_level(small)
+            self._attributes[klass] = found
+        return found
+
+
+@dataclass
+class _Attributes:
+    """Values and annotations bound to each attribute name of one class."""
+
+    values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    annotations: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+
+    def add(
+        self, attr: str, value: cst.BaseExpression | None, annotation: cst.Annotation | None
+    ) -> None:
+        if value is not None:
+            self.values.setdefault(attr, []).append(value)
+        if annotation is not None:
+            self.annotations.setdefault(attr, []).append(annotation.annotation)
+
+    def add_class_level(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                if isinstance(target.target, cst.Name):
+                    self.add(target.target.value, small.value, None)
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            self.add(small.target.value, small.value, small.annotation)
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, self_name: str, attr: str) -> None:
-        self.self_name = self_name
-        self.attr = attr
-        self.values: list[cst.BaseExpression] = []
-        self.annotations: list[cst.BaseExpression] = []
+    """Records ``self.x = v`` and ``self.x: T = v`` of one method (not nested functions)."""
 
-    def _matches(self, target: cst.BaseExpression) -> bool:
-        return (
+    def __init__(self, self_name: str, into: _Attributes) -> None:
+        self.self_name = self_name
+        self.into = into
+
+    def _attr(self, target: cst.BaseExpression) -> str | None:
+        if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
             and target.value.value == self.self_name
-            and target.attr.value == self.attr
-        )
+        ):
+            return target.attr.value
+        return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if any(self._matches(target.target) for target in node.targets):
-            self.values.append(node.value)
+        for target in node.targets:
+            attr = self._attr(target.target)
+            if attr is not None:
+                self.into.add(attr, node.value, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self._matches(node.target):
-            self.annotations.append(node.annotation.annotation)
-            if node.value is not None:
-                self.values.append(node.value)
+        attr = self._attr(node.target)
+        if attr is not None:
+            self.into.add(attr, node.value, node.annotation)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
-
-
-def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> _SelfAssignments:
-    visitor = _SelfAssignments(self_name, attr)
-    function.body.visit(visitor)
-    return visitor
-
-
-def _annotates(small: cst.BaseSmallStatement, attr: str) -> bool:
-    return (
-        isinstance(small, cst.AnnAssign)
-        and isinstance(small.target, cst.Name)
-        and small.target.value == attr
-    )
 
 
 def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
