@@ -5,7 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from concurlint.diagnostic import Safety
-from concurlint.model.blocking import Blocking, BlockingAnalysis
+from concurlint.model.blocking import (
+    Blocking,
+    BlockingAnalysis,
+    LoopRunnerAnalysis,
+    catalog_call,
+)
 from concurlint.rule import NodeFix, Rule
 
 # Statement positions where `await <call>` needs no parentheses.
@@ -23,28 +28,7 @@ def _awaited(call: cst.Call) -> cst.Await:
 
 
 class _CoroutineRule(Rule):
-    """Shared helpers: event-loop receivers and the local name of ``asyncio``."""
-
-    def looks_like_loop(self, receiver: cst.BaseExpression) -> bool:
-        """An untyped receiver taken as an event loop by its name (``loop``, ``self._loop``)."""
-        names = self.catalog.names("event-loop-names")
-        if isinstance(receiver, cst.Name):
-            return receiver.value in names
-        return isinstance(receiver, cst.Attribute) and receiver.attr.value in names
-
-    def loop_call(self, call: cst.Call, section: str) -> str | None:
-        """The catalog name of ``section`` this call resolves to, by name, inferred type or,
-        for ``AbstractEventLoop`` methods, by a receiver that looks like a loop."""
-        wanted = self.catalog.names(section)
-        matched = self.model.call_names(call) & wanted
-        if matched:
-            return min(matched)
-        func = call.func
-        if isinstance(func, cst.Attribute) and self.looks_like_loop(func.value):
-            candidate = f"asyncio.AbstractEventLoop.{func.attr.value}"
-            if candidate in wanted:
-                return candidate
-        return None
+    """Shared helper: fixes that need the local name of ``asyncio``."""
 
     def asyncio_fix(
         self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety
@@ -87,13 +71,12 @@ class BlockingCallInCoroutine(_CoroutineRule):
     def _report(
         self, node: cst.CSTNode, coroutine: cst.FunctionDef, blocking: Blocking, fix: NodeFix | None
     ) -> None:
-        via = "" if blocking.is_direct else " (" + " -> ".join(blocking.chain) + ")"
         self.report(
             node,
             fix=fix,
             call=blocking.chain[0],
             function=coroutine.name.value,
-            via=via,
+            via=blocking.via,
             advice=blocking.group.advice,
         )
 
@@ -186,7 +169,7 @@ class TaskReferenceLost(_CoroutineRule):
     def visit_Expr(self, node: cst.Expr) -> None:
         call = _task_of_dropped_chain(node.value)
         if call is not None:
-            name = self.loop_call(call, "task-factories")
+            name = catalog_call(self.model, call, "task-factories")
             if name is not None:
                 self.report(call, call=f"{name}()")
 
@@ -207,8 +190,8 @@ def _task_of_dropped_chain(value: cst.BaseExpression) -> cst.Call | None:
 class EventLoopInCoroutine(_CoroutineRule):
     code = "CCL204"
     message = (
-        "`{call}` starts an event loop inside `async def {function}`, where one is already "
-        "running; `await` the coroutine instead"
+        "`{call}` starts an event loop inside `async def {function}`{via}, where one is "
+        "already running; `await` the coroutine instead"
     )
     keywords = ("async",)
 
@@ -216,6 +199,8 @@ class EventLoopInCoroutine(_CoroutineRule):
         coroutine = self.model.enclosing_coroutine(node)
         if coroutine is None:
             return
-        name = self.loop_call(node, "loop-runners")
-        if name is not None:
-            self.report(node, call=f"{name}()", function=coroutine.name.value)
+        runner = self.model.analysis(LoopRunnerAnalysis).of_call(node)
+        if runner is not None:
+            self.report(
+                node, call=runner.chain[0], function=coroutine.name.value, via=runner.via
+            )

@@ -1,11 +1,14 @@
-"""Which calls block the calling thread: directly (catalog) or through plain helpers.
+"""What a call does to the thread that runs it: directly (catalog) or through plain helpers.
 
 A helper is a plain ``def`` of the same module (or a method of a class of the module) whose
-body makes a blocking call, directly or through further helpers. Generators and functions
-with unknown decorators are not helpers: calling them does not run their body as written.
-A synchronous ``with`` item blocks when entering it does: the catalog lists
+body makes such a call, directly or through further helpers. Generators and functions with
+unknown decorators are not helpers: calling them does not run their body as written.
+A synchronous ``with`` item counts as a call of ``__enter__``: the catalog lists
 ``Type.__enter__`` (``with threading.Lock():`` waits like ``acquire()``), and a class of the
-module blocks through its own ``__enter__``/``__exit__`` methods.
+module acts through its own ``__enter__``/``__exit__`` methods.
+
+Two analyses share this: calls that block (``BlockingAnalysis``) and calls that run an event
+loop to completion (``LoopRunnerAnalysis``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from concurlint.model.module import ModuleModel
 
 @dataclass(frozen=True)
 class Blocking:
-    """Why a call blocks: the call chain down to the catalog entry, and its catalog group."""
+    """Why a call matters: the call chain down to the catalog entry, and its catalog group."""
 
     chain: tuple[str, ...]  # e.g. ("save()", "_write()", "builtins.open()")
     name: str  # the catalog entry at the end of the chain
@@ -30,14 +33,28 @@ class Blocking:
     def is_direct(self) -> bool:
         return len(self.chain) == 1
 
+    @property
+    def via(self) -> str:
+        """The chain for a message, `` (save() -> _write() -> builtins.open())``, or ``""``."""
+        return "" if self.is_direct else " (" + " -> ".join(self.chain) + ")"
 
-class BlockingAnalysis:
-    """Memoized blocking facts for one module; get it with ``model.analysis(BlockingAnalysis)``."""
+
+class _CallChains:
+    """Memoized per module; subclasses say which calls and ``with`` entries act directly."""
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
-        self.groups = model.catalog.blocking
+        self.groups: tuple[BlockingGroup, ...] = ()
         self._functions: dict[cst.FunctionDef, Blocking | None] = {}
+
+    def direct(self, call: cst.Call) -> Blocking | None:
+        names = self.model.call_names(call)
+        for group in self.groups:
+            matched = names & group.names
+            if matched and not self._nonblocking_arguments(call, group.nonblocking):
+                name = min(matched)
+                return Blocking((f"{name}()",), name, group)
+        return None
 
     def of_call(self, call: cst.Call) -> Blocking | None:
         direct = self.direct(call)
@@ -53,7 +70,7 @@ class BlockingAnalysis:
         return None
 
     def of_with_item(self, item: cst.WithItem) -> Blocking | None:
-        """Blocking done by entering (or leaving) the context manager of ``item``."""
+        """What entering (or leaving) the context manager of ``item`` does."""
         types = self.model.infer_types(item.item)
         entered = frozenset(f"{owner}.__enter__" for owner in types)
         for group in self.groups:
@@ -76,22 +93,13 @@ class BlockingAnalysis:
         return self.of_call(site) if isinstance(site, cst.Call) else self.of_with_item(site)
 
     def _through(self, step: str, function: cst.FunctionDef) -> Blocking | None:
-        """``step`` blocks because it runs ``function``, a helper that blocks."""
+        """``step`` acts because it runs ``function``, a helper that does."""
         if not self.is_plain_helper(function):
             return None
         inner = self.of_function(function)
         if inner is None:
             return None
         return Blocking((step, *inner.chain), inner.name, inner.group)
-
-    def direct(self, call: cst.Call) -> Blocking | None:
-        names = self.model.call_names(call)
-        for group in self.groups:
-            matched = names & group.names
-            if matched and not self._nonblocking_arguments(call, group.nonblocking):
-                name = min(matched)
-                return Blocking((f"{name}()",), name, group)
-        return None
 
     def is_plain_helper(self, function: cst.FunctionDef) -> bool:
         return (
@@ -101,7 +109,7 @@ class BlockingAnalysis:
         )
 
     def of_function(self, function: cst.FunctionDef) -> Blocking | None:
-        """The first blocking call or ``with`` (in source order) the function's own body makes."""
+        """The first such call or ``with`` (in source order) the function's own body makes."""
         if function in self._functions:
             return self._functions[function]
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
@@ -125,3 +133,52 @@ class BlockingAnalysis:
             if any(self.model.code(value).strip() == form.value for value in values):
                 return True
         return False
+
+
+class BlockingAnalysis(_CallChains):
+    """Calls that block the calling thread; get it with ``model.analysis(BlockingAnalysis)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        super().__init__(model)
+        self.groups = model.catalog.blocking
+
+
+class LoopRunnerAnalysis(_CallChains):
+    """Calls that run an event loop to completion (``asyncio.run``, ``run_until_complete``)."""
+
+    SECTION = "loop-runners"
+
+    def __init__(self, model: ModuleModel) -> None:
+        super().__init__(model)
+        self.group = BlockingGroup(
+            kind=self.SECTION,
+            advice="`await` the coroutine instead",
+            names=model.catalog.names(self.SECTION),
+        )
+
+    def direct(self, call: cst.Call) -> Blocking | None:
+        name = catalog_call(self.model, call, self.SECTION)
+        return Blocking((f"{name}()",), name, self.group) if name is not None else None
+
+
+def catalog_call(model: ModuleModel, call: cst.Call, section: str) -> str | None:
+    """The catalog name of ``section`` this call resolves to, by name, inferred type or, for
+    ``AbstractEventLoop`` methods, by a receiver that looks like a loop (``loop``,
+    ``self._loop``) when its type is unknown."""
+    wanted = model.catalog.names(section)
+    matched = model.call_names(call) & wanted
+    if matched:
+        return min(matched)
+    func = call.func
+    if isinstance(func, cst.Attribute) and _looks_like_loop(model, func.value):
+        candidate = f"asyncio.AbstractEventLoop.{func.attr.value}"
+        if candidate in wanted:
+            return candidate
+    return None
+
+
+def _looks_like_loop(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
+    names = model.catalog.names("event-loop-names")
+    if isinstance(receiver, cst.Name):
+        return receiver.value in names
+    return isinstance(receiver, cst.Attribute) and receiver.attr.value in names
