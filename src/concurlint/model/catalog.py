@@ -142,7 +142,9 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def load_catalog(extensions: Mapping[str, Any] | None = None, folder: Path | None = None) -> Catalog:
+def load_catalog(
+    extensions: Mapping[str, Any] | None = None, folder: Path | None = None
+) -> Catalog:
     """Read every ``*.toml`` of the catalog folder (sorted, so the merge is deterministic),
     then merge ``extensions`` (built from user settings) on top."""
     merged: dict[str, Any] = {}
