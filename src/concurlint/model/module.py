@@ -359,8 +359,25 @@ class ModuleModel:
         if isinstance(expression, cst.Name):
             return self._name_types(expression, depth)
         if isinstance(expression, cst.Attribute):
-            return self._attribute_types_of(expression, depth)
+            return self._attribute_types_of(expression, depth) or self._returned_by(
+                expression.value, expression.attr.value, depth
+            )
+        if isinstance(expression, cst.BinaryOperation) and isinstance(
+            expression.operator, cst.Divide
+        ):
+            return self._returned_by(expression.left, "__truediv__", depth)
         return ()
+
+    def _returned_by(self, owner: cst.BaseExpression, member: str, depth: int) -> set[str]:
+        """Catalog types of ``owner.member`` (a property) or ``owner / x``
+        (``__truediv__``): ``path.parent`` and ``path / "name"`` are paths."""
+        returns = self.catalog.returns
+        found = {
+            returns[f"{t}.{member}"]
+            for t in self.infer_types(owner, depth + 1)
+            if f"{t}.{member}" in returns
+        }
+        return found
 
     def _call_result_types(self, call: cst.Call, depth: int) -> set[str]:
         """Catalog types a call returns or constructs; an instance of a class of this module;
