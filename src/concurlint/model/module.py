@@ -166,6 +166,8 @@ class ModuleModel:
         receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``) and is no
         class of this module."""
         names = set(self.qualified_names(call.func))
+        if isinstance(call.func, cst.Name) and not names:
+            names.update(self._alias_target_names(call.func))
         if isinstance(call.func, cst.Attribute):
             method = call.func.attr.value
             owners = self.infer_types(call.func.value)
@@ -173,6 +175,30 @@ class ModuleModel:
             if not any(owner.startswith(LOCAL_TYPE_PREFIX) for owner in owners):
                 names.update(f"{owner}.{method}" for owner in owners)
         return frozenset(self.canonical(name) for name in names)
+
+    def _alias_target_names(self, name: cst.Name) -> frozenset[str]:
+        """Names of what a variable bound once to another callable calls:
+        ``fetch = requests.get`` or ``fetch = functools.partial(requests.get, timeout=5)``."""
+        scope = self.scope(name)
+        assignments = scope[name.value] if scope is not None else ()
+        if len(assignments) != 1:
+            return frozenset()
+        (assignment,) = assignments
+        target = getattr(assignment, "node", None)
+        parent = self.parent(target) if isinstance(target, cst.Name) else None
+        statement = self.parent(parent) if isinstance(parent, cst.AssignTarget) else None
+        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+            return frozenset()
+        value = statement.value
+        if (
+            isinstance(value, cst.Call)
+            and value.args
+            and value.args[0].keyword is None
+            and not value.args[0].star
+            and "functools.partial" in self.qualified_names(value.func)
+        ):
+            value = value.args[0].value
+        return self.qualified_names(value) if _is_dotted_name(value) else frozenset()
 
     def module_alias(self, module: str, at: cst.CSTNode) -> str | None:
         """The local name under which ``module`` is imported and visible at ``at``, if any."""
