@@ -239,12 +239,26 @@ def test_to_thread_fix_produces_valid_code_that_lints_clean(ruleset: RuleSet) ->
     assert all(d.fix is None for d in remaining)
 
 
-def test_no_to_thread_fix_for_calls_bound_to_their_thread(ruleset: RuleSet) -> None:
-    text = """
+@pytest.mark.parametrize(
+    "text",
+    [
+        """
         import sqlite3
 
-        async def count(db: sqlite3.Connection) -> None:
+        async def purge(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM jobs")
-    """
+        """,
+        """
+        import threading
+
+        lock = threading.RLock()
+
+        async def enter() -> None:
+            lock.acquire()
+        """,
+    ],
+    ids=["sqlite3-connection", "rlock"],
+)
+def test_no_to_thread_fix_for_calls_bound_to_their_thread(text: str, ruleset: RuleSet) -> None:
     (diagnostic,) = _lint(text, ruleset)
     assert diagnostic.fix is None
