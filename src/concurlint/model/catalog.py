@@ -103,9 +103,19 @@ class Catalog:
         return dict(self.section("returns"))
 
     @cached_property
+    def awaits(self) -> Mapping[str, tuple[str, ...]]:
+        """What awaiting a coroutine function's result gives: one type, or the element types
+        of the tuple it returns (``reader, writer = await asyncio.open_connection(...)``)."""
+        return {
+            name: (value,) if isinstance(value, str) else tuple(value)
+            for name, value in self.section("awaits").items()
+        }
+
+    @cached_property
     def known_types(self) -> frozenset[str]:
         """Classes named in the catalog as a return type or the owner of a ``Type.method``."""
         types: set[str] = set(self.returns.values())
+        types.update(t for elements in self.awaits.values() for t in elements)
         for name in (*_all_names(self.data), *self.returns):
             owner, _, _ = name.rpartition(".")
             if owner and owner.rpartition(".")[2][:1].isupper():

@@ -392,7 +392,20 @@ class ModuleModel:
             expression.operator, cst.Divide
         ):
             return self._returned_by(expression.left, "__truediv__", depth)
+        if isinstance(expression, cst.Await):
+            awaited = self.awaited_types(expression)
+            return awaited[0] if len(awaited) == 1 else ()
         return ()
+
+    def awaited_types(self, expression: cst.Await) -> tuple[frozenset[str], ...]:
+        """What ``await f(...)`` gives, by catalog: one type set, or one per tuple element."""
+        call = expression.expression
+        if not isinstance(call, cst.Call):
+            return ()
+        found = {self.catalog.awaits[n] for n in self.call_names(call) if n in self.catalog.awaits}
+        if len(found) != 1:
+            return ()
+        return tuple(frozenset({self.canonical(t)}) for t in found.pop())
 
     def _returned_by(self, owner: cst.BaseExpression, member: str, depth: int) -> set[str]:
         """Catalog types of ``owner.member`` (a property) or ``owner / x``
@@ -473,6 +486,8 @@ class ModuleModel:
             statement = self.parent(parent)
             if isinstance(statement, cst.Assign) and parent.target is target:
                 return self.infer_types(statement.value, depth + 1)
+        if isinstance(parent, cst.Element):
+            return self._unpacked_types(parent)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
             declared = self.annotation_types(parent.annotation.annotation, parent)
             if declared or parent.value is None:
@@ -485,6 +500,23 @@ class ModuleModel:
             if isinstance(item, cst.WithItem):
                 return self.infer_types(item.item, depth + 1) - _ENTER_RETURNS_OTHER
         return frozenset()
+
+    def _unpacked_types(self, element: cst.Element) -> frozenset[str]:
+        """``a, b = await f(...)``: the type of one element, when the catalog knows the
+        tuple ``f`` returns."""
+        sequence = self.parent(element)
+        target = self.parent(sequence) if isinstance(sequence, (cst.Tuple, cst.List)) else None
+        statement = self.parent(target) if isinstance(target, cst.AssignTarget) else None
+        if not isinstance(statement, cst.Assign) or not isinstance(statement.value, cst.Await):
+            return frozenset()
+        assert isinstance(sequence, (cst.Tuple, cst.List))
+        elements = sequence.elements
+        awaited = self.awaited_types(statement.value)
+        if len(awaited) != len(elements) or any(
+            isinstance(e, cst.StarredElement) for e in elements
+        ):
+            return frozenset()
+        return awaited[list(elements).index(element)]
 
     def annotation_types(self, annotation: cst.BaseExpression, at: cst.CSTNode) -> frozenset[str]:
         """Types an annotation declares: ``T``, ``Optional[T]``, ``T | None``,
