@@ -176,6 +176,14 @@ class ModuleModel:
                 names.update(f"{owner}.{method}" for owner in owners)
         return frozenset(self.canonical(name) for name in names)
 
+    def assigned_value(self, target: cst.CSTNode | None) -> cst.BaseExpression | None:
+        """The value of ``target = value`` when ``target`` is a whole assignment target."""
+        parent = self.parent(target) if target is not None else None
+        if not isinstance(parent, cst.AssignTarget) or parent.target is not target:
+            return None
+        statement = self.parent(parent)
+        return statement.value if isinstance(statement, cst.Assign) else None
+
     def _alias_target_names(self, name: cst.Name) -> frozenset[str]:
         """Names of what a variable bound once to another callable calls:
         ``fetch = requests.get`` or ``fetch = functools.partial(requests.get, timeout=5)``."""
@@ -184,12 +192,9 @@ class ModuleModel:
         if len(assignments) != 1:
             return frozenset()
         (assignment,) = assignments
-        target = getattr(assignment, "node", None)
-        parent = self.parent(target) if isinstance(target, cst.Name) else None
-        statement = self.parent(parent) if isinstance(parent, cst.AssignTarget) else None
-        if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        value = self.assigned_value(getattr(assignment, "node", None))
+        if value is None:
             return frozenset()
-        value = statement.value
         if (
             isinstance(value, cst.Call)
             and value.args
@@ -481,11 +486,10 @@ class ModuleModel:
 
     def _binding_types(self, target: cst.CSTNode, depth: int) -> frozenset[str]:
         """The types a binding site gives its name: ``x = T()``, ``x: T``, ``with T() as x``."""
+        value = self.assigned_value(target)
+        if value is not None:
+            return self.infer_types(value, depth + 1)
         parent = self.parent(target)
-        if isinstance(parent, cst.AssignTarget):
-            statement = self.parent(parent)
-            if isinstance(statement, cst.Assign) and parent.target is target:
-                return self.infer_types(statement.value, depth + 1)
         if isinstance(parent, cst.Element):
             return self._unpacked_types(parent)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
