@@ -374,8 +374,9 @@ class ModuleModel:
     # -- types --------------------------------------------------------------------------------
 
     def infer_types(self, expression: cst.BaseExpression, depth: int = 0) -> frozenset[str]:
-        """Catalog types ``expression`` may hold; empty when unknown. Every binding of a name
-        must agree on a known type, so an unknown binding makes the answer unknown."""
+        """Types ``expression`` may hold: catalog types, or ``local_type`` names for classes
+        of this module; empty when unknown. Every binding of a name must agree on a known
+        type, so an unknown binding makes the answer unknown."""
         if depth > _INFERENCE_DEPTH:
             return frozenset()
         cached = self._types.get(expression)
@@ -416,12 +417,11 @@ class ModuleModel:
         """Catalog types of ``owner.member`` (a property) or ``owner / x``
         (``__truediv__``): ``path.parent`` and ``path / "name"`` are paths."""
         returns = self.catalog.returns
-        found = {
+        return {
             returns[f"{t}.{member}"]
             for t in self.infer_types(owner, depth + 1)
             if f"{t}.{member}" in returns
         }
-        return found
 
     def _call_result_types(self, call: cst.Call, depth: int) -> set[str]:
         """Catalog types a call returns or constructs; an instance of a class of this module;
