@@ -454,15 +454,15 @@ class ModuleModel:
     def _body_result_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         if function.returns is not None:
             return self.annotation_types(function.returns.annotation, function)
-        return self._agreed_types(
-            [v for v in self.returned_values(function) if not _is_none(v)], depth
-        )
+        return self._agreed_types(self.returned_values(function), depth)
 
     def _agreed_types(self, values: list[cst.BaseExpression], depth: int) -> frozenset[str]:
         """The types of several values that may flow into one place: unknown (empty) as
-        soon as one of them is unknown."""
+        soon as one of them is unknown; ``None`` values aside, as in ``_name_types``."""
         types: set[str] = set()
         for value in values:
+            if _is_none(value):
+                continue
             found = self.infer_types(value, depth + 1)
             if not found:
                 return frozenset()
@@ -470,14 +470,18 @@ class ModuleModel:
         return frozenset(types)
 
     def _name_types(self, name: cst.Name, depth: int) -> set[str]:
+        """What every binding of the name agrees on; ``x = None`` bindings aside (a method
+        called on ``None`` fails anyway, so the other bindings are what the call sees)."""
         scope = self.scope(name)
         if scope is None:
             return set()
-        assignments = scope[name.value]
         types: set[str] = set()
-        for assignment in assignments:
+        for assignment in scope[name.value]:
             if not isinstance(assignment, Assignment):
                 return set()
+            value = self.assigned_value(assignment.node)
+            if value is not None and _is_none(value):
+                continue
             found = self._binding_types(assignment.node, depth)
             if not found:
                 return set()
