@@ -171,10 +171,40 @@ class ModuleModel:
         if isinstance(call.func, cst.Attribute):
             method = call.func.attr.value
             owners = self.infer_types(call.func.value)
-            # A value that may be an instance of this module's classes runs their methods.
-            if not any(owner.startswith(LOCAL_TYPE_PREFIX) for owner in owners):
+            own = self.receiver_class(call.func.value)
+            klass = own or self._super_class(call.func.value)
+            if klass is not None:
+                # A class of this module runs its own methods, else (and through `super()`)
+                # those it inherits from catalog types.
+                if own is None or self.method_of(klass, method) is None:
+                    names.update(f"{base}.{method}" for base in self.catalog_bases(klass))
+            elif not any(owner.startswith(LOCAL_TYPE_PREFIX) for owner in owners):
                 names.update(f"{owner}.{method}" for owner in owners)
         return frozenset(self.canonical(name) for name in names)
+
+    def _super_class(self, receiver: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class whose method calls ``super()``: its bases' methods run."""
+        if not (
+            isinstance(receiver, cst.Call)
+            and "builtins.super" in self.qualified_names(receiver.func)
+        ):
+            return None
+        function = self.enclosing_function(receiver)
+        return self.enclosing_class(function) if isinstance(function, cst.FunctionDef) else None
+
+    def catalog_bases(self, klass: cst.ClassDef, depth: int = 0) -> frozenset[str]:
+        """Catalog types a class of this module derives from, directly or through its
+        other bases of this module (``class Worker(threading.Thread)``)."""
+        bases: set[str] = set()
+        for base in klass.bases:
+            if base.keyword is not None or depth > _INFERENCE_DEPTH:
+                continue
+            bases.update(self.qualified_names(base.value) & self.catalog.known_types)
+            if isinstance(base.value, cst.Name):
+                parent = self.definition_bound_to(base.value.value, klass)
+                if isinstance(parent, cst.ClassDef):
+                    bases.update(self.catalog_bases(parent, depth + 1))
+        return frozenset(bases)
 
     def assigned_value(self, target: cst.CSTNode | None) -> cst.BaseExpression | None:
         """The value of ``target = value`` when ``target`` is a whole assignment target."""
