@@ -160,6 +160,15 @@ class LoopRunnerAnalysis(_CallChains):
         name = catalog_call(self.model, call, self.SECTION)
         return Blocking((f"{name}()",), name, self.group) if name is not None else None
 
+    def is_plain_helper(self, function: cst.FunctionDef) -> bool:
+        """A helper that first asks whether a loop is running (``get_running_loop()``) is
+        written to be called from either side: it is not followed."""
+        checks = self.model.catalog.names("loop-checks")
+        return super().is_plain_helper(function) and not any(
+            catalog_call(self.model, call, "loop-checks") in checks
+            for call in self.model.calls_in(function)
+        )
+
 
 def catalog_call(model: ModuleModel, call: cst.Call, section: str) -> str | None:
     """The catalog name of ``section`` this call resolves to, by name, inferred type or, for
