@@ -597,7 +597,7 @@ class ModuleModel:
         if isinstance(text, str):
             try:
                 parsed = cst.parse_expression(text)
-            except cst.ParserSyntaxError:  # a string that is no expression declares nothing
+            except Exception:  # a string that is no expression (any parser error) declares nothing
                 return [annotation]
             if not isinstance(parsed, cst.SimpleString):
                 return self._annotation_members(parsed, scope)
