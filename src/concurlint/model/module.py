@@ -359,14 +359,18 @@ class ModuleModel:
         return bound if isinstance(bound, cst.ClassDef) else None
 
     def receiver_class(self, receiver: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
-        """The class of this module whose instance ``receiver`` holds: the enclosing class
-        for a method's ``self``/``cls``, else the one local type inferred for it."""
+        """The class of this module whose instance ``receiver`` holds (or that it names):
+        the enclosing class for a method's ``self``/``cls``, a class named directly, else the
+        one local type inferred for it."""
         if isinstance(receiver, cst.Name):
             owner = self.enclosing_function(receiver)
             while isinstance(owner, cst.Lambda):
                 owner = self.enclosing_function(owner)
             if isinstance(owner, cst.FunctionDef) and receiver.value == self.self_name(owner):
                 return self.enclosing_class(owner)
+            bound = self.definition_bound_to(receiver.value, receiver)
+            if isinstance(bound, cst.ClassDef):
+                return bound  # `Store.load()`: a static or class method, or an explicit self
         types = self.infer_types(receiver, depth + 1)
         if len(types) == 1:
             return self._local_classes.get(next(iter(types)))
