@@ -168,10 +168,17 @@ class TaskReferenceLost(_CoroutineRule):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = _task_of_dropped_chain(node.value)
-        if call is not None:
-            name = catalog_call(self.model, call, "task-factories")
-            if name is not None:
-                self.report(call, call=f"{name}()")
+        if call is None:
+            return
+        name = catalog_call(self.model, call, "task-factories")
+        if name is not None and not (name == "asyncio.ensure_future" and self._wraps_future(call)):
+            self.report(call, call=f"{name}()")
+
+    def _wraps_future(self, call: cst.Call) -> bool:
+        """``ensure_future(existing_future)`` hands back its argument: no task is created."""
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        types = self.model.infer_types(first) if first is not None else frozenset()
+        return bool(types) and types <= self.catalog.names("future-types")
 
 
 def _task_of_dropped_chain(value: cst.BaseExpression) -> cst.Call | None:
