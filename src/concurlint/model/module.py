@@ -38,7 +38,7 @@ _ENTER_RETURNS_OTHER = frozenset(
 TRANSPARENT_DECORATORS = frozenset(
     {
         "builtins.staticmethod", "builtins.classmethod", "functools.cache",
-        "functools.lru_cache", "abc.abstractmethod", "typing.override",
+        "functools.lru_cache", "functools.wraps", "abc.abstractmethod", "typing.override",
         "typing_extensions.override",
     }
 )
@@ -100,6 +100,7 @@ class ModuleModel:
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
         self._local_classes: dict[str, cst.ClassDef] = {}
         self._attributes: dict[cst.ClassDef, _Attributes] = {}
+        self._wrapping: dict[cst.FunctionDef, bool] = {}
         self._analyses: dict[type, Any] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
@@ -317,11 +318,60 @@ class ModuleModel:
         return walker
 
     def has_transparent_decorators(self, function: cst.FunctionDef) -> bool:
-        """True when no decorator could change what calling the function does."""
+        """True when no decorator could change what calling the function does: known ones,
+        and decorators of this module whose wrapper calls the function in the caller's
+        thread (``@retry``, ``@retry(times=3)``)."""
         return all(
             self.qualified_names(_decorator_callee(d.decorator)) & TRANSPARENT_DECORATORS
+            or self._is_wrapping_decorator(d.decorator)
             for d in function.decorators
         )
+
+    def _is_wrapping_decorator(self, decorator: cst.BaseExpression) -> bool:
+        callee = _decorator_callee(decorator)
+        if not isinstance(callee, cst.Name):
+            return False
+        outer = self.definition_bound_to(callee.value, callee)
+        if isinstance(decorator, cst.Call) and isinstance(outer, cst.FunctionDef):
+            outer = self._returned_def(outer)  # a factory: `@retry(times=3)`
+        return isinstance(outer, cst.FunctionDef) and self._wraps_by_calling(outer)
+
+    def _wraps_by_calling(self, decorator: cst.FunctionDef) -> bool:
+        """``def deco(fn): def wrapper(*a): ... fn(*a) ...; return wrapper`` with a plain
+        ``wrapper`` that calls the parameter ``fn`` itself."""
+        if decorator in self._wrapping:
+            return self._wrapping[decorator]
+        self._wrapping[decorator] = False  # a decorator that decorates its own wrapper
+        params = decorator.params.params
+        wrapper = self._returned_def(decorator)
+        if decorator.asynchronous is None and params and wrapper is not None:
+            wrapped = params[0]
+            self._wrapping[decorator] = (
+                wrapper.asynchronous is None
+                and self.has_transparent_decorators(wrapper)
+                and any(
+                    isinstance(call.func, cst.Name)
+                    and any(
+                        getattr(a, "node", None) is wrapped
+                        for a in self._assignments_of(call.func)
+                    )
+                    for call in self.calls_in(wrapper)
+                )
+            )
+        return self._wrapping[decorator]
+
+    def _returned_def(self, function: cst.FunctionDef) -> cst.FunctionDef | None:
+        """The nested ``def`` a function returns by name (``return wrapper``), if that is
+        all it returns."""
+        values = self.returned_values(function)
+        if len(values) != 1 or not isinstance(values[0], cst.Name):
+            return None
+        bound = self.definition_bound_to(values[0].value, values[0])
+        return bound if isinstance(bound, cst.FunctionDef) else None
+
+    def _assignments_of(self, name: cst.Name) -> Iterable[object]:
+        scope = self.scope(name)
+        return scope[name.value] if scope is not None else ()
 
     def self_name(self, function: cst.FunctionDef) -> str | None:
         """The name of the instance (or class) parameter of a method, if ``function`` is one."""
