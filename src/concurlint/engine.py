@@ -29,6 +29,7 @@ from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
 from concurlint.rule import FileContext, NodeFix, Report, Rule
+from concurlint.screen import TreeFacts
 
 UNANALYZABLE = "CCL001"
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
@@ -41,41 +42,57 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The selected rules with their settings and catalog, built once per process."""
+    """The selected rules with their settings and catalog, built once per process.
+
+    ``screen`` off runs every selected rule on every file: the reference the screens are
+    tested against, never faster.
+    """
 
     settings: Settings
     catalog: Catalog
     rules: tuple[Rule, ...]
     screens: tuple[frozenset[str], ...]
+    screen: bool = True
 
     @classmethod
-    def build(cls, settings: Settings) -> RuleSet:
+    def build(cls, settings: Settings, screen: bool = True) -> RuleSet:
         catalog = load_catalog(settings.catalog_extensions())
         rules = tuple(
             rule(catalog, settings)
             for rule in ALL_RULES
             if is_selected(rule.code, settings.select, settings.ignore)
         )
-        return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules))
+        return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules), screen)
 
     def reports_unanalyzable(self, path: str) -> bool:
         return self.selected_for(path, UNANALYZABLE)
 
     def selected_for(self, path: str, code: str) -> bool:
+        return is_selected(code, self.settings.select, self.settings.ignore) and not any(
+            code.startswith(prefix) for prefix in self._ignored_in(path)
+        )
+
+    def _ignored_in(self, path: str) -> list[str]:
         settings = self.settings
-        if not is_selected(code, settings.select, settings.ignore):
-            return False
-        ignored = [c for pattern, codes in settings.per_file_ignores
-                   if _path_matches(path, pattern, settings.root) for c in codes]
-        return not any(code.startswith(prefix) for prefix in ignored)
+        return [c for pattern, codes in settings.per_file_ignores
+                if _path_matches(path, pattern, settings.root) for c in codes]
 
     def active_rules(self, path: str, text: str) -> list[Rule]:
         """Rules that are selected for ``path`` and whose screen words occur in ``text``."""
+        ignored = self._ignored_in(path)
         return [
             rule
-            for rule, words in zip(self.rules, self.screens)
-            if any(word in text for word in words) and self.selected_for(path, rule.code)
+            for rule, words in zip(self.rules, self.screens, strict=True)
+            if (not self.screen or any(word in text for word in words))
+            and not any(rule.code.startswith(prefix) for prefix in ignored)
         ]
+
+    def screen_tree(self, rules: Sequence[Rule], tree: ast.Module) -> list[Rule]:
+        """The rules that can still report once the file's ``ast`` facts are known."""
+        if not self.screen:
+            return list(rules)
+        facts = TreeFacts(tree)
+        return [rule for rule in rules if rule.screen_tree(facts)]
 
 
 def _path_matches(path: str, pattern: str, root: Path) -> bool:
@@ -104,17 +121,26 @@ def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diag
 
 
 def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
-    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic."""
+    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic.
+
+    Three screens, cheapest first: the rules' words in the text, Python's own parser (a
+    file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts
+    on the ``ast`` facts; only a file some rule still wants is parsed by libcst.
+    """
     rules = ruleset.active_rules(source.path, source.text)
-    if not rules:
-        return _screened_out(source, ruleset)
+    compiled = _compile(source, ruleset)
+    if isinstance(compiled, ast.Module):
+        rules = ruleset.screen_tree(rules, compiled) if rules else []
+        if not rules:
+            return FileResult(source.path, skipped=True)
+    elif not rules:
+        return compiled
     try:
         module = cst.parse_module(source.text)
     except Exception as error:  # noqa: BLE001 - a parser failure must not stop the run
         # Prefer Python's own message and location; libcst's is the fallback for code that
         # Python compiles but libcst cannot parse.
-        compiled = _screened_out(source, ruleset)
-        if compiled.diagnostics:
+        if isinstance(compiled, FileResult) and compiled.diagnostics:
             return compiled
         reason = " ".join(str(error).split()) or type(error).__name__
         return _failed(ruleset, source.path, f"libcst cannot parse it: {reason}")
@@ -127,17 +153,16 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
-def _screened_out(source: Source, ruleset: RuleSet) -> FileResult:
-    """No rule can report on this file: only check that Python could compile it, with the
-    C parser, so that a broken file is still reported (CCL001) at a fraction of the cost."""
+def _compile(source: Source, ruleset: RuleSet) -> ast.Module | FileResult:
+    """The file's ``ast``, or what to report when Python's C parser rejects it (a broken
+    file is reported as CCL001 even when no rule needs libcst, at a fraction of the cost)."""
     try:
-        ast.parse(source.text, source.path)
+        return ast.parse(source.text, source.path)
     except SyntaxError as error:
         return _failed(ruleset, source.path, f"syntax error: {error.msg}",
                        error.lineno or 1, error.offset or 1)
     except (RecursionError, MemoryError):
         return _failed(ruleset, source.path, "too deeply nested to parse")
-    return FileResult(source.path, skipped=True)
 
 
 def _failed(ruleset: RuleSet, path: str, reason: str, line: int = 1, column: int = 1) -> FileResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -20,6 +20,10 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+
+# The model folds a name through ``canonical-modules`` when resolving it and again when
+# naming the call.
+_CANONICAL_STEPS = 2
 
 
 def catalog_dir() -> Path:
@@ -112,6 +116,49 @@ class Catalog:
         """Top-level module names mentioned by the catalog: a file naming none of them
         (and lacking every rule-specific keyword) cannot match a catalog entry."""
         return frozenset(name.split(".")[0] for name in _all_names(self.data))
+
+    def canonical(self, name: str) -> str:
+        """Fold private submodules into their public module (`asyncio.tasks.x` -> `asyncio.x`)."""
+        modules = self.canonical_modules
+        prefix = name
+        while prefix:
+            if prefix in modules:
+                return modules[prefix] + name[len(prefix):]
+            prefix = prefix.rpartition(".")[0]
+        return name
+
+    def import_roots(self, names: Iterable[str]) -> frozenset[str] | None:
+        """Top-level modules of which a file must import one before the model can resolve
+        a call to any of ``names``, or None when a builtin can lead to one without imports.
+
+        The model knows a name from an import (or a builtin), or ``Type.method`` from a type
+        it inferred: a catalog class whose name came the same way, or the ``returns`` type
+        of such a call; every name is folded through ``canonical-modules`` (twice, at most).
+        Following those links backwards from ``names`` gives every name that can lead to them.
+        """
+        pending = [(name, _CANONICAL_STEPS) for name in names]
+        seen: set[tuple[str, int]] = set()
+        while pending:
+            item = pending.pop()
+            if item in seen:
+                continue
+            if item[0].startswith("builtins."):
+                return None
+            seen.add(item)
+            pending.extend(self._sources_of(*item))
+        return frozenset(name.split(".")[0] for name, _ in seen)
+
+    def _sources_of(self, name: str, steps: int) -> Iterator[tuple[str, int]]:
+        """Names from which the model can arrive at ``name`` (or at a method of it), with
+        the canonical folds still allowed on the way."""
+        if steps:
+            for alias, target in self.canonical_modules.items():
+                if name == target or name.startswith(target + "."):
+                    yield alias + name[len(target):], steps - 1
+        owner = name.rpartition(".")[0]
+        for call, returned in self.returns.items():
+            if self.canonical(returned) in (name, owner):
+                yield call, _CANONICAL_STEPS
 
 
 def _all_names(node: Any) -> Iterable[str]:
