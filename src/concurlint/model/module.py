@@ -102,6 +102,7 @@ class ModuleModel:
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
         self._analyses: dict[type, Any] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
+        self._self_assigned: dict[cst.FunctionDef, dict[str, list[cst.BaseExpression]]] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -393,6 +394,16 @@ class ModuleModel:
             types |= found
         return frozenset(types)
 
+    def _self_assignments(
+        self, method: cst.FunctionDef, self_name: str
+    ) -> dict[str, list[cst.BaseExpression]]:
+        found = self._self_assigned.get(method)
+        if found is None:
+            visitor = _SelfAssignments(self_name)
+            method.body.visit(visitor)
+            found = self._self_assigned[method] = visitor.values
+        return found
+
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
         its body."""
@@ -400,7 +411,7 @@ class ModuleModel:
             if isinstance(statement, cst.FunctionDef):
                 self_name = self.self_name(statement)
                 if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr)
+                    yield from self._self_assignments(statement, self_name).get(attr, ())
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign):
@@ -410,35 +421,36 @@ class ModuleModel:
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, self_name: str, attr: str) -> None:
-        self.self_name = self_name
-        self.attr = attr
-        self.values: list[cst.BaseExpression] = []
+    """Every ``self.<attr> = value`` of one method body, by attribute, in source order:
+    one walk per method answers every attribute the model asks about."""
 
-    def _matches(self, target: cst.BaseExpression) -> bool:
-        return (
+    def __init__(self, self_name: str) -> None:
+        self.self_name = self_name
+        self.values: dict[str, list[cst.BaseExpression]] = {}
+
+    def _attribute(self, target: cst.BaseExpression) -> str | None:
+        if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
             and target.value.value == self.self_name
-            and target.attr.value == self.attr
-        )
+        ):
+            return target.attr.value
+        return None
+
+    def _add(self, attrs: Iterable[str | None], value: cst.BaseExpression) -> None:
+        for attr in dict.fromkeys(attrs):
+            if attr is not None:
+                self.values.setdefault(attr, []).append(value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if any(self._matches(target.target) for target in node.targets):
-            self.values.append(node.value)
+        self._add((self._attribute(target.target) for target in node.targets), node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and self._matches(node.target):
-            self.values.append(node.value)
+        if node.value is not None:
+            self._add((self._attribute(node.target),), node.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
-
-
-def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> list[cst.BaseExpression]:
-    visitor = _SelfAssignments(self_name, attr)
-    function.body.visit(visitor)
-    return visitor.values
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:
