@@ -1,43 +1,49 @@
 """Lint source text into diagnostics: one parse, one MetadataWrapper, one batched traversal.
 
-Files are screened first: a rule runs on a file only if the file contains one of the rule's
-screen words, and a file no rule can report on is never parsed by libcst. Positions are
-computed only for files that produced a report.
+Files are screened first (the rules' words, then their verdict on Python's own ``ast``), and
+a file no rule can report on is never parsed by libcst. Metadata is resolved only when a
+rule asks the model for it; positions only for files that produced a report.
+
+``lint_paths`` (re-exported from ``concurlint.runner``) answers from the cache first and
+hands the misses to ``lint_files``, which runs them in a process pool.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from fnmatch import fnmatch
-from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, read_source
+from concurlint.files import Source, Unreadable, decode_source, read_bytes
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
 from concurlint.rule import FileContext, NodeFix, Report, Rule
+from concurlint.runner import UNANALYZABLE, lint_paths, unanalyzable, unreadable_result
 from concurlint.screen import TreeFacts
+from concurlint.selection import ignored_in, selected_for
 
-UNANALYZABLE = "CCL001"
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
 # library's pydoc_data/topics.py) needs far more than Python's default limit and stack.
 RECURSION_LIMIT = 20_000
 STACK_SIZE = 512 * 1024 * 1024
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _T = TypeVar("_T")
+__all__ = ["UNANALYZABLE", "RuleSet", "lint_files", "lint_path", "lint_paths", "lint_source",
+           "unanalyzable"]
 
 
 @dataclass(frozen=True)
@@ -68,18 +74,11 @@ class RuleSet:
         return self.selected_for(path, UNANALYZABLE)
 
     def selected_for(self, path: str, code: str) -> bool:
-        return is_selected(code, self.settings.select, self.settings.ignore) and not any(
-            code.startswith(prefix) for prefix in self._ignored_in(path)
-        )
-
-    def _ignored_in(self, path: str) -> list[str]:
-        settings = self.settings
-        return [c for pattern, codes in settings.per_file_ignores
-                if _path_matches(path, pattern, settings.root) for c in codes]
+        return selected_for(self.settings, path, code)
 
     def active_rules(self, path: str, text: str) -> list[Rule]:
         """Rules that are selected for ``path`` and whose screen words occur in ``text``."""
-        ignored = self._ignored_in(path)
+        ignored = ignored_in(self.settings, path)
         return [
             rule
             for rule, words in zip(self.rules, self.screens, strict=True)
@@ -95,29 +94,9 @@ class RuleSet:
         return [rule for rule in rules if rule.screen_tree(facts)]
 
 
-def _path_matches(path: str, pattern: str, root: Path) -> bool:
-    candidate = Path(path)
-    try:
-        relative = candidate.resolve().relative_to(root).as_posix()
-    except ValueError:
-        relative = candidate.as_posix()
-    return fnmatch(relative, pattern) or fnmatch(candidate.name, pattern)
-
-
 def line_starts(text: str) -> list[int]:
     """Offset of the first character of each line, with libcst's idea of a line break."""
     return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
-
-
-def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic(
-        path=path,
-        span=Span(line, column, line, column),
-        code=UNANALYZABLE,
-        name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
-        url="",
-    )
 
 
 def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
@@ -137,7 +116,7 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
         return compiled
     try:
         module = cst.parse_module(source.text)
-    except Exception as error:  # noqa: BLE001 - a parser failure must not stop the run
+    except Exception as error:  # a parser failure must not stop the run
         # Prefer Python's own message and location; libcst's is the fallback for code that
         # Python compiles but libcst cannot parse.
         if isinstance(compiled, FileResult) and compiled.diagnostics:
@@ -148,7 +127,7 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
         diagnostics = _check(source, module, rules)
     except RecursionError:
         return _failed(ruleset, source.path, "too deeply nested to analyze")
-    except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
+    except Exception as error:  # one internal error must not stop the run
         return _failed(ruleset, source.path, f"internal error: {type(error).__name__}: {error}")
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
@@ -241,7 +220,10 @@ class _Converter:
 
 # -- running many files ---------------------------------------------------------------------
 
-_WORKER_RULES: dict[str, RuleSet] = {}  # per process: built once by the pool initializer
+_WORKER: dict[str, object] = {}  # per process: built once by the pool initializer
+# Files per task handed to a worker: small enough to balance the load (the largest files
+# go first), large enough that inter-process traffic stays negligible.
+_CHUNK = 4
 
 
 def _deep_stack_executor() -> ThreadPoolExecutor:
@@ -256,27 +238,36 @@ def _deep_stack_executor() -> ThreadPoolExecutor:
     return executor
 
 
-def _init_worker(settings: Settings) -> None:
-    _WORKER_RULES["rules"] = RuleSet.build(settings)
-
-
-def lint_path(path: str, ruleset: RuleSet) -> FileResult:
-    source = read_source(path)
+def lint_path(path: str, ruleset: RuleSet, cache: Cache | None = None) -> FileResult:
+    """Read, lint and (with a cache) store one file; the key is taken from the very bytes
+    that were linted, so a file edited meanwhile never gets another version's result."""
+    raw = read_bytes(path)
+    if isinstance(raw, Unreadable):
+        return FileResult(path, _unreadable(raw, ruleset))
+    source = decode_source(path, raw)
     if isinstance(source, Unreadable):
-        return FileResult(path, _unreadable(source, ruleset))
-    return lint_source(source, ruleset)
+        result = FileResult(path, _unreadable(source, ruleset))
+    else:
+        result = lint_source(source, ruleset)
+    if cache is not None:
+        cache.put(path, raw, result)
+    return result
 
 
 def _unreadable(problem: Unreadable, ruleset: RuleSet) -> tuple[Diagnostic, ...]:
-    if not ruleset.reports_unanalyzable(problem.path):
-        return ()
-    return (unanalyzable(problem.path, problem.reason, problem.line),)
+    return unreadable_result(problem, ruleset.settings).diagnostics
 
 
-def _lint_in_worker(path: str) -> FileResult:
-    ruleset = _WORKER_RULES["rules"]
-    executor = _WORKER_RULES.setdefault("executor", _deep_stack_executor())  # type: ignore[arg-type]
-    return executor.submit(lint_path, path, ruleset).result()  # type: ignore[union-attr]
+def _init_worker(settings: Settings, cache: Cache | None) -> None:
+    _WORKER["rules"] = RuleSet.build(settings)
+    _WORKER["cache"] = cache
+    _WORKER["executor"] = _deep_stack_executor()
+
+
+def _lint_in_worker(paths: Sequence[str]) -> list[FileResult]:
+    ruleset, cache = _WORKER["rules"], _WORKER["cache"]
+    executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    return executor.submit(_lint_serially, paths, ruleset, cache).result()
 
 
 def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
@@ -288,28 +279,58 @@ def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
         executor.shutdown()
 
 
-def lint_paths(
-    paths: Sequence[str], settings: Settings, problems: Iterable[Unreadable] = (), jobs: int = 1
+def lint_files(
+    paths: Sequence[str],
+    settings: Settings,
+    jobs: int = 1,
+    cache: Cache | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[FileResult]:
-    """Lint every path (in parallel when ``jobs`` > 1); results sorted by path, so the
-    output does not depend on scheduling or on the order paths were given."""
-    ruleset = RuleSet.build(settings)
-    results = [FileResult(p.path, _unreadable(p, ruleset)) for p in problems]
+    """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
+    ``on_done(count)`` is called in this process as files finish."""
     if jobs > 1 and len(paths) > 1:
-        with _process_pool(jobs, settings) as pool:
-            results.extend(pool.map(_lint_in_worker, paths, chunksize=_chunksize(len(paths), jobs)))
-    else:
-        results.extend(run_with_deep_stack(_lint_serially, paths, ruleset))
-    return sorted(results, key=lambda result: result.path)
+        return _lint_in_pool(paths, settings, jobs, cache, on_done)
+    return run_with_deep_stack(_lint_serially, paths, RuleSet.build(settings), cache, on_done)
 
 
-def _lint_serially(paths: Sequence[str], ruleset: RuleSet) -> list[FileResult]:
-    return [lint_path(path, ruleset) for path in paths]
+def _lint_serially(
+    paths: Sequence[str],
+    ruleset: RuleSet,
+    cache: Cache | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[FileResult]:
+    results = []
+    for path in paths:
+        results.append(lint_path(path, ruleset, cache))
+        if on_done is not None:
+            on_done(1)
+    return results
 
 
-def _process_pool(jobs: int, settings: Settings) -> Executor:
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,))
+def _lint_in_pool(
+    paths: Sequence[str],
+    settings: Settings,
+    jobs: int,
+    cache: Cache | None,
+    on_done: Callable[[int], None] | None,
+) -> list[FileResult]:
+    """Largest files first, in small chunks, so that no worker is left with the tail."""
+    ordered = sorted(paths, key=_size, reverse=True)
+    chunks = [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)), initializer=_init_worker, initargs=(settings, cache)
+    ) as pool:
+        for done in as_completed([pool.submit(_lint_in_worker, chunk) for chunk in chunks]):
+            chunk_results = done.result()
+            results.extend(chunk_results)
+            if on_done is not None:
+                on_done(len(chunk_results))
+    return results
 
 
-def _chunksize(count: int, jobs: int) -> int:
-    return max(1, min(16, count // (jobs * 8)))
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
