@@ -258,8 +258,8 @@ def _unreadable(problem: Unreadable, ruleset: RuleSet) -> tuple[Diagnostic, ...]
     return unreadable_result(problem, ruleset.settings).diagnostics
 
 
-def _init_worker(settings: Settings, cache: Cache | None) -> None:
-    _WORKER["rules"] = RuleSet.build(settings)
+def _init_worker(settings: Settings, cache: Cache | None, screen: bool) -> None:
+    _WORKER["rules"] = RuleSet.build(settings, screen)
     _WORKER["cache"] = cache
     _WORKER["executor"] = _deep_stack_executor()
 
@@ -285,12 +285,14 @@ def lint_files(
     jobs: int = 1,
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
+    screen: bool = True,
 ) -> list[FileResult]:
     """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
     ``on_done(count)`` is called in this process as files finish."""
     if jobs > 1 and len(paths) > 1:
-        return _lint_in_pool(paths, settings, jobs, cache, on_done)
-    return run_with_deep_stack(_lint_serially, paths, RuleSet.build(settings), cache, on_done)
+        return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done)
+    ruleset = RuleSet.build(settings, screen)
+    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done)
 
 
 def _lint_serially(
@@ -309,9 +311,8 @@ def _lint_serially(
 
 def _lint_in_pool(
     paths: Sequence[str],
-    settings: Settings,
+    worker_setup: tuple[Settings, Cache | None, bool],
     jobs: int,
-    cache: Cache | None,
     on_done: Callable[[int], None] | None,
 ) -> list[FileResult]:
     """Largest files first, in small chunks, so that no worker is left with the tail."""
@@ -319,7 +320,9 @@ def _lint_in_pool(
     chunks = [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
     results: list[FileResult] = []
     with ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)), initializer=_init_worker, initargs=(settings, cache)
+        max_workers=min(jobs, len(chunks)),
+        initializer=_init_worker,
+        initargs=worker_setup,
     ) as pool:
         for done in as_completed([pool.submit(_lint_in_worker, chunk) for chunk in chunks]):
             chunk_results = done.result()
