@@ -7,8 +7,9 @@ Run from a checkout after the README's set-up::
 Default corpus: the running Python's standard library without its tests (see corpus.py).
 The files are copied to a temporary folder first, so that "one file changed" can be
 measured without touching the originals; every tool gets the same explicit file list.
-Each figure is the fastest of ``--repeat`` runs (the machine may be shared), and memory is
-the peak proportional set size (PSS) summed over the tool's whole process tree.
+Each figure is the fastest of ``--repeat`` runs (the machine may be shared); CPU seconds
+(user + system, pool workers included) show the work done whatever the load; memory is the
+peak proportional set size (PSS) summed over the tool's whole process tree.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,7 +39,8 @@ SAMPLE_SECONDS = 0.02
 @dataclass(frozen=True)
 class Measure:
     name: str
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # user + system, over the whole process tree
     peak_mb: float
 
 
@@ -125,18 +128,20 @@ def _append_line(path: str) -> None:
 def _measure(
     name: str, command: list[str], repeat: int, before: Callable[[], None] | None = None
 ) -> Measure:
-    best = Measure(name, float("inf"), 0.0)
+    best = Measure(name, float("inf"), float("inf"), 0.0)
     for _ in range(repeat):
         if before is not None:
             before()
-        seconds, peak = _run(command)
-        best = Measure(name, min(best.seconds, seconds), max(best.peak_mb, peak))
+        seconds, cpu, peak = _run(command)
+        best = Measure(name, min(best.seconds, seconds), min(best.cpu_seconds, cpu),
+                       max(best.peak_mb, peak))
     print(f"  {name}: {best.seconds:.2f} s", file=sys.stderr)
     return best
 
 
-def _run(command: list[str]) -> tuple[float, float]:
-    """Wall-clock seconds and peak PSS (MB) of the command's process tree."""
+def _run(command: list[str]) -> tuple[float, float, float]:
+    """Wall-clock seconds, CPU seconds and peak PSS (MB) of the command's process tree."""
+    used = _children_cpu()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0]
@@ -145,7 +150,13 @@ def _run(command: list[str]) -> tuple[float, float]:
     process.wait()
     seconds = time.perf_counter() - start
     sampler.join()
-    return seconds, peak[0] / 1024
+    return seconds, _children_cpu() - used, peak[0] / 1024
+
+
+def _children_cpu() -> float:
+    """CPU time of every finished descendant (a pool's workers are waited for by the tool)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _sample(process: subprocess.Popen[bytes], peak: list[int]) -> None:
@@ -195,12 +206,18 @@ def _load() -> str:
 
 
 def _table(measures: Sequence[Measure], lines: int) -> str:
-    floor = measures[0].seconds
-    rows = ["| what | seconds | lines/s | peak MB | x floor |", "|---|---:|---:|---:|---:|"]
+    floor = measures[0]
+    rows = [
+        "| what | seconds | lines/s | peak MB | x floor | CPU seconds | CPU x floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for measure in measures:
         rate = lines / measure.seconds if measure.seconds else float("inf")
-        rows.append(f"| {measure.name} | {measure.seconds:.2f} | {rate:,.0f} | "
-                    f"{measure.peak_mb:.0f} | {measure.seconds / floor:.1f} |")
+        rows.append(
+            f"| {measure.name} | {measure.seconds:.2f} | {rate:,.0f} | {measure.peak_mb:.0f} | "
+            f"{measure.seconds / floor.seconds:.1f} | {measure.cpu_seconds:.2f} | "
+            f"{measure.cpu_seconds / floor.cpu_seconds:.1f} |"
+        )
     return "\n".join(rows)
 
 
