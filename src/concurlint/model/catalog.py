@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -20,10 +20,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
-
-# The model folds a name through ``canonical-modules`` when resolving it and again when
-# naming the call.
-_CANONICAL_STEPS = 2
 
 
 def catalog_dir() -> Path:
@@ -133,32 +129,22 @@ class Catalog:
 
         The model knows a name from an import (or a builtin), or ``Type.method`` from a type
         it inferred: a catalog class whose name came the same way, or the ``returns`` type
-        of such a call; every name is folded through ``canonical-modules`` (twice, at most).
-        Following those links backwards from ``names`` gives every name that can lead to them.
+        of such a call; any name may be folded through ``canonical-modules``. Following
+        those links backwards, module by module (a superset, so always sound), gives every
+        top-level module that can lead to ``names``.
         """
-        pending = [(name, _CANONICAL_STEPS) for name in names]
-        seen: set[tuple[str, int]] = set()
-        while pending:
-            item = pending.pop()
-            if item in seen:
-                continue
-            if item[0].startswith("builtins."):
-                return None
-            seen.add(item)
-            pending.extend(self._sources_of(*item))
-        return frozenset(name.split(".")[0] for name, _ in seen)
+        roots = {_root(name) for name in names}
+        links = [*self.canonical_modules.items(), *self.returns.items()]
+        grown = True
+        while grown:
+            sources = {_root(source) for source, target in links if _root(target) in roots}
+            grown = not sources <= roots
+            roots |= sources
+        return None if "builtins" in roots else frozenset(roots)
 
-    def _sources_of(self, name: str, steps: int) -> Iterator[tuple[str, int]]:
-        """Names from which the model can arrive at ``name`` (or at a method of it), with
-        the canonical folds still allowed on the way."""
-        if steps:
-            for alias, target in self.canonical_modules.items():
-                if name == target or name.startswith(target + "."):
-                    yield alias + name[len(target):], steps - 1
-        owner = name.rpartition(".")[0]
-        for call, returned in self.returns.items():
-            if self.canonical(returned) in (name, owner):
-                yield call, _CANONICAL_STEPS
+
+def _root(name: str) -> str:
+    return name.partition(".")[0]
 
 
 def _all_names(node: Any) -> Iterable[str]:
