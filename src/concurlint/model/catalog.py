@@ -21,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+_FOLDINGS = 6  # at most this many canonical-modules foldings of one name in a row
+
 
 def catalog_dir() -> Path:
     """The folder holding the catalog: inside the installed package, or the checkout's."""
@@ -49,10 +51,14 @@ class BlockingGroup:
 
 @dataclass(frozen=True)
 class RuleInfo:
+    """A rule's metadata; ``why`` and ``fix`` are the prose of its docs page (may be empty)."""
+
     code: str
     name: str
     summary: str
     url: str
+    why: str = ""
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,14 @@ class Catalog:
     def rules(self) -> Mapping[str, RuleInfo]:
         root = self.data.get("book-root", "")
         return {
-            code: RuleInfo(code, entry["name"], entry["summary"], root + entry["book"])
+            code: RuleInfo(
+                code,
+                entry["name"],
+                entry["summary"],
+                root + entry["book"],
+                entry.get("why", "").strip(),
+                entry.get("fix", "").strip(),
+            )
             for code, entry in self.section("rules").items()
         }
 
@@ -116,11 +129,13 @@ class Catalog:
     def canonical(self, name: str) -> str:
         """Fold private submodules into their public module (`asyncio.tasks.x` -> `asyncio.x`)."""
         modules = self.canonical_modules
-        prefix = name
-        while prefix:
-            if prefix in modules:
-                return modules[prefix] + name[len(prefix):]
-            prefix = prefix.rpartition(".")[0]
+        for _ in range(_FOLDINGS):  # a chain of foldings, bounded
+            prefix = name
+            while prefix and prefix not in modules:
+                prefix = prefix.rpartition(".")[0]
+            if not prefix:
+                return name
+            name = modules[prefix] + name[len(prefix):]
         return name
 
     def import_roots(self, names: Iterable[str]) -> frozenset[str] | None:

@@ -263,13 +263,16 @@ class ModuleModel:
         return function.params.params[0].name.value
 
     def resolve_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The single ``def`` of this module a call runs: a plain name bound only to a def,
-        or ``self.method(...)`` inside a method of the class defining ``method``."""
-        func = call.func
+        """The single ``def`` of this module a call runs (see ``resolve_callee``)."""
+        return self.resolve_callee(call.func)
+
+    def resolve_callee(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The single ``def`` of this module that calling ``func`` runs: a plain name bound
+        only to a def, or ``self.method`` inside a method of the class defining ``method``."""
         if isinstance(func, cst.Name):
             return self._function_bound_to(func)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            owner = self.enclosing_function(call)
+            owner = self.enclosing_function(func)
             while isinstance(owner, cst.Lambda):
                 owner = self.enclosing_function(owner)
             if owner is not None and func.value.value == self.self_name(owner):
@@ -279,6 +282,11 @@ class ModuleModel:
         return None
 
     def _function_bound_to(self, name: cst.Name) -> cst.FunctionDef | None:
+        node = self._single_binding(name)
+        return node if isinstance(node, cst.FunctionDef) else None
+
+    def _single_binding(self, name: cst.Name) -> cst.CSTNode | None:
+        """The node that binds ``name`` when exactly one binding is visible from it."""
         scope = self.scope(name)
         if scope is None:
             return None
@@ -286,8 +294,23 @@ class ModuleModel:
         if len(assignments) != 1:
             return None
         (assignment,) = assignments
-        node = getattr(assignment, "node", None)
-        return node if isinstance(node, cst.FunctionDef) else None
+        return getattr(assignment, "node", None)
+
+    def single_assigned_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of ``name = value`` when that is the only binding of ``name``."""
+        binding = self._single_binding(name)
+        return self.assigned_value(binding) if binding is not None else None
+
+    def assigned_value(self, target: cst.CSTNode) -> cst.BaseExpression | None:
+        """The value a plain assignment gives ``target`` (``x = v`` or ``x: T = v``)."""
+        parent = self.parent(target)
+        if isinstance(parent, cst.AssignTarget) and parent.target is target:
+            statement = self.parent(parent)
+            if isinstance(statement, cst.Assign):
+                return statement.value
+        if isinstance(parent, cst.AnnAssign) and parent.target is target:
+            return parent.value
+        return None
 
     def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
         """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous)."""
@@ -346,14 +369,11 @@ class ModuleModel:
 
     def _binding_types(self, target: cst.CSTNode, depth: int) -> frozenset[str]:
         """The types a binding site gives its name: ``x = T()``, ``x: T``, ``with T() as x``."""
+        value = self.assigned_value(target)
+        if value is not None:
+            return self.infer_types(value, depth + 1)
         parent = self.parent(target)
-        if isinstance(parent, cst.AssignTarget):
-            statement = self.parent(parent)
-            if isinstance(statement, cst.Assign) and parent.target is target:
-                return self.infer_types(statement.value, depth + 1)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
-            if parent.value is not None:
-                return self.infer_types(parent.value, depth + 1)
             return self._annotation_types(parent.annotation)
         if isinstance(target, cst.Param) and target.annotation is not None:
             return self._annotation_types(target.annotation)
