@@ -71,11 +71,12 @@ def _run_all(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Me
     subprocess.run([*concurlint, *cache, *files], capture_output=True, check=True)
     measures.append(_measure("concurlint warm, nothing changed", [*concurlint, *cache, *files],
                              repeat))
-    changed = _largest_coroutine_module(files)
-    measures.append(_measure(
-        f"concurlint warm, 1 file changed ({Path(changed).name})",
-        [*concurlint, *cache, *files], repeat, before=lambda: _append_line(changed),
-    ))
+    for changed in (_median_size(files), _largest_coroutine_module(files)):
+        measures.append(_measure(
+            f"concurlint warm, 1 file changed ({Path(changed).name})",
+            [*concurlint, *cache, *files], repeat,
+            before=lambda path=changed: _append_line(path),  # type: ignore[misc]
+        ))
     ruff = shutil.which("ruff", path=str(Path(python).parent)) or shutil.which("ruff")
     if ruff:
         measures.append(_measure("ruff --select ASYNC,RUF006 --no-cache",
@@ -103,6 +104,11 @@ def _copy_corpus(paths: Sequence[Path], target: Path) -> list[str]:
 def _count_lines(path: str) -> int:
     with open(path, "rb") as stream:
         return stream.read().count(b"\n")
+
+
+def _median_size(files: Sequence[str]) -> str:
+    """A typical file to change: the one of median size."""
+    return sorted(files, key=os.path.getsize)[len(files) // 2]
 
 
 def _largest_coroutine_module(files: Sequence[str]) -> str:
