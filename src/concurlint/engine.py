@@ -2,7 +2,8 @@
 
 Files are screened first (the rules' words, then their verdict on Python's own ``ast``), and
 a file no rule can report on is never parsed by libcst. Metadata is resolved only when a
-rule asks the model for it; positions only for files that produced a report.
+rule asks the model for it; positions only for files that produced a report, and cheaply
+(``positions.Positions``).
 
 ``lint_paths`` (re-exported from ``concurlint.runner``) answers from the cache first and
 hands the misses to ``lint_files``, which runs them in a process pool.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper
 
 from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
@@ -31,6 +32,7 @@ from concurlint.files import Source, Unreadable, decode_source, read_bytes
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
+from concurlint.positions import Positions
 from concurlint.rule import FileContext, NodeFix, Report, Rule
 from concurlint.runner import UNANALYZABLE, lint_paths, unanalyzable, unreadable_result
 from concurlint.screen import TreeFacts
@@ -158,7 +160,7 @@ def _check(source: Source, module: cst.Module, rules: Sequence[Rule]) -> list[Di
     wrapper.visit_batched(rules)
     if not context.reports:
         return []
-    positions = wrapper.resolve(PositionProvider)
+    positions = Positions(module, source.text)
     converter = _Converter(source, module, positions)
     lines = source.text.splitlines()
     diagnostics = []
@@ -173,7 +175,7 @@ def _check(source: Source, module: cst.Module, rules: Sequence[Rule]) -> list[Di
 class _Converter:
     """Turns reports about nodes into diagnostics with spans and text edits."""
 
-    def __init__(self, source: Source, module: cst.Module, positions: object) -> None:
+    def __init__(self, source: Source, module: cst.Module, positions: Positions) -> None:
         self.source = source
         self.module = module
         self.positions = positions
@@ -200,7 +202,7 @@ class _Converter:
         )
 
     def _range(self, node: cst.CSTNode) -> CodeRange:
-        return self.positions[node]  # type: ignore[index]
+        return self.positions[node]
 
     def _offset(self, line: int, column: int) -> int:
         return self.line_starts[line - 1] + column
