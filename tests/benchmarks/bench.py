@@ -34,6 +34,7 @@ from corpus import python_files, stdlib
 
 FLOOR = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, 'rb').read(), p)\n"
 SAMPLE_SECONDS = 0.02
+SLOW_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def _measure(
         seconds, cpu, peak = _run(command)
         best = Measure(name, min(best.seconds, seconds), min(best.cpu_seconds, cpu),
                        max(best.peak_mb, peak))
+        if seconds > SLOW_SECONDS:
+            break  # minutes-long runs are not repeated: their noise is small in relative terms
     print(f"  {name}: {best.seconds:.2f} s", file=sys.stderr)
     return best
 
