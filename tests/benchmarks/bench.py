@@ -144,7 +144,8 @@ def _measure(
                        max(best.peak_mb, peak))
         if seconds > SLOW_SECONDS:
             break  # minutes-long runs are not repeated: their noise is small in relative terms
-    print(f"  {name}: {best.seconds:.2f} s", file=sys.stderr)
+    print(f"  {name}: {best.seconds:.2f} s, {best.cpu_seconds:.2f} CPU s, {best.peak_mb:.0f} MB",
+          file=sys.stderr)
     return best
 
 
