@@ -94,12 +94,16 @@ def _reason(error: OSError) -> str:
 
 def read_source(path: str) -> Source | Unreadable:
     """Read and decode ``path`` the way Python would, never raising."""
+    raw = read_bytes(path)
+    return raw if isinstance(raw, Unreadable) else decode_source(path, raw)
+
+
+def read_bytes(path: str) -> bytes | Unreadable:
     try:
         with open(path, "rb") as stream:
-            raw = stream.read()
+            return stream.read()
     except OSError as error:
         return Unreadable(path, f"cannot read: {_reason(error)}")
-    return decode_source(path, raw)
 
 
 def decode_source(path: str, raw: bytes) -> Source | Unreadable:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from functools import cached_property
+
 import libcst as cst
 
 from concurlint.diagnostic import Safety
@@ -12,6 +15,7 @@ from concurlint.model.blocking import (
     catalog_call,
 )
 from concurlint.rule import NodeFix, Rule
+from concurlint.screen import TreeFacts
 
 # Statement positions where `await <call>` needs no parentheses.
 _AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
@@ -44,10 +48,18 @@ class _CoroutineRule(Rule):
         return None
 
 
-class BlockingCallInCoroutine(_CoroutineRule):
+class _InsideCoroutineRule(_CoroutineRule):
+    """A rule that reports only inside an ``async def``."""
+
+    keywords = ("async",)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        return facts.has(ast.AsyncFunctionDef)
+
+
+class BlockingCallInCoroutine(_InsideCoroutineRule):
     code = "CCL201"
     message = "`{call}` blocks the event loop inside `async def {function}`{via}; {advice}"
-    keywords = ("async",)
 
     def visit_Call(self, node: cst.Call) -> None:
         coroutine = self.model.enclosing_coroutine(node)
@@ -126,6 +138,18 @@ class CoroutineNeverAwaited(_CoroutineRule):
     def screen_words(self) -> frozenset[str]:
         return super().screen_words() | _module_roots(self.catalog.names("coroutine-functions"))
 
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A local ``async def`` to call, or an import through which a catalog coroutine
+        function can be named."""
+        if facts.has(ast.AsyncFunctionDef):
+            return True
+        roots = self._import_roots
+        return roots is None or facts.imports_any(roots)
+
+    @cached_property
+    def _import_roots(self) -> frozenset[str] | None:
+        return self.catalog.import_roots(self.catalog.names("coroutine-functions"))
+
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
         if not isinstance(call, cst.Call):
@@ -166,6 +190,11 @@ class TaskReferenceLost(_CoroutineRule):
     def screen_words(self) -> frozenset[str]:
         return frozenset(name.rpartition(".")[2] for name in self.catalog.names("task-factories"))
 
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A task factory is named by its last part in the code: imported, called or as the
+        method of a receiver that looks like a loop."""
+        return facts.mentions_any(self.screen_words())
+
     def visit_Expr(self, node: cst.Expr) -> None:
         call = _task_of_dropped_chain(node.value)
         if call is None:
@@ -194,13 +223,12 @@ def _task_of_dropped_chain(value: cst.BaseExpression) -> cst.Call | None:
     return value if isinstance(value, cst.Call) else None
 
 
-class EventLoopInCoroutine(_CoroutineRule):
+class EventLoopInCoroutine(_InsideCoroutineRule):
     code = "CCL204"
     message = (
         "`{call}` starts an event loop inside `async def {function}`{via}, where one is "
         "already running; `await` the coroutine instead"
     )
-    keywords = ("async",)
 
     def visit_Call(self, node: cst.Call) -> None:
         coroutine = self.model.enclosing_coroutine(node)

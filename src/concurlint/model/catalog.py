@@ -21,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+_FOLDINGS = 6  # at most this many canonical-modules foldings of one name in a row
+
 
 def catalog_dir() -> Path:
     """The folder holding the catalog: inside the installed package, or the checkout's."""
@@ -138,6 +140,41 @@ class Catalog:
         """Top-level module names mentioned by the catalog: a file naming none of them
         (and lacking every rule-specific keyword) cannot match a catalog entry."""
         return frozenset(name.split(".")[0] for name in _all_names(self.data))
+
+    def canonical(self, name: str) -> str:
+        """Fold private submodules into their public module (`asyncio.tasks.x` -> `asyncio.x`)."""
+        modules = self.canonical_modules
+        for _ in range(_FOLDINGS):  # a chain of foldings, bounded
+            prefix = name
+            while prefix and prefix not in modules:
+                prefix = prefix.rpartition(".")[0]
+            if not prefix:
+                return name
+            name = modules[prefix] + name[len(prefix):]
+        return name
+
+    def import_roots(self, names: Iterable[str]) -> frozenset[str] | None:
+        """Top-level modules of which a file must import one before the model can resolve
+        a call to any of ``names``, or None when a builtin can lead to one without imports.
+
+        The model knows a name from an import (or a builtin), or ``Type.method`` from a type
+        it inferred: a catalog class whose name came the same way, or the ``returns`` type
+        of such a call; any name may be folded through ``canonical-modules``. Following
+        those links backwards, module by module (a superset, so always sound), gives every
+        top-level module that can lead to ``names``.
+        """
+        roots = {_root(name) for name in names}
+        links = [*self.canonical_modules.items(), *self.returns.items()]
+        grown = True
+        while grown:
+            sources = {_root(source) for source, target in links if _root(target) in roots}
+            grown = not sources <= roots
+            roots |= sources
+        return None if "builtins" in roots else frozenset(roots)
+
+
+def _root(name: str) -> str:
+    return name.partition(".")[0]
 
 
 def _all_names(node: Any) -> Iterable[str]:
