@@ -203,7 +203,10 @@ class ProcessAnalysis:
         return None
 
     def _module_container(self, expression: cst.BaseExpression) -> str | None:
-        """The name of a module-level container ``expression`` refers to, if it is one."""
+        """The name of a module-level container ``expression`` refers to, if it is one
+        (``RESULTS``, or an item of it: ``ERRORS[path]``)."""
+        while isinstance(expression, cst.Subscript):
+            expression = expression.value
         if not isinstance(expression, cst.Name):
             return None
         scope = self.model.scope(expression)
