@@ -51,12 +51,13 @@ class UnpicklableProcessTarget(_ProcessRule):
     )
 
     def visit_Module(self, node: cst.Module) -> None:
+        pickling = self.model.analysis(PicklingAnalysis)
         for site in self.process_sites():
             target = site.target
             if target is None:
                 continue
             problem = self._problem(target)
-            if problem is not None:
+            if problem is not None and pickling.pickles(site):
                 what, advice = problem
                 self.report(
                     target.expression,

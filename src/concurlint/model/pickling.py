@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import libcst as cst
@@ -26,6 +27,9 @@ LOCAL_KINDS = frozenset(
 _ITEMS_OF_ARGUMENTS = frozenset({"builtins.zip", "builtins.enumerate", "builtins.reversed",
                                  "builtins.sorted", "builtins.list", "builtins.tuple"})
 _REPEATED_ARGUMENT = frozenset({"itertools.repeat"})
+_GET_CONTEXT = frozenset({"multiprocessing.get_context"})
+_SET_START_METHOD = frozenset({"multiprocessing.set_start_method"})
+_CONTEXT_KEYWORDS = frozenset({"mp_context", "context"})
 _GENERATOR_ADVICE = "send a list, or the data the worker should generate from"
 _FUNCTION_ADVICE = "use a module-level function"
 
@@ -76,6 +80,40 @@ class PicklingAnalysis:
             frozenset(),
         )
 
+    def pickles(self, site: SpawnSite) -> bool:
+        """Whether what the site sends is pickled. Pool tasks always are; a process's target
+        and arguments are not under an explicitly chosen ``fork`` start method."""
+        return site.spawner.role == "task" or not (
+            self._forks(site.call) or self._fork_everywhere
+        )
+
+    def _forks(self, call: cst.Call) -> bool:
+        """``ctx.Process(...)``/``ctx.Pool(...)`` or ``mp_context=ctx`` with a fork context."""
+        contexts = [
+            a.value for a in call.args if a.keyword and a.keyword.value in _CONTEXT_KEYWORDS
+        ]
+        if isinstance(call.func, cst.Attribute):
+            contexts.append(call.func.value)
+        return any(self._is_fork_context(context) for context in contexts)
+
+    def _is_fork_context(self, expression: cst.BaseExpression, depth: int = 0) -> bool:
+        if isinstance(expression, cst.Name) and depth < _DEPTH:
+            value = self.model.single_assigned_value(expression)
+            return value is not None and self._is_fork_context(value, depth + 1)
+        return isinstance(expression, cst.Call) and _fork_argument(
+            self.model.qualified_names(expression.func) & _GET_CONTEXT, expression
+        )
+
+    @cached_property
+    def _fork_everywhere(self) -> bool:
+        """The module calls ``multiprocessing.set_start_method("fork")``."""
+        finder = _CallsNamed("set_start_method")
+        self.model.module.visit(finder)
+        return any(
+            _fork_argument(self.model.qualified_names(call.func) & _SET_START_METHOD, call)
+            for call in finder.calls
+        )
+
     def unpicklable_values(self, site: SpawnSite) -> Iterator[Unpicklable]:
         """Every value the site sends that is known to be unpicklable, once each."""
         seen: set[cst.CSTNode] = set()
@@ -93,7 +131,7 @@ class PicklingAnalysis:
                 continue
             seen.add(value)
             found = self.classify(value, by_task=site.spawner.role == "task")
-            if found is not None:
+            if found is not None and self.pickles(site):
                 yield found
 
     def pickled_values(
@@ -177,3 +215,23 @@ class PicklingAnalysis:
             and self.model.is_generator(function)
             and self.model.has_transparent_decorators(function)
         )
+
+
+def _fork_argument(matched: frozenset[str], call: cst.Call) -> bool:
+    """``call`` is one of ``matched`` and its first argument is the string ``"fork"``."""
+    if not matched or not call.args:
+        return False
+    first = call.args[0].value
+    return isinstance(first, cst.SimpleString) and first.evaluated_value == "fork"
+
+
+class _CallsNamed(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if last == self.name:
+            self.calls.append(node)
