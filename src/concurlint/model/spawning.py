@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -67,6 +67,7 @@ class Spawner:
     iterable: ArgumentSlot | None
     rest: str | None
     role: str = "entry"  # "entry", "initializer" or "task" (see rules/spawning.toml)
+    executor: ArgumentSlot | None = None  # where the executor that decides the kind is passed
 
     @classmethod
     def from_catalog(cls, entry: Mapping[str, Any]) -> Spawner:
@@ -82,6 +83,7 @@ class Spawner:
             iterable=slot("iterable"),
             rest=entry.get("rest"),
             role=entry.get("role", "entry"),
+            executor=slot("executor"),
         )
 
     @classmethod
@@ -135,8 +137,10 @@ class SpawnSite:
             if arg is not None:
                 yield from _container_items(arg.value)
         if spawner.rest == "arguments":
-            target_arg = spawner.target.find(call)
-            yield from (a.value for a in call.args if a is not target_arg and not a.star)
+            skipped = [spawner.target.find(call)]
+            if spawner.executor is not None:
+                skipped.append(spawner.executor.find(call))
+            yield from (a.value for a in call.args if a not in skipped and not a.star)
         if self.target is not None:
             yield from (a.value for a in self.target.partial_arguments if not a.star)
 
@@ -192,6 +196,7 @@ class SpawnAnalysis:
         self.bases = tuple(
             SpawnerBase.from_catalog(entry) for entry in model.catalog.section("spawner-base")
         )
+        self.executor_kinds: Mapping[str, str] = model.catalog.section("executor-kinds")
 
     @cached_property
     def _index(self) -> _CallIndex:
@@ -222,10 +227,22 @@ class SpawnAnalysis:
             if matched:
                 arg = spawner.target.find(call)
                 target = self.resolve_callable(arg.value) if arg is not None else None
+                if spawner.executor is not None:
+                    spawner = replace(spawner, kind=self._executor_kind(spawner, call))
                 return SpawnSite(call, min(matched), spawner, target)
         if isinstance(call.func, cst.Name):
             return self._subclass_site(call, call.func)
         return None
+
+    def _executor_kind(self, spawner: Spawner, call: cst.Call) -> str:
+        """The kind of the executor a call is given: the spawner's own kind (its default
+        executor) for none or ``None``, "unknown" when its type cannot be inferred."""
+        assert spawner.executor is not None
+        arg = spawner.executor.find(call)
+        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            return spawner.kind
+        kinds = {self.executor_kinds.get(t) for t in self.model.infer_types(arg.value)}
+        return kinds.pop() if len(kinds) == 1 and None not in kinds else "unknown"
 
     @cached_property
     def spawner_classes(self) -> Mapping[cst.ClassDef, tuple[SpawnerBase, str]]:
