@@ -106,13 +106,11 @@ class PicklingAnalysis:
 
     @cached_property
     def _fork_everywhere(self) -> bool:
-        """The module calls ``multiprocessing.set_start_method("fork")``."""
+        """The module selects its start method only with ``set_start_method("fork")``."""
         finder = _CallsNamed("set_start_method")
         self.model.module.visit(finder)
-        return any(
-            _fork_argument(self.model.qualified_names(call.func) & _SET_START_METHOD, call)
-            for call in finder.calls
-        )
+        calls = [c for c in finder.calls if self.model.qualified_names(c.func) & _SET_START_METHOD]
+        return bool(calls) and all(_fork_argument(_SET_START_METHOD, call) for call in calls)
 
     def unpicklable_values(self, site: SpawnSite) -> Iterator[Unpicklable]:
         """Every value the site sends that is known to be unpicklable, once each."""
