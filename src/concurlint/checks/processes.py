@@ -79,7 +79,7 @@ class UnpicklableProcessTarget(_ProcessRule):
         )
         if guarded:
             name = self.name_of(function)
-            what = f"`{name}`, defined under `{_MAIN_TEST}`, which the child does not run"
+            what = f"`{name}`, defined only under `{_MAIN_TEST}`"
             return prefix + what, "define it at module level, before the guard"
         return None
 
