@@ -47,7 +47,7 @@ class _ProcessRule(Rule):
 class UnpicklableProcessTarget(_ProcessRule):
     code = "CCL301"
     message = (
-        "`{target}` handed to `{api}` is {what}, which a child process cannot unpickle; {advice}"
+        "`{target}` handed to `{api}` is {what}, which cannot be sent to a child process; {advice}"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -56,7 +56,7 @@ class UnpicklableProcessTarget(_ProcessRule):
             target = site.target
             if target is None:
                 continue
-            problem = self._problem(target)
+            problem = self._problem(target) or self._state_problem(pickling, site)
             if problem is not None and pickling.pickles(site):
                 what, advice = problem
                 self.report(
@@ -82,6 +82,19 @@ class UnpicklableProcessTarget(_ProcessRule):
             what = f"`{name}`, defined only under `{_MAIN_TEST}`"
             return prefix + what, "define it at module level, before the guard"
         return None
+
+    def _state_problem(self, pickling: PicklingAnalysis, site: SpawnSite) -> tuple[str, str] | None:
+        state = pickling.unpicklable_state(site)
+        if state is None:
+            return None
+        carried = "a bound method" if isinstance(site.target.expression, cst.Attribute) else (
+            f"a `{state.klass.name.value}` process object"
+        )
+        what = (
+            f"{carried}: pickling it pickles the instance, whose `self.{state.attribute}` "
+            f"is {state.value.what}"
+        )
+        return what, state.value.advice
 
     def _local_what(self, target: CallableTarget) -> str:
         function = target.function

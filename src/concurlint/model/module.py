@@ -413,6 +413,11 @@ class ModuleModel:
             types |= found
         return frozenset(types)
 
+    def instance_attributes(self, method: cst.FunctionDef) -> list[tuple[str, cst.BaseExpression]]:
+        """``(attr, value)`` for each ``self.<attr> = value`` in the body of ``method``."""
+        self_name = self.self_name(method)
+        return _self_assignments(method, self_name) if self_name is not None else []
+
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
         its body."""
@@ -420,7 +425,11 @@ class ModuleModel:
             if isinstance(statement, cst.FunctionDef):
                 self_name = self.self_name(statement)
                 if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr)
+                    yield from (
+                        value
+                        for name, value in _self_assignments(statement, self_name)
+                        if name == attr
+                    )
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign):
@@ -430,33 +439,40 @@ class ModuleModel:
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, self_name: str, attr: str) -> None:
-        self.self_name = self_name
-        self.attr = attr
-        self.values: list[cst.BaseExpression] = []
+    """``self.<attr> = value`` statements of one method, nested functions left out."""
 
-    def _matches(self, target: cst.BaseExpression) -> bool:
-        return (
+    def __init__(self, self_name: str) -> None:
+        self.self_name = self_name
+        self.values: list[tuple[str, cst.BaseExpression]] = []
+
+    def _attribute(self, target: cst.BaseExpression) -> str | None:
+        if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
             and target.value.value == self.self_name
-            and target.attr.value == self.attr
-        )
+        ):
+            return target.attr.value
+        return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if any(self._matches(target.target) for target in node.targets):
-            self.values.append(node.value)
+        for target in node.targets:
+            attr = self._attribute(target.target)
+            if attr is not None:
+                self.values.append((attr, node.value))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and self._matches(node.target):
-            self.values.append(node.value)
+        attr = self._attribute(node.target)
+        if node.value is not None and attr is not None:
+            self.values.append((attr, node.value))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
 
-def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> list[cst.BaseExpression]:
-    visitor = _SelfAssignments(self_name, attr)
+def _self_assignments(
+    function: cst.FunctionDef, self_name: str
+) -> list[tuple[str, cst.BaseExpression]]:
+    visitor = _SelfAssignments(self_name)
     function.body.visit(visitor)
     return visitor.values
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from concurlint.model.module import ModuleModel
+from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import PARTIAL, CallableKind, SpawnAnalysis, SpawnSite
 
 _DEPTH = 4
@@ -27,6 +27,8 @@ LOCAL_KINDS = frozenset(
 _ITEMS_OF_ARGUMENTS = frozenset({"builtins.zip", "builtins.enumerate", "builtins.reversed",
                                  "builtins.sorted", "builtins.list", "builtins.tuple"})
 _REPEATED_ARGUMENT = frozenset({"itertools.repeat"})
+# Methods through which a class chooses what pickle stores of its instances.
+_CUSTOM_PICKLING = frozenset({"__getstate__", "__reduce__", "__reduce_ex__"})
 _GET_CONTEXT = frozenset({"multiprocessing.get_context"})
 _SET_START_METHOD = frozenset({"multiprocessing.set_start_method"})
 _CONTEXT_KEYWORDS = frozenset({"mp_context", "context"})
@@ -60,6 +62,16 @@ class Unpicklable:
     expression: cst.BaseExpression
     what: str
     advice: str
+
+
+@dataclass(frozen=True)
+class UnpicklableState:
+    """An instance sent along with a bound method or a process object: its class, and the
+    attribute set in ``__init__`` that cannot be pickled."""
+
+    klass: cst.ClassDef
+    attribute: str
+    value: Unpicklable
 
 
 class PicklingAnalysis:
@@ -111,6 +123,53 @@ class PicklingAnalysis:
         self.model.module.visit(finder)
         calls = [c for c in finder.calls if self.model.qualified_names(c.func) & _SET_START_METHOD]
         return bool(calls) and all(_fork_argument(_SET_START_METHOD, call) for call in calls)
+
+    def unpicklable_state(self, site: SpawnSite) -> UnpicklableState | None:
+        """When the target is a bound method (or the site a process subclass), pickling it
+        pickles the instance: the first attribute its ``__init__`` sets that cannot be
+        pickled. Classes that choose their pickled state, or have bases of unknown code,
+        are left alone."""
+        target = site.target
+        if target is None or target.kind is not CallableKind.METHOD:
+            return None
+        klass = self._instance_class(target.expression, target.function)
+        init = self.model.method_of(klass, "__init__") if klass is not None else None
+        if klass is None or init is None or not self._default_pickling(klass):
+            return None
+        for attribute, value in self.model.instance_attributes(init):
+            found = self.classify(value, by_task=site.spawner.role == "task")
+            if found is not None:
+                return UnpicklableState(klass, attribute, found)
+        return None
+
+    def _instance_class(
+        self, expression: cst.BaseExpression, function: FunctionNode | None
+    ) -> cst.ClassDef | None:
+        """The class of the instance a target carries: ``Worker`` for ``Worker(...)`` sites,
+        the method's class for ``self.method``/``obj.method`` (never a static method)."""
+        if isinstance(expression, cst.Name):
+            return self.model.class_bound_to(expression)
+        if not isinstance(expression, cst.Attribute) or not isinstance(function, cst.FunctionDef):
+            return None
+        if self.model.self_name(function) is None or function.decorators:
+            return None
+        return self.model.enclosing_class(function)
+
+    def _default_pickling(self, klass: cst.ClassDef) -> bool:
+        """The class pickles its ``__dict__`` as is: it defines no pickling method, and its
+        bases are ``object``, spawner classes, or module classes that qualify too."""
+        if any(self.model.method_of(klass, name) for name in _CUSTOM_PICKLING):
+            return False
+        for base in klass.bases:
+            value = base.value
+            if isinstance(value, cst.Name) and value.value == "object":
+                continue
+            if self.spawn.names_spawner_base(value):
+                continue
+            parent = self.model.class_bound_to(value) if isinstance(value, cst.Name) else None
+            if parent is None or parent is klass or not self._default_pickling(parent):
+                return False
+        return True
 
     def unpicklable_values(self, site: SpawnSite) -> Iterator[Unpicklable]:
         """Every value the site sends that is known to be unpicklable, once each."""

@@ -257,6 +257,10 @@ class SpawnAnalysis:
                     break
         return found
 
+    def names_spawner_base(self, expression: cst.BaseExpression) -> bool:
+        """True when ``expression`` names a ``[[spawner-base]]`` class itself."""
+        return self._spawner_base(expression, {}) is not None
+
     def _spawner_base(
         self, expression: cst.BaseExpression, found: Mapping[cst.ClassDef, tuple[SpawnerBase, str]]
     ) -> tuple[SpawnerBase, str] | None:
