@@ -176,6 +176,7 @@ class PicklingAnalysis:
         seen: set[cst.CSTNode] = set()
         candidates = [
             *(v for a in site.sent_arguments() for v in self.pickled_values(a)),
+            *(v for a in self._named_containers(site) for v in self.pickled_values(a)),
             *(
                 v
                 for iterable in site.sent_iterables()
@@ -190,6 +191,15 @@ class PicklingAnalysis:
             found = self.classify(value, by_task=site.spawner.role == "task")
             if found is not None and self.pickles(site):
                 yield found
+
+    def _named_containers(self, site: SpawnSite) -> Iterator[cst.BaseExpression]:
+        """The display bound to a name given as ``args``/``kwargs`` (``args=job``)."""
+        for slot in (site.spawner.args, site.spawner.kwargs):
+            arg = slot.find(site.call) if slot is not None else None
+            if arg is not None and isinstance(arg.value, cst.Name):
+                value = self.model.single_assigned_value(arg.value)
+                if isinstance(value, (cst.Tuple, cst.List, cst.Dict)):
+                    yield value
 
     def pickled_values(
         self, expression: cst.BaseExpression, depth: int = 0
