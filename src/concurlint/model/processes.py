@@ -230,6 +230,23 @@ class ProcessAnalysis:
         )
 
     def _read_after(self, name: str, call: cst.Call, parent: FunctionNode | None) -> bool:
+        """The parent reads ``name`` after ``call``: later in the function (or module level)
+        holding the call, or, for a function, at module level after a call of it
+        (``main()`` then ``print(RESULTS)`` under the guard)."""
+        if self._read_in_region_after(name, call, parent):
+            return True
+        if not isinstance(parent, cst.FunctionDef):
+            return False
+        return any(
+            isinstance(node, cst.Call)
+            and self.model.resolve_function(node) is parent
+            and self._read_in_region_after(name, node, None)
+            for node in self._order(self.model.module)
+        )
+
+    def _read_in_region_after(
+        self, name: str, call: cst.Call, parent: FunctionNode | None
+    ) -> bool:
         region: cst.CSTNode = parent if parent is not None else self.model.module
         order = self._order(region)
         position = order.get(call)
