@@ -121,7 +121,15 @@ def test_qualified_names_equal_qualified_name_provider() -> None:
         for node, lazy in provided.items():
             names = lazy() if callable(lazy) else lazy
             expected = {catalog.canonical(q.name) for q in names if q.source in _RESOLVED}
+            if isinstance(node, cst.Attribute) and not _is_dotted(node):
+                expected = set()  # the model names `open(p).read` nothing, not `builtins.open`
             assert model.qualified_names(node) == expected
+
+
+def _is_dotted(expression: cst.BaseExpression) -> bool:
+    while isinstance(expression, cst.Attribute):
+        expression = expression.value
+    return isinstance(expression, cst.Name)
 
 
 @pytest.mark.slow
