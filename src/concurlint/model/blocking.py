@@ -8,6 +8,7 @@ unknown decorators are not helpers: calling them does not run their body as writ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
@@ -29,11 +30,14 @@ class Blocking:
 
 
 class BlockingAnalysis:
-    """Memoized blocking facts for one module; get it with ``model.analysis(BlockingAnalysis)``."""
+    """Memoized blocking facts for one module; get it with ``model.analysis(BlockingAnalysis)``.
+    Subclasses name another catalog ``section`` of blocking calls."""
+
+    section: ClassVar[str] = "blocking"
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
-        self.groups = model.catalog.blocking
+        self.groups = model.catalog.blocking_groups(self.section)
         self._functions: dict[cst.FunctionDef, Blocking | None] = {}
 
     def of_call(self, call: cst.Call) -> Blocking | None:

@@ -79,6 +79,10 @@ class Catalog:
 
     @cached_property
     def blocking(self) -> tuple[BlockingGroup, ...]:
+        return self.blocking_groups("blocking")
+
+    def blocking_groups(self, section: str) -> tuple[BlockingGroup, ...]:
+        """The ``[[section]]`` tables of blocking calls (``kind``, ``advice``, ``names``)."""
         return tuple(
             BlockingGroup(
                 kind=group["kind"],
@@ -86,7 +90,7 @@ class Catalog:
                 names=frozenset(group["names"]),
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
             )
-            for group in self.section("blocking")
+            for group in self.section(section)
         )
 
     @cached_property

@@ -42,6 +42,23 @@ TRANSPARENT_DECORATORS = frozenset(
 )
 
 
+_TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+
+
+def is_preamble(statement: cst.CSTNode, module: cst.Module) -> bool:
+    """The module docstring or a ``from __future__`` import: code that must stay first."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    return (
+        statement is module.body[0]
+        and isinstance(small, cst.Expr)
+        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 def _unwrap(value: Any) -> Any:
     return value() if isinstance(value, LazyValue) else value
 
@@ -141,10 +158,14 @@ class ModuleModel:
     def call_names(self, call: cst.Call) -> frozenset[str]:
         """What a call can resolve to: its qualified names, plus ``Type.method`` when the
         receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``)."""
-        names = set(self.qualified_names(call.func))
-        if isinstance(call.func, cst.Attribute):
-            method = call.func.attr.value
-            names.update(f"{owner}.{method}" for owner in self.infer_types(call.func.value))
+        return self.callable_names(call.func)
+
+    def callable_names(self, expression: cst.BaseExpression) -> frozenset[str]:
+        """What a callable expression (called or passed along) can resolve to."""
+        names = set(self.qualified_names(expression))
+        if isinstance(expression, cst.Attribute):
+            method = expression.attr.value
+            names.update(f"{owner}.{method}" for owner in self.infer_types(expression.value))
         return frozenset(self.canonical(name) for name in names)
 
     def module_alias(self, module: str, at: cst.CSTNode) -> str | None:
@@ -198,6 +219,25 @@ class ModuleModel:
             child = ancestor
         return None
 
+    def runs_at_import(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` runs while the module is imported: outside every function body
+        and not in the body of ``if TYPE_CHECKING:``."""
+        if self.enclosing_function(node) is not None:
+            return False
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If) and child is ancestor.body and self._is_type_checking(
+                ancestor.test
+            ):
+                return False
+            child = ancestor
+        return True
+
+    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+        if isinstance(test, cst.Name) and test.value == "TYPE_CHECKING":
+            return True
+        return bool(self.qualified_names(test) & _TYPE_CHECKING)
+
     def enclosing_coroutine(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         """The ``async def`` that runs ``node`` directly (not through a nested def/lambda)."""
         function = self.enclosing_function(node)
@@ -243,11 +283,14 @@ class ModuleModel:
     def resolve_function(self, call: cst.Call) -> cst.FunctionDef | None:
         """The single ``def`` of this module a call runs: a plain name bound only to a def,
         or ``self.method(...)`` inside a method of the class defining ``method``."""
-        func = call.func
+        return self.resolve_callable(call.func)
+
+    def resolve_callable(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The single ``def`` of this module that ``func`` (called or passed along) names."""
         if isinstance(func, cst.Name):
             return self._function_bound_to(func)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            owner = self.enclosing_function(call)
+            owner = self.enclosing_function(func)
             while isinstance(owner, cst.Lambda):
                 owner = self.enclosing_function(owner)
             if owner is not None and func.value.value == self.self_name(owner):

@@ -1,0 +1,373 @@
+"""What a module does with gevent: where it monkey-patches and with which patches, which
+functions its greenlets run and what in them blocks unless patched, and what the module bound
+or created before patching.
+
+Everything is derived from one walk of the module in source order, memoized per module and
+shared by the CCL4xx rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from concurlint.model.blocking import Blocking, BlockingAnalysis
+from concurlint.model.module import FunctionNode, ModuleModel
+
+_PARTIAL = frozenset({"functools.partial"})
+_FALSE = "False"
+
+
+class GeventBlocking(BlockingAnalysis):
+    """Calls that block every greenlet unless the patch named by their group's kind ran."""
+
+    section = "gevent-blocking"
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One call of a ``gevent.monkey.patch_*`` function."""
+
+    call: cst.Call
+    name: str  # e.g. "gevent.monkey.patch_all"
+    enabled: frozenset[str]  # the patch_all arguments whose patches this call applies
+    switched_off: tuple[str, ...]  # patch_all arguments given as a literal False
+
+    @property
+    def short(self) -> str:
+        return self.name.rpartition(".")[2] + "()"
+
+
+@dataclass(frozen=True)
+class GreenletCall:
+    """A call that blocks unless patched, made by a function a greenlet runs."""
+
+    site: cst.CSTNode  # the call in the greenlet's function, or the spawned callable itself
+    blocking: Blocking
+    function: str  # the function the greenlet runs
+    spawn: cst.Call
+
+    @property
+    def kind(self) -> str:
+        return self.blocking.group.kind
+
+    def describe(self) -> str:
+        via = "" if self.blocking.is_direct else " (" + " -> ".join(self.blocking.chain) + ")"
+        return f"`{self.blocking.chain[0]}` in `{self.function}`{via}"
+
+
+@dataclass(frozen=True)
+class EarlyBinding:
+    """Something run before a patch that keeps the unpatched original."""
+
+    node: cst.CSTNode
+    text: str  # what the user wrote, e.g. "from time import sleep"
+    patch: str  # the patch_all argument whose effect it escapes
+
+
+class _Walker(cst.CSTVisitor):
+    """Imports and calls of the whole module, in source order."""
+
+    def __init__(self) -> None:
+        self.imports: list[cst.Import | cst.ImportFrom] = []
+        self.calls: list[cst.Call] = []
+        self.order: dict[cst.CSTNode, int] = {}
+
+    def _see(self, node: cst.CSTNode) -> None:
+        self.order[node] = len(self.order)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._see(node)
+        self.imports.append(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._see(node)
+        self.imports.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._see(node)
+        self.calls.append(node)
+
+
+def imported_module(node: cst.Import | cst.ImportFrom) -> list[str]:
+    """The absolute module names an import statement names (none for relative imports)."""
+    if isinstance(node, cst.Import):
+        return [alias.evaluated_name for alias in node.names]
+    if node.relative or node.module is None:
+        return []
+    return [get_full_name_for_node(node.module) or ""]
+
+
+class GeventAnalysis:
+    """Gevent facts for one module; get it with ``model.analysis(GeventAnalysis)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        catalog = model.catalog
+        self.patches_data: dict[str, Any] = dict(catalog.section("gevent-patches"))
+        self.patch_all_names = catalog.names("gevent-patch-all")
+        self.positional = tuple(catalog.section("gevent-patch-all").get("positional", ()))
+        self.blocking = model.analysis(GeventBlocking)
+        walker = _Walker()
+        model.module.visit(walker)
+        self.walker = walker
+
+    # -- patching -----------------------------------------------------------------------------
+
+    @cached_property
+    def patch_functions(self) -> frozenset[str]:
+        singles = {f for entry in self.patches_data.values() for f in entry["functions"]}
+        return frozenset(singles) | self.patch_all_names
+
+    @cached_property
+    def patches(self) -> tuple[Patch, ...]:
+        found = []
+        for call in self.walker.calls:
+            names = self.model.call_names(call) & self.patch_functions
+            if names:
+                found.append(self._patch(call, min(names)))
+        return tuple(found)
+
+    def _patch(self, call: cst.Call, name: str) -> Patch:
+        off = self._false_arguments(call, self.positional if name in self.patch_all_names else ())
+        if name in self.patch_all_names:
+            chosen = set(self.patches_data)
+        else:
+            chosen = {arg for arg, entry in self.patches_data.items() if name in entry["functions"]}
+        enabled = {arg for arg in chosen if arg not in off}
+        for arg, entry in self.patches_data.items():
+            if not set(entry.get("requires", ())) <= enabled:
+                enabled.discard(arg)
+        switched_off = tuple(arg for arg in off if arg in self.patches_data)
+        return Patch(call, name, frozenset(enabled), switched_off)
+
+    def _false_arguments(self, call: cst.Call, positional: tuple[str, ...]) -> list[str]:
+        """Parameter names given a literal ``False`` (an unknown value counts as patching)."""
+        off = []
+        index = 0
+        for arg in call.args:
+            if arg.star:
+                continue
+            if arg.keyword is None:
+                if index < len(positional) and _is_false(arg.value):
+                    off.append(positional[index])
+                index += 1
+            elif _is_false(arg.value):
+                off.append(arg.keyword.value)
+        return off
+
+    @cached_property
+    def enabled(self) -> frozenset[str]:
+        """Every patch some call of this module applies."""
+        return frozenset().union(*(patch.enabled for patch in self.patches))
+
+    def patched_modules(self, patch: Patch) -> dict[str, str]:
+        """Standard-library module -> the patch_all argument that patches it, for ``patch``."""
+        return {
+            module: arg
+            for arg, entry in self.patches_data.items()
+            if arg in patch.enabled
+            for module in entry["modules"]
+        }
+
+    @cached_property
+    def uses_monkey(self) -> bool:
+        """The module calls into ``gevent.monkey`` (patches, or checks what is patched)."""
+        return any(
+            name.startswith("gevent.monkey.")
+            for call in self.walker.calls
+            for name in self.model.call_names(call)
+        )
+
+    # -- greenlets ----------------------------------------------------------------------------
+
+    @cached_property
+    def first_gevent_import(self) -> cst.Import | cst.ImportFrom | None:
+        for node in self.walker.imports:
+            if any(m == "gevent" or m.startswith("gevent.") for m in imported_module(node)):
+                return node
+        return None
+
+    @cached_property
+    def spawns(self) -> tuple[tuple[cst.Call, cst.BaseExpression], ...]:
+        """Calls that start greenlets, with the callable each greenlet runs."""
+        found = []
+        for call in self.walker.calls:
+            names = self.model.call_names(call)
+            for entry in self.model.catalog.section("gevent-spawn"):
+                if names & frozenset(entry["names"]):
+                    target = _argument(call, entry.get("position"), entry.get("keyword"))
+                    if target is not None:
+                        found.append((call, target))
+                    break
+        return tuple(found)
+
+    @cached_property
+    def greenlet_calls(self) -> tuple[GreenletCall, ...]:
+        """Calls that block unless patched, made by the functions greenlets run."""
+        found: list[GreenletCall] = []
+        seen: set[cst.CSTNode] = set()
+        for spawn, target in self.spawns:
+            for item in self._target_calls(spawn, target):
+                if item.site not in seen:
+                    seen.add(item.site)
+                    found.append(item)
+        return tuple(found)
+
+    def _target_calls(self, spawn: cst.Call, target: cst.BaseExpression) -> Iterator[GreenletCall]:
+        target = self._unwrap_partial(target)
+        function: FunctionNode | None
+        if isinstance(target, cst.Lambda):
+            function, label = target, "<lambda>"
+        else:
+            function = self.model.resolve_callable(target)
+            label = function.name.value if function is not None else ""
+        if function is None:
+            direct = self._blocking_callable(target)
+            if direct is not None:
+                yield GreenletCall(target, direct, self.model.code(target), spawn)
+            return
+        for site, blocking in self._blocking_in(function, set()):
+            yield GreenletCall(site, blocking, label, spawn)
+
+    def _unwrap_partial(self, target: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(target, cst.Call) or not target.args:
+            return target
+        if self.model.call_names(target) & _PARTIAL:
+            return target.args[0].value
+        return target
+
+    def _blocking_callable(self, target: cst.BaseExpression) -> Blocking | None:
+        """A catalog callable passed itself as the greenlet's function: ``spawn(time.sleep, 1)``."""
+        names = self.model.callable_names(target)
+        for group in self.blocking.groups:
+            matched = names & group.names
+            if matched:
+                name = min(matched)
+                return Blocking((f"{name}()",), name, group)
+        return None
+
+    def _blocking_in(
+        self, function: FunctionNode, visited: set[FunctionNode]
+    ) -> Iterator[tuple[cst.Call, Blocking]]:
+        """Blocking calls of ``function``'s body, directly or through plain helpers."""
+        visited.add(function)
+        for call in self.model.calls_in(function):
+            direct = self.blocking.direct(call)
+            if direct is not None:
+                yield call, direct
+                continue
+            helper = self.model.resolve_function(call)
+            if helper is None or helper in visited or not self.blocking.is_plain_helper(helper):
+                continue
+            for _, inner in self._blocking_in(helper, visited):
+                chain = (f"{helper.name.value}()", *inner.chain)
+                yield call, Blocking(chain, inner.name, inner.group)
+                break
+
+    # -- before the patch ---------------------------------------------------------------------
+
+    def runs_before(self, node: cst.CSTNode, patch: Patch) -> bool:
+        """``node`` runs before ``patch`` does: earlier at import time, or earlier in the
+        function that patches."""
+        order = self.walker.order
+        if order[node] >= order[patch.call]:
+            return False
+        if self.model.runs_at_import(node):
+            return True
+        function = self.model.enclosing_function(patch.call)
+        return function is not None and self.model.enclosing_function(node) is function
+
+    def early_bindings(self, patch: Patch) -> list[EarlyBinding]:
+        """What ran before ``patch`` and keeps an unpatched original the module uses."""
+        modules = self.patched_modules(patch)
+        found = []
+        for node in self.walker.imports:
+            if self.runs_before(node, patch):
+                found.extend(self._import_bindings(node, modules, patch))
+        created = self.model.catalog.names("gevent-created-early")
+        for call in self.walker.calls:
+            if self.runs_before(call, patch):
+                for name in sorted(self.model.call_names(call) & created):
+                    module = name.rpartition(".")[0]
+                    if module in modules:
+                        found.append(EarlyBinding(call, self.model.code(call), modules[module]))
+                        break
+        return sorted(found, key=lambda binding: self.walker.order[binding.node])
+
+    def _import_bindings(
+        self, node: cst.Import | cst.ImportFrom, modules: dict[str, str], patch: Patch
+    ) -> Iterator[EarlyBinding]:
+        text = self.model.code(node).strip()
+        if isinstance(node, cst.Import):
+            early = self.model.catalog.section("gevent-imports-bind-early")
+            for name in imported_module(node):
+                defeated = early.get(name.partition(".")[0])
+                if defeated in patch.enabled:
+                    yield EarlyBinding(node, text, defeated)
+                    return
+            return
+        (module,) = imported_module(node) or ("",)
+        if module not in modules or isinstance(node.names, cst.ImportStar):
+            return
+        bound = self.model.catalog.names("gevent-bound-early")
+        for alias in node.names:
+            name = self.model.canonical(f"{module}.{alias.evaluated_name}")
+            if name in bound and self._is_used(node, alias.evaluated_alias or alias.evaluated_name):
+                yield EarlyBinding(node, text, modules[module])
+                return
+
+    def _is_used(self, node: cst.CSTNode, local: str) -> bool:
+        scope = self.model.scope(node)
+        if scope is None:
+            return False
+        return any(
+            assignment.references
+            for assignment in scope.assignments[local]
+            if getattr(assignment, "node", None) is node
+        )
+
+    # -- asyncio ------------------------------------------------------------------------------
+
+    @cached_property
+    def loop_runs(self) -> tuple[tuple[cst.Call, str], ...]:
+        """Calls that run an asyncio event loop to completion."""
+        runners = self.model.catalog.names("loop-runners")
+        found = []
+        for call in self.walker.calls:
+            matched = self.model.call_names(call) & runners
+            if matched:
+                found.append((call, min(matched)))
+        return tuple(found)
+
+    @cached_property
+    def bridges_asyncio(self) -> bool:
+        bridges = self.model.catalog.names("gevent-asyncio-bridges")
+        return any(
+            module.partition(".")[0] in bridges
+            for node in self.walker.imports
+            for module in imported_module(node)
+        )
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == _FALSE
+
+
+def _argument(
+    call: cst.Call, position: int | None, keyword: str | None
+) -> cst.BaseExpression | None:
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if any(arg.star for arg in positional[: (position or 0) + 1]):
+        return None
+    for arg in call.args:
+        if keyword is not None and arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    if position is not None and position < len(positional):
+        return positional[position].value
+    return None
