@@ -50,7 +50,7 @@ class _GeventRule(Rule):
         return self.model.analysis(GeventAnalysis)
 
     def call_text(self, patch: Patch) -> str:
-        return self.model.code(patch.call.func).strip() + "()"
+        return self.model.code(patch.call.func) + "()"
 
 
 class MissingMonkeyPatch(_GeventRule):
@@ -83,7 +83,7 @@ class MissingMonkeyPatch(_GeventRule):
 class LateMonkeyPatch(_GeventRule):
     code = "CCL402"
     message = (
-        "`{call}` runs after {early} already bound what it patches, which stays blocking; "
+        "`{call}` runs too late: {early} already ran with the unpatched, blocking original; "
         "move the patch to the top of the module, before other imports"
     )
 
@@ -202,9 +202,12 @@ class _MoveToTop:
         return "".join(self._line(line) for line in lines)
 
     def _kept(self, statement: cst.BaseStatement) -> str:
-        """What stays where a moved statement was: comments not attached to it."""
-        detached = statement.leading_lines[: self._split(statement)]
-        return self._detached(statement) if any(line.comment for line in detached) else ""
+        """What stays where a moved statement was: the comments not attached to it (with the
+        blank lines among them; the next statement keeps its own)."""
+        lines = list(statement.leading_lines[: self._split(statement)])
+        while lines and lines[-1].comment is None:
+            lines.pop()
+        return "".join(self._line(line) for line in lines)
 
     def _bare(self, statement: cst.BaseStatement) -> str:
         return self.module.code_for_node(statement.with_changes(leading_lines=()))
@@ -302,6 +305,6 @@ class GeventWithAsyncio(_GeventRule):
         gevent = self.gevent
         if not gevent.patches or not gevent.loop_runs or gevent.bridges_asyncio:
             return
-        _, loop = gevent.loop_runs[0]
+        loop = gevent.loop_runs[0]
         patch = gevent.patches[0]
-        self.report(patch.call, call=self.call_text(patch), loop=f"{loop}()")
+        self.report(patch.call, call=self.call_text(patch), loop=self.model.code(loop.func) + "()")

@@ -335,15 +335,10 @@ class GeventAnalysis:
     # -- asyncio ------------------------------------------------------------------------------
 
     @cached_property
-    def loop_runs(self) -> tuple[tuple[cst.Call, str], ...]:
+    def loop_runs(self) -> tuple[cst.Call, ...]:
         """Calls that run an asyncio event loop to completion."""
         runners = self.model.catalog.names("loop-runners")
-        found = []
-        for call in self.walker.calls:
-            matched = self.model.call_names(call) & runners
-            if matched:
-                found.append((call, min(matched)))
-        return tuple(found)
+        return tuple(call for call in self.walker.calls if self.model.call_names(call) & runners)
 
     @cached_property
     def bridges_asyncio(self) -> bool:
