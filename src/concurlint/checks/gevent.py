@@ -100,12 +100,12 @@ class LateMonkeyPatch(_GeventRule):
                 )
 
     def _patched_before(self, binding: EarlyBinding, patch: Patch) -> bool:
-        """Another, earlier patch call already applied the patch this binding escapes."""
+        """A patch call running earlier applies the patch this binding escapes: either it
+        ran before the binding, or it is the late one reported."""
         return any(
             other is not patch
             and binding.patch in other.enabled
             and self.gevent.runs_before(other.call, patch)
-            and self.gevent.walker.order[other.call] < self.gevent.walker.order[binding.node]
             for other in self.gevent.patches
         )
 

@@ -276,12 +276,30 @@ class GeventAnalysis:
         """``node`` runs before ``patch`` does: earlier at import time, or earlier in the
         function that patches."""
         order = self.walker.order
-        if order[node] >= order[patch.call]:
+        if order[node] >= order[patch.call] or self._exclusive(node, patch.call):
             return False
         if self.model.runs_at_import(node):
             return True
         function = self.model.enclosing_function(patch.call)
         return function is not None and self.model.enclosing_function(node) is function
+
+    def _exclusive(self, node: cst.CSTNode, other: cst.CSTNode) -> bool:
+        """The two nodes sit in different branches of one ``if``/``elif``/``else``."""
+        lineage = {ancestor: child for child, ancestor in self._steps(other)}
+        for child, ancestor in self._steps(node):
+            if ancestor in lineage:
+                return isinstance(ancestor, cst.If) and {child, lineage[ancestor]} == {
+                    ancestor.body,
+                    ancestor.orelse,
+                }
+        return False
+
+    def _steps(self, node: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+        """(child, parent) pairs from ``node`` up to the module."""
+        child = node
+        for ancestor in self.model.ancestors(node):
+            yield child, ancestor
+            child = ancestor
 
     def early_bindings(self, patch: Patch) -> list[EarlyBinding]:
         """What ran before ``patch`` and keeps an unpatched original the module uses."""
@@ -292,7 +310,7 @@ class GeventAnalysis:
                 found.extend(self._import_bindings(node, modules, patch))
         created = self.model.catalog.names("gevent-created-early")
         for call in self.walker.calls:
-            if self.runs_before(call, patch):
+            if self._is_kept(call) and self.runs_before(call, patch):
                 for name in sorted(self.model.call_names(call) & created):
                     module = name.rpartition(".")[0]
                     if module in modules:
@@ -321,6 +339,22 @@ class GeventAnalysis:
             if name in bound and self._is_used(node, alias.evaluated_alias or alias.evaluated_name):
                 yield EarlyBinding(node, text, modules[module])
                 return
+
+    def _is_kept(self, call: cst.Call) -> bool:
+        """The created object outlives the statement: it is assigned (to a name used later,
+        or to an attribute)."""
+        statement = self.model.parent(call)
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is not call:
+            return False
+        targets = (
+            [t.target for t in statement.targets]
+            if isinstance(statement, cst.Assign)
+            else [statement.target]
+        )
+        return any(
+            not isinstance(target, cst.Name) or self._is_used(target, target.value)
+            for target in targets
+        )
 
     def _is_used(self, node: cst.CSTNode, local: str) -> bool:
         scope = self.model.scope(node)

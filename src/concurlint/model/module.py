@@ -328,6 +328,9 @@ class ModuleModel:
             return frozenset()
         cached = self._types.get(expression)
         if cached is None:
+            # A cycle (`x = x.next()` asks for x's type again through call_names) finds the
+            # placeholder and ends as unknown instead of recursing without bound.
+            self._types[expression] = frozenset()
             cached = frozenset(self.canonical(t) for t in self._infer(expression, depth))
             self._types[expression] = cached
         return cached
