@@ -40,10 +40,22 @@ def module_name(path: str, root: Path) -> str:
     return ".".join(parts)
 
 
-class _GeventRule(Rule):
-    """Every gevent fact comes from an import naming gevent."""
+def _identifier(name: str) -> str:
+    """The identifier a file must contain to call ``name``: the class for a method or a class
+    (``Pool`` for ``gevent.pool.Pool.map``, found by inferring the receiver's type), else the
+    function's own name (an import alias still names it)."""
+    parts = name.split(".")
+    return next((part for part in parts[1:] if part[:1].isupper()), parts[-1])
 
-    keywords = ("gevent",)
+
+class _GeventRule(Rule):
+    """A report needs a call of a ``gevent.monkey.patch_*`` function, so a file naming none
+    of them is screened out."""
+
+    def screen_words(self) -> frozenset[str]:
+        patches = self.catalog.section("gevent-patches").values()
+        names = {f for entry in patches for f in entry["functions"]}
+        return frozenset(map(_identifier, names | self.catalog.names("gevent-patch-all")))
 
     @property
     def gevent(self) -> GeventAnalysis:
@@ -60,6 +72,11 @@ class MissingMonkeyPatch(_GeventRule):
         "this module monkey-patches; call `from gevent import monkey; monkey.patch_all()` first "
         "in the entry module (or name it in `gevent-patched-by`)"
     )
+
+    def screen_words(self) -> frozenset[str]:
+        """A report needs a greenlet started by a catalog spawn call."""
+        spawns = self.catalog.section("gevent-spawn")
+        return frozenset(_identifier(name) for entry in spawns for name in entry["names"])
 
     def visit_Module(self, node: cst.Module) -> None:
         gevent = self.gevent

@@ -8,6 +8,7 @@ shared by the CCL4xx rules.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -117,6 +118,15 @@ class GeventAnalysis:
         model.module.visit(walker)
         self.walker = walker
 
+    def matching(self, call: cst.Call, wanted: frozenset[str]) -> frozenset[str]:
+        """The names in ``wanted`` a call resolves to. Receiver types are inferred (the
+        costly part) only for a method whose name some wanted entry ends with."""
+        found = self.model.qualified_names(call.func) & wanted
+        func = call.func
+        if not found and isinstance(func, cst.Attribute) and func.attr.value in _methods(wanted):
+            found = self.model.call_names(call) & wanted
+        return found
+
     # -- patching -----------------------------------------------------------------------------
 
     @cached_property
@@ -128,7 +138,7 @@ class GeventAnalysis:
     def patches(self) -> tuple[Patch, ...]:
         found = []
         for call in self.walker.calls:
-            names = self.model.call_names(call) & self.patch_functions
+            names = self.model.qualified_names(call.func) & self.patch_functions
             if names:
                 found.append(self._patch(call, min(names)))
         return tuple(found)
@@ -181,7 +191,7 @@ class GeventAnalysis:
         return any(
             name.startswith("gevent.monkey.")
             for call in self.walker.calls
-            for name in self.model.call_names(call)
+            for name in self.model.qualified_names(call.func)
         )
 
     # -- greenlets ----------------------------------------------------------------------------
@@ -196,10 +206,12 @@ class GeventAnalysis:
     @cached_property
     def spawns(self) -> tuple[tuple[cst.Call, cst.BaseExpression], ...]:
         """Calls that start greenlets, with the callable each greenlet runs."""
+        entries = self.model.catalog.section("gevent-spawn")
+        wanted = frozenset(name for entry in entries for name in entry["names"])
         found = []
         for call in self.walker.calls:
-            names = self.model.call_names(call)
-            for entry in self.model.catalog.section("gevent-spawn"):
+            names = self.matching(call, wanted)
+            for entry in entries if names else ():
                 if names & frozenset(entry["names"]):
                     target = _argument(call, entry.get("position"), entry.get("keyword"))
                     if target is not None:
@@ -311,7 +323,7 @@ class GeventAnalysis:
         created = self.model.catalog.names("gevent-created-early")
         for call in self.walker.calls:
             if self._is_kept(call) and self.runs_before(call, patch):
-                for name in sorted(self.model.call_names(call) & created):
+                for name in sorted(self.model.qualified_names(call.func) & created):
                     module = name.rpartition(".")[0]
                     if module in modules:
                         found.append(EarlyBinding(call, self.model.code(call), modules[module]))
@@ -372,7 +384,7 @@ class GeventAnalysis:
     def loop_runs(self) -> tuple[cst.Call, ...]:
         """Calls that run an asyncio event loop to completion."""
         runners = self.model.catalog.names("loop-runners")
-        return tuple(call for call in self.walker.calls if self.model.call_names(call) & runners)
+        return tuple(call for call in self.walker.calls if self.matching(call, runners))
 
     @cached_property
     def bridges_asyncio(self) -> bool:
@@ -382,6 +394,11 @@ class GeventAnalysis:
             for node in self.walker.imports
             for module in imported_module(node)
         )
+
+
+@functools.cache
+def _methods(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(name.rpartition(".")[2] for name in names)
 
 
 def _is_false(value: cst.BaseExpression) -> bool:
