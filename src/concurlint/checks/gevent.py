@@ -81,7 +81,9 @@ class MissingMonkeyPatch(_GeventRule):
     def visit_Module(self, node: cst.Module) -> None:
         gevent = self.gevent
         first = gevent.first_gevent_import
-        if first is None or gevent.patches or gevent.uses_monkey or self._patched_elsewhere():
+        if first is None or gevent.patches or gevent.uses_monkey or gevent.in_package:
+            return
+        if self._patched_elsewhere():
             return
         calls = gevent.greenlet_calls
         if calls:

@@ -194,6 +194,13 @@ class GeventAnalysis:
             for name in self.model.qualified_names(call.func)
         )
 
+    @cached_property
+    def in_package(self) -> bool:
+        """The module imports relatively, so it runs inside a package, always after the
+        package's ``__init__`` (which may patch: a fact of another file)."""
+        imports = self.walker.imports
+        return any(isinstance(node, cst.ImportFrom) and node.relative for node in imports)
+
     # -- greenlets ----------------------------------------------------------------------------
 
     @cached_property
