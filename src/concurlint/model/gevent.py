@@ -72,11 +72,12 @@ class EarlyBinding:
 
 
 class _Walker(cst.CSTVisitor):
-    """Imports and calls of the whole module, in source order."""
+    """Imports, calls and assigned values of the whole module, in source order."""
 
     def __init__(self) -> None:
         self.imports: list[cst.Import | cst.ImportFrom] = []
         self.calls: list[cst.Call] = []
+        self.values: list[cst.BaseExpression] = []  # assigned calls and references
         self.order: dict[cst.CSTNode, int] = {}
 
     def _see(self, node: cst.CSTNode) -> None:
@@ -93,6 +94,19 @@ class _Walker(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self._see(node)
         self.calls.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._value(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._value(node.value)
+
+    def _value(self, value: cst.BaseExpression) -> None:
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            self._see(value)
+        if isinstance(value, (cst.Call, cst.Name, cst.Attribute)):
+            self.values.append(value)
 
 
 def imported_module(node: cst.Import | cst.ImportFrom) -> list[str]:
@@ -328,13 +342,17 @@ class GeventAnalysis:
             if self.runs_before(node, patch):
                 found.extend(self._import_bindings(node, modules, patch))
         created = self.model.catalog.names("gevent-created-early")
-        for call in self.walker.calls:
-            if self._is_kept(call) and self.runs_before(call, patch):
-                for name in sorted(self.model.qualified_names(call.func) & created):
-                    module = name.rpartition(".")[0]
-                    if module in modules:
-                        found.append(EarlyBinding(call, self.model.code(call), modules[module]))
-                        break
+        bound = self.model.catalog.names("gevent-bound-early")
+        for value in self.walker.values:
+            if isinstance(value, cst.Call):
+                names = self.model.qualified_names(value.func) & created
+            else:
+                names = self.model.qualified_names(value) & bound
+            hit = [modules[m] for m in sorted(n.rpartition(".")[0] for n in names) if m in modules]
+            if hit and self._is_kept(value) and self.runs_before(value, patch):
+                statement = self.model.parent(value)
+                assert statement is not None
+                found.append(EarlyBinding(value, self.model.code(statement).strip(), hit[0]))
         return sorted(found, key=lambda binding: self.walker.order[binding.node])
 
     def _import_bindings(
@@ -359,11 +377,11 @@ class GeventAnalysis:
                 yield EarlyBinding(node, text, modules[module])
                 return
 
-    def _is_kept(self, call: cst.Call) -> bool:
-        """The created object outlives the statement: it is assigned (to a name used later,
-        or to an attribute)."""
-        statement = self.model.parent(call)
-        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is not call:
+    def _is_kept(self, value: cst.BaseExpression) -> bool:
+        """The assigned value outlives the statement: its target is a name used later, or an
+        attribute."""
+        statement = self.model.parent(value)
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is not value:
             return False
         targets = (
             [t.target for t in statement.targets]
