@@ -39,10 +39,6 @@ class Patch:
     enabled: frozenset[str]  # the patch_all arguments whose patches this call applies
     switched_off: tuple[str, ...]  # patch_all arguments given as a literal False
 
-    @property
-    def short(self) -> str:
-        return self.name.rpartition(".")[2] + "()"
-
 
 @dataclass(frozen=True)
 class GreenletCall:
@@ -51,7 +47,6 @@ class GreenletCall:
     site: cst.CSTNode  # the call in the greenlet's function, or the spawned callable itself
     blocking: Blocking
     function: str  # the function the greenlet runs
-    spawn: cst.Call
 
     @property
     def kind(self) -> str:
@@ -225,8 +220,8 @@ class GeventAnalysis:
         return None
 
     @cached_property
-    def spawns(self) -> tuple[tuple[cst.Call, cst.BaseExpression], ...]:
-        """Calls that start greenlets, with the callable each greenlet runs."""
+    def spawn_targets(self) -> tuple[cst.BaseExpression, ...]:
+        """The callables greenlets started by this module run."""
         entries = self.model.catalog.section("gevent-spawn")
         wanted = frozenset(name for entry in entries for name in entry["names"])
         found = []
@@ -236,7 +231,7 @@ class GeventAnalysis:
                 if names & frozenset(entry["names"]):
                     target = _argument(call, entry.get("position"), entry.get("keyword"))
                     if target is not None:
-                        found.append((call, target))
+                        found.append(target)
                     break
         return tuple(found)
 
@@ -245,14 +240,14 @@ class GeventAnalysis:
         """Calls that block unless patched, made by the functions greenlets run."""
         found: list[GreenletCall] = []
         seen: set[cst.CSTNode] = set()
-        for spawn, target in self.spawns:
-            for item in self._target_calls(spawn, target):
+        for target in self.spawn_targets:
+            for item in self._target_calls(target):
                 if item.site not in seen:
                     seen.add(item.site)
                     found.append(item)
         return tuple(found)
 
-    def _target_calls(self, spawn: cst.Call, target: cst.BaseExpression) -> Iterator[GreenletCall]:
+    def _target_calls(self, target: cst.BaseExpression) -> Iterator[GreenletCall]:
         target = self._unwrap_partial(target)
         function: FunctionNode | None
         if isinstance(target, cst.Lambda):
@@ -263,10 +258,10 @@ class GeventAnalysis:
         if function is None:
             direct = self._blocking_callable(target)
             if direct is not None:
-                yield GreenletCall(target, direct, self.model.code(target), spawn)
+                yield GreenletCall(target, direct, self.model.code(target))
             return
         for site, blocking in self._blocking_in(function, set()):
-            yield GreenletCall(site, blocking, label, spawn)
+            yield GreenletCall(site, blocking, label)
 
     def _unwrap_partial(self, target: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(target, cst.Call) or not target.args:
