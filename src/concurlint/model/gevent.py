@@ -186,13 +186,14 @@ class GeventAnalysis:
         return frozenset().union(*(patch.enabled for patch in self.patches))
 
     def patched_modules(self, patch: Patch) -> dict[str, str]:
-        """Standard-library module -> the patch_all argument that patches it, for ``patch``."""
-        return {
-            module: arg
-            for arg, entry in self.patches_data.items()
-            if arg in patch.enabled
-            for module in entry["modules"]
-        }
+        """Standard-library module -> the (first) patch_all argument that patches it, for
+        ``patch``."""
+        modules: dict[str, str] = {}
+        for arg, entry in self.patches_data.items():
+            if arg in patch.enabled:
+                for module in entry["modules"]:
+                    modules.setdefault(module, arg)
+        return modules
 
     @cached_property
     def uses_monkey(self) -> bool:
