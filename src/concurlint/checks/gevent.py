@@ -61,6 +61,24 @@ class _GeventRule(Rule):
     def gevent(self) -> GeventAnalysis:
         return self.model.analysis(GeventAnalysis)
 
+    # The traversal only records nodes in source order; the rules judge the whole module
+    # when it has been seen, in ``leave_Module``.
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.gevent.walker.add_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.gevent.walker.add_import(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.gevent.walker.add_call(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.gevent.walker.add_value(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.gevent.walker.add_value(node.value)
+
     def call_text(self, patch: Patch) -> str:
         return self.model.code(patch.call.func) + "()"
 
@@ -78,7 +96,7 @@ class MissingMonkeyPatch(_GeventRule):
         spawns = self.catalog.section("gevent-spawn")
         return frozenset(_identifier(name) for entry in spawns for name in entry["names"])
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         gevent = self.gevent
         first = gevent.first_gevent_import
         if first is None or gevent.patches or gevent.uses_monkey or gevent.in_package:
@@ -106,14 +124,14 @@ class LateMonkeyPatch(_GeventRule):
         "move the patch to the top of the module, before other imports"
     )
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         gevent = self.gevent
         for patch in gevent.patches:
             early = [b for b in gevent.early_bindings(patch) if not self._patched_before(b, patch)]
             if early:
                 self.report(
                     patch.call,
-                    fix=_MoveToTop(self, node, patch).fix(),
+                    fix=_MoveToTop(self, original_node, patch).fix(),
                     call=self.call_text(patch),
                     early=_listed([f"`{binding.text}`" for binding in early]),
                 )
@@ -272,7 +290,7 @@ class PartialMonkeyPatch(_GeventRule):
         "block every greenlet; {advice}"
     )
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         gevent = self.gevent
         if not gevent.patches:
             return
@@ -320,7 +338,7 @@ class GeventWithAsyncio(_GeventRule):
         "per program or use asyncio-gevent"
     )
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         gevent = self.gevent
         if not gevent.patches or not gevent.loop_runs or gevent.bridges_asyncio:
             return

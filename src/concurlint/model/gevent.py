@@ -66,41 +66,38 @@ class EarlyBinding:
     patch: str  # the patch_all argument whose effect it escapes
 
 
-class _Walker(cst.CSTVisitor):
-    """Imports, calls and assigned values of the whole module, in source order."""
+class SourceOrder:
+    """Imports, calls and assigned values of the whole module, in source order. The CCL4xx
+    rules fill it during the engine's one traversal (each node once, whichever rule sees it
+    first), so the module is not walked a second time."""
 
     def __init__(self) -> None:
         self.imports: list[cst.Import | cst.ImportFrom] = []
         self.calls: list[cst.Call] = []
         self.values: list[cst.BaseExpression] = []  # assigned calls and references
         self.order: dict[cst.CSTNode, int] = {}
+        self._assigned: set[cst.Call] = set()
 
-    def _see(self, node: cst.CSTNode) -> None:
+    def _see(self, node: cst.CSTNode) -> bool:
+        if node in self.order:
+            return False
         self.order[node] = len(self.order)
+        return True
 
-    def visit_Import(self, node: cst.Import) -> None:
-        self._see(node)
-        self.imports.append(node)
+    def add_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if self._see(node):
+            self.imports.append(node)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self._see(node)
-        self.imports.append(node)
+    def add_call(self, node: cst.Call) -> None:
+        if self._see(node):
+            self.calls.append(node)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        self._see(node)
-        self.calls.append(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._value(node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._value(node.value)
-
-    def _value(self, value: cst.BaseExpression) -> None:
-        if isinstance(value, (cst.Name, cst.Attribute)):
-            self._see(value)
-        if isinstance(value, (cst.Call, cst.Name, cst.Attribute)):
+    def add_value(self, value: cst.BaseExpression | None) -> None:
+        """The value of an assignment (a call is ordered when its own visit adds it)."""
+        if isinstance(value, cst.Call) and value not in self._assigned:
+            self._assigned.add(value)
+            self.values.append(value)
+        elif isinstance(value, (cst.Name, cst.Attribute)) and self._see(value):
             self.values.append(value)
 
 
@@ -114,7 +111,8 @@ def imported_module(node: cst.Import | cst.ImportFrom) -> list[str]:
 
 
 class GeventAnalysis:
-    """Gevent facts for one module; get it with ``model.analysis(GeventAnalysis)``."""
+    """Gevent facts for one module; get it with ``model.analysis(GeventAnalysis)``. Its
+    ``walker`` must have seen the whole module (the rules feed it) before facts are asked."""
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
@@ -123,9 +121,7 @@ class GeventAnalysis:
         self.patch_all_names = catalog.names("gevent-patch-all")
         self.positional = tuple(catalog.section("gevent-patch-all").get("positional", ()))
         self.blocking = model.analysis(GeventBlocking)
-        walker = _Walker()
-        model.module.visit(walker)
-        self.walker = walker
+        self.walker = SourceOrder()
 
     def matching(self, call: cst.Call, wanted: frozenset[str]) -> frozenset[str]:
         """The names in ``wanted`` a call resolves to. Receiver types are inferred (the
