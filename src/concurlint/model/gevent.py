@@ -21,6 +21,8 @@ from concurlint.model.blocking import Blocking, BlockingAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
 
 _PARTIAL = frozenset({"functools.partial"})
+_GREENLET = frozenset({"gevent.Greenlet"})
+_CLASS_SPAWNS = frozenset({"spawn", "spawn_later"})
 _FALSE = "False"
 
 
@@ -237,12 +239,38 @@ class GeventAnalysis:
         """Calls that block unless patched, made by the functions greenlets run."""
         found: list[GreenletCall] = []
         seen: set[cst.CSTNode] = set()
-        for target in self.spawn_targets:
-            for item in self._target_calls(target):
-                if item.site not in seen:
-                    seen.add(item.site)
-                    found.append(item)
+        items = [call for target in self.spawn_targets for call in self._target_calls(target)]
+        for klass, run in self._started_greenlet_classes():
+            label = f"{klass.name.value}.{run.name.value}"
+            items.extend(GreenletCall(site, b, label) for site, b in self._blocking_in(run, set()))
+        for item in items:
+            if item.site not in seen:
+                seen.add(item.site)
+                found.append(item)
         return tuple(found)
+
+    def _started_greenlet_classes(self) -> Iterator[tuple[cst.ClassDef, cst.FunctionDef]]:
+        """``Greenlet`` subclasses of this module that it instantiates, with their ``_run``."""
+        for call in self.walker.calls:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _CLASS_SPAWNS:
+                func = func.value
+            klass = self._class_bound_to(func)
+            run = self.model.method_of(klass, "_run") if klass is not None else None
+            if klass is not None and run is not None and self._is_greenlet_class(klass):
+                yield klass, run
+
+    def _class_bound_to(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
+        scope = self.model.scope(expression)
+        if not isinstance(expression, cst.Name) or scope is None:
+            return None
+        nodes = [getattr(a, "node", None) for a in scope[expression.value]]
+        return nodes[0] if len(nodes) == 1 and isinstance(nodes[0], cst.ClassDef) else None
+
+    def _is_greenlet_class(self, klass: cst.ClassDef) -> bool:
+        return any(
+            self.model.qualified_names(base.value) & _GREENLET for base in klass.bases
+        )
 
     def _target_calls(self, target: cst.BaseExpression) -> Iterator[GreenletCall]:
         target = self._unwrap_partial(target)
