@@ -87,6 +87,12 @@ def test_good_fixture_runs_clean(fixture: Fixture) -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+@pytest.mark.parametrize("fixture", runnable("bad.fixed.py"), ids=lambda f: f.id)
+def test_fixed_fixture_runs_clean_like_good(fixture: Fixture) -> None:
+    completed = _run(fixture)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
 @pytest.mark.parametrize("folder", rule_folders(), ids=lambda p: p.name)
 def test_fixed_fixture_exists_exactly_when_bad_has_a_safe_fix(folder, ruleset: RuleSet) -> None:
     source = read_source(str(folder / "bad.py"))

@@ -41,6 +41,7 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extend_blocking_calls: tuple[str, ...] = ()
+    gevent_patched_by: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd, compare=False)
 
     def catalog_extensions(self) -> dict[str, Any]:
@@ -66,6 +67,7 @@ _KEYS: Mapping[str, tuple[str, str]] = {
     "extend-exclude": ("extend_exclude", "strings"),
     "per-file-ignores": ("per_file_ignores", "per-file"),
     "extend-blocking-calls": ("extend_blocking_calls", "strings"),
+    "gevent-patched-by": ("gevent_patched_by", "strings"),
 }
 
 

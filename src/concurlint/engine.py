@@ -207,12 +207,24 @@ class _Converter:
     def _offset(self, line: int, column: int) -> int:
         return self.line_starts[line - 1] + column
 
+    def _span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Offsets of ``node`` in the text. A statement spans whole lines, from its leading
+        comment and blank lines through its line break, as ``code_for_node`` renders it, so
+        that replacing it with "" removes it cleanly."""
+        position = self._range(node)
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            first = position.start.line - len(node.leading_lines)
+            after = position.end.line
+            starts = self.line_starts
+            end = starts[after] if after < len(starts) else len(self.source.text)
+            return starts[first - 1], end
+        start = self._offset(position.start.line, position.start.column)
+        return start, self._offset(position.end.line, position.end.column)
+
     def _fix(self, fix: NodeFix) -> Fix | None:
         edits = []
         for old, new in fix.replacements:
-            position = self._range(old)
-            start = self._offset(position.start.line, position.start.column)
-            end = self._offset(position.end.line, position.end.column)
+            start, end = self._span(old)
             if self.source.text[start:end] != self.module.code_for_node(old):
                 return None  # the span does not hold exactly the node: never guess
             content = new if isinstance(new, str) else self.module.code_for_node(new)

@@ -20,6 +20,7 @@ from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.config import Settings
 from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
+from concurlint.model.module import is_preamble
 
 MAX_PASSES = 10
 
@@ -97,7 +98,7 @@ def add_import(text: str, module: str) -> str:
         return text
     after = None
     for statement in tree.body:
-        if _is_preamble(statement, tree) or _is_import(statement):
+        if is_preamble(statement, tree) or _is_import(statement):
             after = statement
         if after is not None and _is_import(after) and not _is_import(statement):
             break
@@ -115,20 +116,6 @@ def add_import(text: str, module: str) -> str:
 def _is_import(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and isinstance(
         statement.body[0], (cst.Import, cst.ImportFrom)
-    )
-
-
-def _is_preamble(statement: cst.CSTNode, tree: cst.Module) -> bool:
-    """The module docstring or a ``from __future__`` import: new imports go after these."""
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    small = statement.body[0]
-    if isinstance(small, cst.ImportFrom):
-        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
-    return (
-        statement is tree.body[0]
-        and isinstance(small, cst.Expr)
-        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
     )
 
 

@@ -8,6 +8,12 @@ from concurlint.checks.coroutines import (
     EventLoopInCoroutine,
     TaskReferenceLost,
 )
+from concurlint.checks.gevent import (
+    GeventWithAsyncio,
+    LateMonkeyPatch,
+    MissingMonkeyPatch,
+    PartialMonkeyPatch,
+)
 from concurlint.checks.processes import (
     GlobalWriteInProcess,
     MissingMainGuard,
@@ -25,4 +31,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableProcessArgument,
     MissingMainGuard,
     GlobalWriteInProcess,
+    MissingMonkeyPatch,
+    LateMonkeyPatch,
+    PartialMonkeyPatch,
+    GeventWithAsyncio,
 )

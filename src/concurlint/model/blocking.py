@@ -14,6 +14,7 @@ loop to completion (``LoopRunnerAnalysis``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
@@ -138,9 +139,11 @@ class _CallChains:
 class BlockingAnalysis(_CallChains):
     """Calls that block the calling thread; get it with ``model.analysis(BlockingAnalysis)``."""
 
+    section: ClassVar[str] = "blocking"  # subclasses read another catalog section
+
     def __init__(self, model: ModuleModel) -> None:
         super().__init__(model)
-        self.groups = model.catalog.blocking
+        self.groups = model.catalog.blocking_groups(self.section)
 
 
 class LoopRunnerAnalysis(_CallChains):

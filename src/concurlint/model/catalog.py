@@ -96,6 +96,10 @@ class Catalog:
 
     @cached_property
     def blocking(self) -> tuple[BlockingGroup, ...]:
+        return self.blocking_groups("blocking")
+
+    def blocking_groups(self, section: str) -> tuple[BlockingGroup, ...]:
+        """The ``[[section]]`` tables of blocking calls (``kind``, ``advice``, ``names``)."""
         return tuple(
             BlockingGroup(
                 kind=group["kind"],
@@ -104,7 +108,7 @@ class Catalog:
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
                 offload=group.get("offload", True),
             )
-            for group in self.section("blocking")
+            for group in self.section(section)
         )
 
     @cached_property

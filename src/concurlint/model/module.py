@@ -77,6 +77,23 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     return parents
 
 
+_TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+
+
+def is_preamble(statement: cst.CSTNode, module: cst.Module) -> bool:
+    """The module docstring or a ``from __future__`` import: code that must stay first."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    return (
+        statement is module.body[0]
+        and isinstance(small, cst.Expr)
+        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 class _BodyWalker(cst.CSTVisitor):
     """Collects the calls, ``with`` items, returns and yields of one function body, not of
     nested functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
@@ -187,14 +204,18 @@ class ModuleModel:
         """What a call can resolve to: its qualified names, plus ``Type.method`` when the
         receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``) and is no
         class of this module."""
-        names = set(self.qualified_names(call.func))
-        if isinstance(call.func, cst.Name) and not names:
-            names.update(self._alias_target_names(call.func))
-        if isinstance(call.func, cst.Attribute):
-            method = call.func.attr.value
-            owners = self.infer_types(call.func.value)
-            own = self.receiver_class(call.func.value)
-            klass = own or self._super_class(call.func.value)
+        return self.callable_names(call.func)
+
+    def callable_names(self, expression: cst.BaseExpression) -> frozenset[str]:
+        """What a callable expression (called or passed along) can resolve to."""
+        names = set(self.qualified_names(expression))
+        if isinstance(expression, cst.Name) and not names:
+            names.update(self._alias_target_names(expression))
+        if isinstance(expression, cst.Attribute):
+            method = expression.attr.value
+            owners = self.infer_types(expression.value)
+            own = self.receiver_class(expression.value)
+            klass = own or self._super_class(expression.value)
             if klass is not None:
                 # A class of this module runs its own methods, else (and through `super()`)
                 # those it inherits from catalog types.
@@ -318,6 +339,25 @@ class ModuleModel:
                     return True
             child = ancestor
         return False
+
+    def runs_at_import(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` runs while the module is imported: outside every function body
+        and not in the body of ``if TYPE_CHECKING:``."""
+        if self.enclosing_function(node) is not None:
+            return False
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If) and child is ancestor.body and self._is_type_checking(
+                ancestor.test
+            ):
+                return False
+            child = ancestor
+        return True
+
+    def _is_type_checking(self, test: cst.BaseExpression) -> bool:
+        if isinstance(test, cst.Name) and test.value == "TYPE_CHECKING":
+            return True
+        return bool(self.qualified_names(test) & _TYPE_CHECKING)
 
     def enclosing_coroutine(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         """The ``async def`` that runs ``node`` directly (not through a nested def/lambda)."""
@@ -515,6 +555,9 @@ class ModuleModel:
             return frozenset()
         cached = self._types.get(expression)
         if cached is None:
+            # A cycle (`x = x.next()` asks for x's type again through call_names) finds the
+            # placeholder and ends as unknown instead of recursing without bound.
+            self._types[expression] = frozenset()
             cached = frozenset(self.canonical(t) for t in self._infer(expression, depth))
             self._types[expression] = cached
         return cached
