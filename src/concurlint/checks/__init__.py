@@ -8,9 +8,21 @@ from concurlint.checks.coroutines import (
     EventLoopInCoroutine,
     TaskReferenceLost,
 )
+from concurlint.checks.threads import (
+    LockAcquireWithoutRelease,
+    LockOrderInversion,
+    ThreadLambdaLateBinding,
+    ThreadTargetCalled,
+    UnguardedSharedState,
+)
 from concurlint.rule import Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (
+    UnguardedSharedState,
+    ThreadTargetCalled,
+    LockAcquireWithoutRelease,
+    LockOrderInversion,
+    ThreadLambdaLateBinding,
     BlockingCallInCoroutine,
     CoroutineNeverAwaited,
     TaskReferenceLost,

@@ -262,10 +262,10 @@ class ModuleModel:
         return None
 
     def _function_bound_to(self, name: cst.Name) -> cst.FunctionDef | None:
-        node = self._single_binding(name)
+        node = self.single_binding(name)
         return node if isinstance(node, cst.FunctionDef) else None
 
-    def _single_binding(self, name: cst.Name) -> cst.CSTNode | None:
+    def single_binding(self, name: cst.Name) -> cst.CSTNode | None:
         """The node that binds ``name`` when exactly one binding is visible from it."""
         scope = self.scope(name)
         if scope is None:
@@ -278,7 +278,7 @@ class ModuleModel:
 
     def single_assigned_value(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value of ``name = value`` when that is the only binding of ``name``."""
-        binding = self._single_binding(name)
+        binding = self.single_binding(name)
         return self.assigned_value(binding) if binding is not None else None
 
     def assigned_value(self, target: cst.CSTNode) -> cst.BaseExpression | None:

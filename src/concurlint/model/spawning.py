@@ -17,9 +17,19 @@ from typing import Any
 
 import libcst as cst
 
+from concurlint.model.catalog import Catalog
 from concurlint.model.module import FunctionNode, ModuleModel
 
 PARTIAL = frozenset({"functools.partial"})
+
+
+def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
+    """Top-level modules a file must name to start a thread/process the model can see:
+    every spawner and spawner class is reached through an import of its module."""
+    entries = [*catalog.section("spawner"), *catalog.section("spawner-class")]
+    return frozenset(
+        name.split(".")[0] for entry in entries if entry["kind"] == kind for name in entry["names"]
+    )
 
 
 class CallableKind(enum.Enum):
@@ -65,6 +75,7 @@ class Spawner:
     kwargs: ArgumentSlot | None
     iterable: ArgumentSlot | None
     rest: str | None
+    repeats: str | None = None  # e.g. "once per item": one call runs the target many times
 
     @classmethod
     def from_catalog(cls, entry: Mapping[str, Any]) -> Spawner:
@@ -79,6 +90,7 @@ class Spawner:
             kwargs=slot("kwargs"),
             iterable=slot("iterable"),
             rest=entry.get("rest"),
+            repeats=entry.get("repeats"),
         )
 
 
@@ -137,6 +149,43 @@ def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpress
         yield from (e.value for e in expression.elements if isinstance(e, cst.DictElement))
 
 
+@dataclass(frozen=True)
+class SpawnerClass:
+    """One ``[[spawner-class]]`` entry: subclasses run ``method`` on a new thread/process."""
+
+    kind: str
+    names: frozenset[str]
+    method: str
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """Code that starts running on a new thread or process.
+
+    ``repeated`` says why it may run several times at once (``"started in a loop"``,
+    ``"once per item"``, ``"started at 2 sites"``, ``"2 instances started"``), None when it
+    is started once. ``shares_instance`` is True when those runs are bound to one object, so
+    its ``self.`` attributes are shared between them.
+    """
+
+    function: FunctionNode
+    kind: str
+    site: SpawnSite | None = None
+    subclass: cst.ClassDef | None = None
+    repeated: str | None = None
+    shares_instance: bool = False
+
+    @property
+    def name(self) -> str:
+        if isinstance(self.function, cst.Lambda):
+            return "lambda"
+        return self.function.name.value
+
+
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_SCOPE_BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
 class _CallIndex(cst.CSTVisitor):
     def __init__(self, last_names: frozenset[str]) -> None:
         self.last_names = last_names
@@ -146,6 +195,19 @@ class _CallIndex(cst.CSTVisitor):
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
         if name in self.last_names:
+            self.calls.append(node)
+
+
+class _ClassIndex(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.classes: list[cst.ClassDef] = []
+        self.calls: list[cst.Call] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
             self.calls.append(node)
 
 
@@ -181,6 +243,165 @@ class SpawnAnalysis:
 
     def of_kind(self, kind: str) -> tuple[SpawnSite, ...]:
         return tuple(site for site in self.sites if site.kind == kind)
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def entry_points(self, kind: str) -> tuple[EntryPoint, ...]:
+        """Functions of this module that start running on a new thread (``kind="thread"``) or
+        process: resolved targets of spawn sites, and ``run()`` of spawner subclasses."""
+        return tuple(e for e in self._entry_points if e.kind == kind)
+
+    @cached_property
+    def _entry_points(self) -> tuple[EntryPoint, ...]:
+        return (*self._site_entries(), *self._subclass_entries())
+
+    def _site_entries(self) -> list[EntryPoint]:
+        entries = []
+        for site in self.sites:
+            function = site.target.function if site.target is not None else None
+            if function is None:
+                continue
+            same = [s for s in self.sites if s.target is not None and s.target.function is function]
+            repeated, shared = self._site_repetition(site, same)
+            entries.append(EntryPoint(function, site.kind, site, None, repeated, shared))
+        return entries
+
+    def _site_repetition(self, site: SpawnSite, same: list[SpawnSite]) -> tuple[str | None, bool]:
+        receiver = self._bound_receiver(site)
+        if site.spawner.repeats is not None:
+            return site.spawner.repeats, receiver is not None
+        loop = self.enclosing_loop(site.call)
+        if loop is not None:
+            shared = receiver is not None and not self._bound_inside(receiver, loop)
+            return "started in a loop", shared
+        if len(same) > 1:
+            receivers = [self._bound_receiver(s) for s in same]
+            shared = all(r is not None and self._is_self(r) for r in receivers)
+            return f"started at {len(same)} sites", shared
+        return None, False
+
+    def _bound_receiver(self, site: SpawnSite) -> cst.Name | None:
+        """``obj`` when the target is the bound method ``obj.method`` of a resolved method."""
+        target = site.target
+        if target is None or target.kind is not CallableKind.METHOD:
+            return None
+        expression = target.expression
+        if target.through_partial and isinstance(expression, cst.Call) and expression.args:
+            expression = expression.args[0].value
+        if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
+            return expression.value
+        return None
+
+    def _is_self(self, name: cst.Name) -> bool:
+        function = self.model.enclosing_function(name)
+        return isinstance(function, cst.FunctionDef) and name.value == self.model.self_name(
+            function
+        )
+
+    def _bound_inside(self, name: cst.Name, loop: cst.CSTNode) -> bool:
+        """True when some binding of ``name`` is inside ``loop`` (a new object per iteration)."""
+        scope = self.model.scope(name)
+        if scope is None:
+            return True
+        for assignment in scope[name.value]:
+            node = getattr(assignment, "node", None)
+            if node is None or node is loop or loop in set(self.model.ancestors(node)):
+                return True
+        return False
+
+    def enclosing_loop(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The innermost loop or comprehension of the same function that repeats ``node``
+        (a ``for``'s iterable, and a comprehension's first iterable, are evaluated once)."""
+        path: list[cst.CSTNode] = [node]
+        for ancestor in self.model.ancestors(node):
+            if isinstance(ancestor, _SCOPE_BOUNDARIES):
+                return None
+            child = path[-1]
+            if isinstance(ancestor, cst.For):
+                if child is not ancestor.iter and child is not ancestor.target:
+                    return ancestor
+            elif isinstance(ancestor, cst.While):
+                return ancestor
+            elif isinstance(ancestor, _LOOPS):
+                first = getattr(ancestor, "for_in", None)
+                once = child is first and len(path) > 1 and path[-2] is getattr(first, "iter", None)
+                if not once:
+                    return ancestor
+            path.append(ancestor)
+        return None
+
+    @cached_property
+    def spawner_classes(self) -> tuple[SpawnerClass, ...]:
+        return tuple(
+            SpawnerClass(entry["kind"], frozenset(entry["names"]), entry["method"])
+            for entry in self.model.catalog.section("spawner-class")
+        )
+
+    def spawner_class_of(self, klass: cst.ClassDef, depth: int = 0) -> SpawnerClass | None:
+        """The spawner class ``klass`` derives from, directly or through classes of the module."""
+        for base in klass.bases:
+            names = self.model.qualified_names(base.value)
+            for spawner in self.spawner_classes:
+                if names & spawner.names:
+                    return spawner
+            parent = self._module_class(base.value)
+            if parent is not None and depth < 4:
+                found = self.spawner_class_of(parent, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _module_class(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
+        if isinstance(expression, cst.Name):
+            node = self.model.single_binding(expression)
+            if isinstance(node, cst.ClassDef):
+                return node
+        return None
+
+    def _subclass_entries(self) -> list[EntryPoint]:
+        classes = [c for c in self._class_calls if self.spawner_class_of(c) is not None]
+        entries = []
+        for klass in classes:
+            spawner = self.spawner_class_of(klass)
+            assert spawner is not None
+            method = self.model.method_of(klass, spawner.method)
+            if method is None:
+                continue
+            users = [c for c in classes if c is klass or self._inherits_method(c, klass, spawner)]
+            calls = [call for c in users for call in self._class_calls[c]]
+            repeated = None
+            if any(self.enclosing_loop(call) is not None for call in calls):
+                repeated = "instances started in a loop"
+            elif len(calls) > 1:
+                repeated = f"{len(calls)} instances started"
+            entries.append(EntryPoint(method, spawner.kind, None, klass, repeated, False))
+        return entries
+
+    def _inherits_method(
+        self, klass: cst.ClassDef, ancestor: cst.ClassDef, spawner: SpawnerClass, depth: int = 0
+    ) -> bool:
+        """True when ``klass`` derives from ``ancestor`` without overriding its method."""
+        if self.model.method_of(klass, spawner.method) is not None or depth > 4:
+            return False
+        for base in klass.bases:
+            parent = self._module_class(base.value)
+            if parent is ancestor or (
+                parent is not None and self._inherits_method(parent, ancestor, spawner, depth + 1)
+            ):
+                return True
+        return False
+
+    @cached_property
+    def _class_calls(self) -> dict[cst.ClassDef, list[cst.Call]]:
+        """Every class of the module, with the calls that instantiate it by its name."""
+        index = _ClassIndex()
+        self.model.module.visit(index)
+        calls: dict[cst.ClassDef, list[cst.Call]] = {klass: [] for klass in index.classes}
+        for call in index.calls:
+            klass = self._module_class(call.func)
+            if klass is not None and klass in calls:
+                calls[klass].append(call)
+        return calls
 
     def resolve_callable(self, expression: cst.BaseExpression, depth: int = 0) -> CallableTarget:
         """Resolve a callable expression through names, ``self.method``, ``partial`` and

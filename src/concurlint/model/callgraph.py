@@ -1,0 +1,69 @@
+"""Calls between the functions of one module, resolved both ways (callees and callers).
+
+Only calls the model can resolve exactly are edges: a plain name bound once to a ``def``, or
+``self.method()`` inside the class defining ``method``. Everything else (calls on other
+objects, imported functions) is left out, so the graph under-approximates what can run.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+
+from concurlint.model.module import FunctionNode, ModuleModel
+
+
+class _AllCalls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.functions: list[FunctionNode] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.functions.append(node)
+
+
+class CallGraph:
+    """Get it with ``model.analysis(CallGraph)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+
+    @cached_property
+    def _index(self) -> _AllCalls:
+        index = _AllCalls()
+        self.model.module.visit(index)
+        return index
+
+    @property
+    def functions(self) -> list[FunctionNode]:
+        """Every ``def`` and ``lambda`` of the module, in source order."""
+        return self._index.functions
+
+    @cached_property
+    def _callers(self) -> dict[cst.FunctionDef, list[cst.Call]]:
+        callers: dict[cst.FunctionDef, list[cst.Call]] = {}
+        for call in self._index.calls:
+            callee = self.model.resolve_function(call)
+            if callee is not None:
+                callers.setdefault(callee, []).append(call)
+        return callers
+
+    def calls_to(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls of this module that run ``function``."""
+        return self._callers.get(function, [])
+
+    def callees(self, function: FunctionNode) -> list[tuple[cst.Call, cst.FunctionDef]]:
+        """The resolved calls ``function``'s own body makes (not its nested functions)."""
+        found = []
+        for call in self.model.calls_in(function):
+            callee = self.model.resolve_function(call)
+            if callee is not None:
+                found.append((call, callee))
+        return found
