@@ -285,10 +285,12 @@ class LockAcquireWithoutRelease(Rule):
         statements = list(region.block.body)
         acquire, release = statements[region.start], statements[region.end]
         body = statements[region.start + 1 : region.end]
-        if not body or not _plain_line(acquire) or not _plain_line(release):
+        if not body or not _single(acquire) or not _single(release):
             return None
         assert isinstance(release, cst.SimpleStatementLine)
-        if any(line.comment is not None for line in release.leading_lines):
+        if release.trailing_whitespace.comment is not None or any(
+            line.comment is not None for line in release.leading_lines
+        ):
             return None
         if not isinstance(release.body[0], cst.Expr) or method_call(
             release.body[0].value, "release"
@@ -297,7 +299,7 @@ class LockAcquireWithoutRelease(Rule):
         assert isinstance(acquire, cst.SimpleStatementLine)
         with_statement = cst.With(
             items=[cst.WithItem(receiver)],
-            body=cst.IndentedBlock(body=body),
+            body=cst.IndentedBlock(body=body, header=acquire.trailing_whitespace),
             leading_lines=acquire.leading_lines,
         )
         new_body = [*statements[: region.start], with_statement, *statements[region.end + 1 :]]
@@ -326,13 +328,9 @@ def _blocks_forever(call: cst.Call) -> bool:
     return False
 
 
-def _plain_line(statement: cst.CSTNode) -> bool:
-    """One small statement on its own line, without a trailing comment."""
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and statement.trailing_whitespace.comment is None
-    )
+def _single(statement: cst.CSTNode) -> bool:
+    """One small statement on its own line."""
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
 
 
 # -- CCL104 ---------------------------------------------------------------------------------
@@ -426,12 +424,10 @@ class LockOrderInversion(Rule):
                 found.append(_Acquisition(identity, item, tuple(locks.held(item)), function))
         for call in takes.calls:
             receiver = method_call(call, "acquire")
-            statement = self.model.parent(self.model.parent(call) or call)
-            if receiver is not None and isinstance(statement, cst.SimpleStatementLine):
+            if receiver is not None:
                 identity = locks.identity(receiver)
                 if identity is not None:
-                    held = tuple(locks.held(statement))
-                    found.append(_Acquisition(identity, call, held, function))
+                    found.append(_Acquisition(identity, call, tuple(locks.held(call)), function))
                 continue
             callee = self.model.resolve_function(call)
             if callee is None:

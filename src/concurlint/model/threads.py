@@ -284,11 +284,33 @@ class ThreadAnalysis:
             for d in function.decorators
         )
 
-    def reads(self, expression: cst.BaseExpression) -> set[StateKey]:
-        """The shared state an expression reads."""
+    def reads(self, expression: cst.BaseExpression, through_locals: bool = False) -> set[StateKey]:
+        """The shared state an expression reads; with ``through_locals``, also the state read
+        into the local variables it uses (``value = counter`` ... ``counter = value + 1``)."""
         visitor = _Reads()
         expression.visit(visitor)
-        return {key for node in visitor.found if (key := self.state_key(node)) is not None}
+        keys = set()
+        for node in visitor.found:
+            key = self.state_key(node)
+            if key is not None:
+                keys.add(key)
+            elif through_locals and isinstance(node, cst.Name):
+                keys |= self._read_into_local(node)
+        return keys
+
+    def _read_into_local(self, name: cst.Name) -> set[StateKey]:
+        """The state a local variable of the same function was assigned from."""
+        scope = self.model.scope(name)
+        if not isinstance(scope, FunctionScope):
+            return set()
+        keys: set[StateKey] = set()
+        for assignment in scope[name.value]:
+            if assignment.scope is not scope:
+                return set()
+            value = self.model.assigned_value(getattr(assignment, "node", name))
+            if value is not None:
+                keys |= self.reads(value)
+        return keys
 
     @cached_property
     def writes(self) -> tuple[StateWrite, ...]:
@@ -310,7 +332,7 @@ class ThreadAnalysis:
         if augmented:
             return "read-modify-write"
         value = getattr(statement, "value", None)
-        if isinstance(value, cst.BaseExpression) and key in self.reads(value):
+        if isinstance(value, cst.BaseExpression) and key in self.reads(value, through_locals=True):
             return "read-modify-write"
         if self._checked_before(key, statement):
             return "check-then-act"
