@@ -203,13 +203,26 @@ class _Risk(cst.CSTVisitor):
         statements = body.body if isinstance(body, cst.IndentedBlock) else ()
         return any(self.key in self.locks.released_keys(s) for s in statements)
 
+    def _released_before(self, node: cst.CSTNode) -> bool:
+        """An exit whose block released the lock first (``lock.release(); return x``)."""
+        model = self.locks.model
+        line = model.parent(node)
+        block = model.parent(line) if line is not None else None
+        if not isinstance(block, cst.IndentedBlock):
+            return False
+        statements = list(block.body)
+        index = next((i for i, s in enumerate(statements) if s is line), 0)
+        return any(self.key in self.locks.released_keys(s) for s in statements[:index])
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, _NESTED):
             return False
         if isinstance(node, (cst.For, cst.While)):
             self.loops += 1
-        elif isinstance(node, _EXITS) and not (
-            isinstance(node, (cst.Break, cst.Continue)) and self.loops
+        elif (
+            isinstance(node, _EXITS)
+            and not (isinstance(node, (cst.Break, cst.Continue)) and self.loops)
+            and not self._released_before(node)
         ):
             self.exits = True
         return super().on_visit(node)
@@ -505,7 +518,7 @@ class ThreadLambdaLateBinding(_ThreadRule):
             if scope is None:
                 continue
             bindings = [getattr(a, "node", None) for a in scope[name.value]]
-            if bindings and all(
+            if any(
                 b is not None and any(b is t or t in set(self.model.ancestors(b)) for t in targets)
                 for b in bindings
             ):

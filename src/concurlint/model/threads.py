@@ -252,7 +252,35 @@ class ThreadAnalysis:
     def _is_mutable_container(self, name: cst.Name) -> bool:
         scope = self.model.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
-        values = [self.model.assigned_value(getattr(a, "node", None)) for a in assignments]
+        nodes = [getattr(a, "node", name) for a in assignments]
+        # `x += [...]` keeps the container it updates
+        return self._all_containers(
+            [
+                self.model.assigned_value(node)
+                for node in nodes
+                if not isinstance(self.model.parent(node), cst.AugAssign)
+            ]
+        )
+
+    def _holds_container(self, target: cst.Name | cst.Attribute) -> bool:
+        """True when every value the model sees assigned to ``target`` is a mutable container."""
+        if isinstance(target, cst.Name):
+            return self._is_mutable_container(target)
+        receiver = target.value
+        function = self.model.enclosing_function(target)
+        if not (
+            isinstance(receiver, cst.Name)
+            and isinstance(function, cst.FunctionDef)
+            and receiver.value == self.model.self_name(function)
+        ):
+            return False
+        klass = self.model.enclosing_class(function)
+        assert klass is not None
+        return self._all_containers(
+            list(self.model.attribute_assignments(klass, target.attr.value))
+        )
+
+    def _all_containers(self, values: list[cst.BaseExpression | None]) -> bool:
         return bool(values) and all(
             isinstance(v, _CONTAINER_LITERALS)
             or (isinstance(v, cst.Call) and self.model.qualified_names(v.func) & self.containers)
@@ -330,6 +358,10 @@ class ThreadAnalysis:
 
     def _operation(self, key: StateKey, statement: cst.CSTNode, augmented: bool) -> str:
         if augmented:
+            target = getattr(statement, "target", None)
+            # `items += [x]` on a list extends it in place: one step, nothing is lost
+            if isinstance(target, (cst.Name, cst.Attribute)) and self._holds_container(target):
+                return "write"
             return "read-modify-write"
         value = getattr(statement, "value", None)
         if isinstance(value, cst.BaseExpression) and key in self.reads(value, through_locals=True):
@@ -385,7 +417,7 @@ class ThreadAnalysis:
                 continue
             where = self._concurrent_writer(write, other)
             if where is not None:
-                return f"`{write.key.label}` is also written in `{where}`"
+                return f"`{write.key.label}` is also written in {where}"
         return None
 
     def _concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
@@ -397,11 +429,11 @@ class ThreadAnalysis:
         other_entries = set(self.entries_reaching(function))
         if other_entries:
             if other_entries - set(self.entries_reaching(write.function)):
-                return f"{name}, which runs on another thread"
+                return f"`{name}`, which runs on another thread"
             return None
         if self._before_threads_start(other):
             return None
-        return f"{name}, on the main thread"
+        return f"`{name}` on the main thread"
 
     def _is_initializer(self, function: FunctionNode) -> bool:
         return isinstance(function, cst.FunctionDef) and (
