@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
 from concurlint.model.callgraph import CallGraph
@@ -233,6 +234,28 @@ class _Risk(cst.CSTVisitor):
         super().on_leave(original_node)
 
 
+class _LockCalls(cst.CSTVisitor):
+    """Counts ``acquire()`` and ``release()`` calls on one lock expression."""
+
+    def __init__(self, key: str, locks: LockAnalysis) -> None:
+        self.key = key
+        self.locks = locks
+        self.acquires = 0
+        self.releases = 0
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for method in ("acquire", "release"):
+            receiver = method_call(node, method)
+            if receiver is not None and self.locks.model.code(receiver) == self.key:
+                if method == "acquire":
+                    self.acquires += 1
+                else:
+                    self.releases += 1
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not isinstance(node, _NESTED) and super().on_visit(node)
+
+
 @dataclass(frozen=True)
 class _Region:
     """``x.acquire()`` ... ``x.release()``: statements of one block."""
@@ -261,10 +284,15 @@ class LockAcquireWithoutRelease(Rule):
         assert isinstance(acquire, cst.Call)
         if not _blocks_forever(acquire):
             return
-        region = self._region(node, self.model.code(receiver), locks)
+        if self._local_lock(receiver):
+            return
+        key = self.model.code(receiver)
+        region = self._region(node, key, locks)
         if region is None:
             return
         statements = list(region.block.body)[region.start + 1 : region.end]
+        if not self._balanced(node, key, statements, locks):
+            return
         risk = _Risk(self.model.code(receiver), locks)
         for statement in statements:
             statement.visit(risk)
@@ -273,6 +301,44 @@ class LockAcquireWithoutRelease(Rule):
         reason = "an early exit" if risk.exits else "an exception"
         fix = None if risk.exits else self._fix(region, receiver)
         self.report(acquire, fix=fix, lock=self.model.code(receiver), reason=reason)
+
+    def _local_lock(self, receiver: cst.BaseExpression) -> bool:
+        """A lock created by this very function call (a local variable): nothing else can be
+        waiting for it once the function is left, as in tests of the lock types."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        scope = self.model.scope(receiver)
+        assignments = list(scope[receiver.value]) if scope is not None else []
+        return bool(assignments) and all(
+            a.scope is scope
+            and isinstance(scope, FunctionScope)
+            and not isinstance(getattr(a, "node", None), cst.Param)
+            for a in assignments
+        )
+
+    def _balanced(
+        self,
+        statement: cst.SimpleStatementLine,
+        key: str,
+        region: list[cst.BaseStatement],
+        locks: LockAnalysis,
+    ) -> bool:
+        """False for hand-managed ownership: the lock taken again inside the region (a
+        reentrancy test), or released more often than acquired in the function (a lock
+        handed over between paths or threads on purpose)."""
+        counter = _LockCalls(key, locks)
+        for inner in region:
+            inner.visit(counter)
+        if counter.acquires or any(
+            self.model.code(held.expression) == key for held in locks.held(statement)
+        ):
+            return False
+        function = self.model.enclosing_function(statement)
+        if function is None:
+            return True
+        counter = _LockCalls(key, locks)
+        function.body.visit(counter)
+        return counter.releases <= counter.acquires
 
     def _region(
         self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis

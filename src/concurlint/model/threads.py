@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.metadata import FunctionScope, GlobalScope
 
 from concurlint.model.callgraph import CallGraph
-from concurlint.model.locks import LockAnalysis, last_name
+from concurlint.model.locks import LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
 
@@ -109,6 +109,24 @@ class _Reads(cst.CSTVisitor):
         return False
 
 
+class _LockUses(cst.CSTVisitor):
+    """Finds a ``with lock:`` or ``lock.acquire()`` anywhere below a node."""
+
+    def __init__(self, locks: LockAnalysis) -> None:
+        self.locks = locks
+        self.found = False
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self.found = self.found or self.locks.looks_like_lock(node.item)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = method_call(node, "acquire")
+        self.found = self.found or (receiver is not None and self.locks.looks_like_lock(receiver))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not self.found and super().on_visit(node)
+
+
 def _unpacked(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     if isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
@@ -130,6 +148,7 @@ class ThreadAnalysis:
         self.containers = frozenset(catalog.names("mutable-containers"))
         self.initializers = catalog.names("initializer-methods")
         self._guarded_on_entry: dict[FunctionNode, bool] = {}
+        self._synchronizing: dict[cst.CSTNode, bool] = {}
 
     # -- thread-run code ----------------------------------------------------------------------
 
@@ -431,9 +450,20 @@ class ThreadAnalysis:
             if other_entries - set(self.entries_reaching(write.function)):
                 return f"`{name}`, which runs on another thread"
             return None
-        if self._before_threads_start(other):
+        if self._before_threads_start(other) or not self._synchronizes(write.key.owner):
             return None
         return f"`{name}` on the main thread"
+
+    def _synchronizes(self, owner: cst.CSTNode) -> bool:
+        """True when the class, module or function owning some state takes a lock somewhere:
+        it is written to be used from several threads at once. Code that never locks is
+        usually used by one thread at a time, so a write from the main thread alone is not
+        taken as concurrent with a thread's update there."""
+        if owner not in self._synchronizing:
+            finder = _LockUses(self.locks)
+            owner.visit(finder)
+            self._synchronizing[owner] = finder.found
+        return self._synchronizing[owner]
 
     def _is_initializer(self, function: FunctionNode) -> bool:
         return isinstance(function, cst.FunctionDef) and (
