@@ -189,8 +189,9 @@ class _Risk(cst.CSTVisitor):
         self.loops = 0
 
     def visit_Call(self, node: cst.Call) -> None:
-        receiver = method_call(node, "release")
-        if receiver is None or self.locks.model.code(receiver) != self.key:
+        # taking or releasing (another) lock does not raise
+        receiver = method_call(node, "release") or method_call(node, "acquire")
+        if receiver is None or not self.locks.looks_like_lock(receiver):
             self.raises = True
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -508,7 +509,7 @@ class LockOrderInversion(Rule):
                 if identity is not None:
                     found.append(_Acquisition(identity, call, tuple(locks.held(call)), function))
                 continue
-            callee = self.model.resolve_function(call)
+            callee = self.model.analysis(CallGraph).resolve(call)
             if callee is None:
                 continue
             held = tuple(locks.held(call))
@@ -537,7 +538,7 @@ class LockOrderInversion(Rule):
             identity = locks.identity(receiver) if receiver is not None else None
             if identity is not None:
                 taken.setdefault(identity, (name,))
-            callee = self.model.resolve_function(call)
+            callee = self.model.analysis(CallGraph).resolve(call)
             if callee is not None:
                 for lock, chain in self._taken_by(callee).items():
                     taken.setdefault(lock, (name, *chain))

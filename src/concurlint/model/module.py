@@ -292,6 +292,24 @@ class ModuleModel:
             return parent.value
         return None
 
+    def class_of_instance(self, name: cst.Name) -> cst.ClassDef | None:
+        """The class of this module that ``name`` is an instance of, when its only binding is
+        ``name = SomeClass(...)``."""
+        value = self.single_assigned_value(name)
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            klass = self.single_binding(value.func)
+            if isinstance(klass, cst.ClassDef):
+                return klass
+        return None
+
+    def resolve_instance_method(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """``obj.method`` where ``obj = SomeClass(...)`` of this module: that method."""
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            klass = self.class_of_instance(func.value)
+            if klass is not None:
+                return self.method_of(klass, func.attr.value)
+        return None
+
     def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
         """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous)."""
         found = [

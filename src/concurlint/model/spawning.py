@@ -417,7 +417,9 @@ class SpawnAnalysis:
                 )
             return CallableTarget(expression, CallableKind.CALL_RESULT)
         if isinstance(expression, (cst.Name, cst.Attribute)):
-            function = model.resolve_callee(expression)
+            function = model.resolve_callee(expression) or model.resolve_instance_method(
+                expression
+            )
             if function is not None:
                 return CallableTarget(expression, self._function_kind(function), function)
             if isinstance(expression, cst.Name) and depth < 4:

@@ -157,22 +157,28 @@ class ThreadAnalysis:
         return self.spawns.entry_points("thread")
 
     @cached_property
-    def _reach(self) -> dict[FunctionNode, tuple[EntryPoint, ...]]:
-        reach: dict[FunctionNode, list[EntryPoint]] = {}
+    def _reach(self) -> dict[FunctionNode, tuple[tuple[EntryPoint, bool], ...]]:
+        """For each thread-run function: the entry points reaching it, each with whether the
+        object its ``self`` is bound to is the same for every run of that entry (a bound
+        method of one object, or a method called on a global or closure instance)."""
+        reach: dict[FunctionNode, list[tuple[EntryPoint, bool]]] = {}
         for entry in self.entries:
-            pending = [entry.function]
+            pending = [(entry.function, entry.shares_instance)]
             while pending:
-                function = pending.pop()
+                function, shared = pending.pop()
                 reached = reach.setdefault(function, [])
-                if entry in reached:
+                if (entry, shared) in reached:
                     continue
-                reached.append(entry)
-                pending.extend(callee for _, callee in self.graph.callees(function))
+                reached.append((entry, shared))
+                for call, callee in self.graph.callees(function):
+                    receiver = self.graph.shares_receiver(call)
+                    pending.append((callee, shared if receiver is None else receiver))
         return {function: tuple(found) for function, found in reach.items()}
 
     def entries_reaching(self, function: FunctionNode | None) -> tuple[EntryPoint, ...]:
         """The thread entry points whose thread runs ``function``; empty if none does."""
-        return self._reach.get(function, ()) if function is not None else ()
+        paths = self._reach.get(function, ()) if function is not None else ()
+        return tuple(dict.fromkeys(entry for entry, _ in paths))
 
     def runs_in_thread(self, function: FunctionNode | None) -> bool:
         return bool(self.entries_reaching(function))
@@ -423,13 +429,16 @@ class ThreadAnalysis:
         return tuple(found)
 
     def _concurrent_evidence(self, write: StateWrite) -> str | None:
-        entries = self.entries_reaching(write.function)
-        shared = write.key.kind != "instance"
-        for entry in entries:
-            if entry.repeated is not None and (shared or entry.shares_instance):
+        assert write.function is not None
+        instance = write.key.kind == "instance"
+        paths = [
+            entry for entry, shared in self._reach[write.function] if shared or not instance
+        ]
+        for entry in paths:
+            if entry.repeated is not None:
                 return f"`{entry.name}` runs on several threads at once ({entry.repeated})"
-        if len({entry.function for entry in entries}) > 1 and shared:
-            names = ", ".join(sorted({f"`{entry.name}`" for entry in entries}))
+        if len({entry.function for entry in paths}) > 1:
+            names = ", ".join(sorted({f"`{entry.name}`" for entry in paths}))
             return f"it runs on the threads of {names}"
         for other in self.writes:
             if other.key != write.key or other.node is write.node:
