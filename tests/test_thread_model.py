@@ -58,6 +58,17 @@ def test_repetition_reasons(ruleset):
     }
 
 
+def test_sites_in_exclusive_branches_start_the_target_once(ruleset):
+    source = (
+        "import threading\ndef f(): pass\n"
+        "def start(daemon):\n"
+        "    if daemon:\n        threading.Thread(target=f, daemon=True).start()\n"
+        "    elif daemon is None:\n        threading.Thread(target=f).start()\n"
+        "    else:\n        threading.Thread(target=f, name='x').start()\n"
+    )
+    assert _entries(source, ruleset) == {"f": None}
+
+
 def test_comprehension_iterable_is_evaluated_once(ruleset):
     source = "import threading\ndef f(): pass\nxs = [t for t in [threading.Thread(target=f)]]\n"
     assert _entries(source, ruleset) == {"f": None}

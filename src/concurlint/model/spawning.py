@@ -274,11 +274,39 @@ class SpawnAnalysis:
         if loop is not None:
             shared = receiver is not None and not self._bound_inside(receiver, loop)
             return "started in a loop", shared
-        if len(same) > 1:
+        if len(same) > 1 and not self._exclusive(same):
             receivers = [self._bound_receiver(s) for s in same]
             shared = all(r is not None and self._is_self(r) for r in receivers)
             return f"started at {len(same)} sites", shared
         return None, False
+
+    def _exclusive(self, sites: list[SpawnSite]) -> bool:
+        """True when at most one of the sites can run: each pair sits in different branches
+        of one ``if`` (``if a: Thread(target=f) else: Thread(target=f)``)."""
+        return all(
+            self._in_other_branches(first.call, second.call)
+            for index, first in enumerate(sites)
+            for second in sites[index + 1 :]
+        )
+
+    def _in_other_branches(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        branches = self._branches(second)
+        return any(
+            statement in branches and branches[statement] is not branch
+            for statement, branch in self._branches(first).items()
+        )
+
+    def _branches(self, node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+        """For each enclosing ``if`` of the function: the branch holding ``node``."""
+        found: dict[cst.CSTNode, cst.CSTNode] = {}
+        child = node
+        for ancestor in self.model.ancestors(node):
+            if isinstance(ancestor, _SCOPE_BOUNDARIES):
+                break
+            if isinstance(ancestor, cst.If) and child is not ancestor.test:
+                found[ancestor] = child
+            child = ancestor
+        return found
 
     def _bound_receiver(self, site: SpawnSite) -> cst.Name | None:
         """``obj`` when the target is the bound method ``obj.method`` of a resolved method."""
