@@ -19,7 +19,7 @@ from concurlint.model.locks import (
 )
 from concurlint.model.module import FunctionNode
 from concurlint.model.spawning import CallableKind, SpawnAnalysis, SpawnSite, spawn_screen_words
-from concurlint.model.threads import ThreadAnalysis, display_name
+from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
 from concurlint.rule import FileContext, NodeFix, Rule
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
@@ -54,30 +54,6 @@ class UnguardedSharedState(_ThreadRule):
 # -- CCL102 ---------------------------------------------------------------------------------
 
 
-class _Returns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.value = False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self.value = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-def _returns_value(function: cst.FunctionDef) -> bool:
-    visitor = _Returns()
-    function.body.visit(visitor)
-    return visitor.value
-
-
 class ThreadTargetCalled(_ThreadRule):
     code = "CCL102"
     message = (
@@ -108,7 +84,7 @@ class ThreadTargetCalled(_ThreadRule):
             function.asynchronous is None
             and not self.model.is_generator(function)
             and self.model.has_transparent_decorators(function)
-            and not _returns_value(function)
+            and not self.model.returns_value(function)
         )
 
     def _fix(self, site: SpawnSite, inner: cst.Call) -> NodeFix | None:
@@ -578,9 +554,9 @@ class ThreadLambdaLateBinding(_ThreadRule):
     def _loop_variables(self, function: cst.Lambda, loop: cst.CSTNode) -> list[cst.Name]:
         targets = _loop_targets(loop)
         found = []
-        names = _Names()
-        function.body.visit(names)
-        for name in names.found:
+        for name in reads_in(function.body):
+            if not isinstance(name, cst.Name):
+                continue
             scope = self.model.scope(name)
             if scope is None:
                 continue
@@ -591,21 +567,6 @@ class ThreadLambdaLateBinding(_ThreadRule):
             ):
                 found.append(name)
         return found
-
-
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[cst.Name] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
 
 def _loop_targets(loop: cst.CSTNode) -> list[cst.CSTNode]:

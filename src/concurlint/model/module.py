@@ -47,17 +47,22 @@ def _unwrap(value: Any) -> Any:
 
 
 class _BodyWalker(cst.CSTVisitor):
-    """Collects the calls and yields of one function body, not of nested functions/classes."""
+    """Collects the calls, yields and returns of one function body, not of nested
+    functions/classes."""
 
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
         self.yields = False
+        self.returns_value = False
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns_value = self.returns_value or node.value is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -217,6 +222,10 @@ class ModuleModel:
 
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
+
+    def returns_value(self, function: FunctionNode) -> bool:
+        """True when some ``return`` of the function's own body gives a value."""
+        return self._body(function).returns_value
 
     def _body(self, function: FunctionNode) -> _BodyWalker:
         walker = self._bodies.get(function)

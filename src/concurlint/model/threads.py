@@ -92,21 +92,29 @@ class _Writes(cst.CSTVisitor):
 
 
 class _Reads(cst.CSTVisitor):
-    """Names and attributes an expression reads (not inside lambdas or comprehensions'
-    own scopes, which the model resolves separately)."""
+    """Names and attribute chains an expression reads: ``a.b.c`` gives ``a.b.c``, ``a.b``
+    and ``a``, never an attribute's name alone; bodies of nested lambdas are left out."""
 
     def __init__(self) -> None:
-        self.found: list[cst.BaseExpression] = []
+        self.found: list[cst.Name | cst.Attribute] = []
 
     def visit_Name(self, node: cst.Name) -> None:
         self.found.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         self.found.append(node)
-        return True
+        node.value.visit(self)
+        return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+
+def reads_in(expression: cst.CSTNode) -> list[cst.Name | cst.Attribute]:
+    """The names and attribute chains ``expression`` reads."""
+    visitor = _Reads()
+    expression.visit(visitor)
+    return visitor.found
 
 
 class _LockUses(cst.CSTVisitor):
@@ -340,10 +348,8 @@ class ThreadAnalysis:
     def reads(self, expression: cst.BaseExpression, through_locals: bool = False) -> set[StateKey]:
         """The shared state an expression reads; with ``through_locals``, also the state read
         into the local variables it uses (``value = counter`` ... ``counter = value + 1``)."""
-        visitor = _Reads()
-        expression.visit(visitor)
         keys = set()
-        for node in visitor.found:
+        for node in reads_in(expression):
             key = self.state_key(node)
             if key is not None:
                 keys.add(key)
