@@ -69,6 +69,17 @@ def test_sites_in_exclusive_branches_start_the_target_once(ruleset):
     assert _entries(source, ruleset) == {"f": None}
 
 
+def test_a_loop_that_waits_for_each_thread_runs_them_one_at_a_time(ruleset):
+    source = (
+        "import threading\nfrom concurrent.futures import ThreadPoolExecutor\n"
+        "def f(): pass\ndef g(): pass\n"
+        "while True:\n    t = threading.Thread(target=f)\n    t.start()\n    t.join()\n"
+        "with ThreadPoolExecutor() as pool:\n"
+        "    for _ in range(3):\n        pool.submit(g).result()\n"
+    )
+    assert _entries(source, ruleset) == {"f": None, "g": None}
+
+
 def test_comprehension_iterable_is_evaluated_once(ruleset):
     source = "import threading\ndef f(): pass\nxs = [t for t in [threading.Thread(target=f)]]\n"
     assert _entries(source, ruleset) == {"f": None}

@@ -540,16 +540,10 @@ class ThreadLambdaLateBinding(_ThreadRule):
             if target is None or not isinstance(target.expression, cst.Lambda):
                 continue
             loop = spawns.enclosing_loop(site.call)
-            if loop is None or isinstance(loop, cst.While) or self._joins(loop):
+            if loop is None or isinstance(loop, cst.While) or spawns.waited_in_loop(site, loop):
                 continue
             for name in self._loop_variables(target.expression, loop):
                 self.report(name, name=name.value)
-
-    def _joins(self, loop: cst.CSTNode) -> bool:
-        """A loop that waits for each thread before the next iteration has no race."""
-        takes = _Takes()
-        loop.visit(takes)
-        return any(method_call(call, "join") is not None for call in takes.calls)
 
     def _loop_variables(self, function: cst.Lambda, loop: cst.CSTNode) -> list[cst.Name]:
         targets = _loop_targets(loop)

@@ -271,7 +271,7 @@ class SpawnAnalysis:
         if site.spawner.repeats is not None:
             return site.spawner.repeats, receiver is not None
         loop = self.enclosing_loop(site.call)
-        if loop is not None:
+        if loop is not None and not self.waited_in_loop(site, loop):
             shared = receiver is not None and not self._bound_inside(receiver, loop)
             return "started in a loop", shared
         if len(same) > 1 and not self._exclusive(same):
@@ -279,6 +279,34 @@ class SpawnAnalysis:
             shared = all(r is not None and self._is_self(r) for r in receivers)
             return f"started at {len(same)} sites", shared
         return None, False
+
+    def waited_in_loop(self, site: SpawnSite, loop: cst.CSTNode) -> bool:
+        """True when each iteration waits for what it started before the next one: the
+        thread or future is joined (``t.join()``, ``future.result()``) inside the loop."""
+        waits = frozenset({"join", "result"})
+        parent = self.model.parent(site.call)
+        if isinstance(parent, cst.Attribute) and parent.attr.value in waits:
+            return True
+        handle = self._handle(site)
+        if handle is None:
+            return False
+        index = _CallIndex(waits)
+        loop.visit(index)
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == handle
+            for call in index.calls
+        )
+
+    def _handle(self, site: SpawnSite) -> str | None:
+        """The name the thread or future of a spawn site is assigned to (``t = Thread(...)``)."""
+        target = self.model.parent(site.call)
+        if isinstance(target, cst.Assign) and len(target.targets) == 1:
+            name = target.targets[0].target
+            if isinstance(name, cst.Name):
+                return name.value
+        return None
 
     def _exclusive(self, sites: list[SpawnSite]) -> bool:
         """True when at most one of the sites can run: each pair sits in different branches
