@@ -10,6 +10,7 @@ from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
 from concurlint.model.callgraph import CallGraph
+from concurlint.model.index import ModuleIndex
 from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
@@ -404,24 +405,6 @@ class _Acquisition:
         return frozenset(h.identity for h in self.held if h.identity is not None)
 
 
-class _Takes(cst.CSTVisitor):
-    """Places in a function body where a lock may be taken: with items, acquire statements,
-    and calls."""
-
-    def __init__(self) -> None:
-        self.items: list[cst.WithItem] = []
-        self.calls: list[cst.Call] = []
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self.items.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not isinstance(node, _NESTED) and super().on_visit(node)
-
-
 class LockOrderInversion(Rule):
     code = "CCL104"
     message = (
@@ -471,14 +454,13 @@ class LockOrderInversion(Rule):
 
     def _acquisitions(self, function: FunctionNode) -> list[_Acquisition]:
         locks = self.model.analysis(LockAnalysis)
-        takes = _Takes()
-        function.body.visit(takes)
+        index = self.model.analysis(ModuleIndex)
         found = []
-        for item in takes.items:
+        for item in index.with_items_in(function):
             identity = locks.identity(item.item)
             if identity is not None:
                 found.append(_Acquisition(identity, item, tuple(locks.held(item)), function))
-        for call in takes.calls:
+        for call in index.calls_in(function):
             receiver = method_call(call, "acquire")
             if receiver is not None:
                 identity = locks.identity(receiver)
@@ -503,13 +485,12 @@ class LockOrderInversion(Rule):
         locks = self.model.analysis(LockAnalysis)
         name = function.name.value
         taken: dict[LockId, tuple[str, ...]] = {}
-        takes = _Takes()
-        function.body.visit(takes)
-        for item in takes.items:
+        index = self.model.analysis(ModuleIndex)
+        for item in index.with_items_in(function):
             identity = locks.identity(item.item)
             if identity is not None:
                 taken.setdefault(identity, (name,))
-        for call in takes.calls:
+        for call in index.calls_in(function):
             receiver = method_call(call, "acquire")
             identity = locks.identity(receiver) if receiver is not None else None
             if identity is not None:

@@ -12,22 +12,8 @@ from functools import cached_property
 
 import libcst as cst
 
+from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
-
-
-class _AllCalls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.functions: list[FunctionNode] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.functions.append(node)
 
 
 class CallGraph:
@@ -36,21 +22,15 @@ class CallGraph:
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
 
-    @cached_property
-    def _index(self) -> _AllCalls:
-        index = _AllCalls()
-        self.model.module.visit(index)
-        return index
-
     @property
     def functions(self) -> list[FunctionNode]:
         """Every ``def`` and ``lambda`` of the module, in source order."""
-        return self._index.functions
+        return self.model.analysis(ModuleIndex).functions
 
     @cached_property
     def _callers(self) -> dict[cst.FunctionDef, list[cst.Call]]:
         callers: dict[cst.FunctionDef, list[cst.Call]] = {}
-        for call in self._index.calls:
+        for call in self.model.analysis(ModuleIndex).calls:
             callee = self.resolve(call)
             if callee is not None:
                 callers.setdefault(callee, []).append(call)

@@ -18,6 +18,7 @@ from typing import Any
 import libcst as cst
 
 from concurlint.model.catalog import Catalog
+from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
 
 PARTIAL = frozenset({"functools.partial"})
@@ -142,6 +143,11 @@ class SpawnSite:
             yield from (a.value for a in call.args if a is not target_arg and a.keyword is None)
 
 
+def _last_name(call: cst.Call) -> str | None:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
 def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     if isinstance(expression, (cst.Tuple, cst.List)):
         yield from (e.value for e in expression.elements if isinstance(e, cst.Element))
@@ -186,31 +192,6 @@ _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.Gener
 _SCOPE_BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
-class _CallIndex(cst.CSTVisitor):
-    def __init__(self, last_names: frozenset[str]) -> None:
-        self.last_names = last_names
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if name in self.last_names:
-            self.calls.append(node)
-
-
-class _ClassIndex(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.classes: list[cst.ClassDef] = []
-        self.calls: list[cst.Call] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name):
-            self.calls.append(node)
-
-
 class SpawnAnalysis:
     """Every spawn site of a module; get it with ``model.analysis(SpawnAnalysis)``."""
 
@@ -227,9 +208,12 @@ class SpawnAnalysis:
         last_names = frozenset(
             name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
         )
-        index = _CallIndex(last_names)
-        self.model.module.visit(index)
-        return tuple(site for call in index.calls if (site := self.site(call)) is not None)
+        calls = self.model.analysis(ModuleIndex).calls
+        return tuple(
+            site
+            for call in calls
+            if _last_name(call) in last_names and (site := self.site(call)) is not None
+        )
 
     def site(self, call: cst.Call) -> SpawnSite | None:
         names = self.model.call_names(call)
@@ -290,13 +274,14 @@ class SpawnAnalysis:
         handle = self._handle(site)
         if handle is None:
             return False
-        index = _CallIndex(waits)
-        loop.visit(index)
+        loops = {loop}
         return any(
             isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in waits
             and isinstance(call.func.value, cst.Name)
             and call.func.value.value == handle
-            for call in index.calls
+            and not loops.isdisjoint(self.model.ancestors(call))
+            for call in self.model.analysis(ModuleIndex).calls
         )
 
     def _handle(self, site: SpawnSite) -> str | None:
@@ -450,10 +435,11 @@ class SpawnAnalysis:
     @cached_property
     def _class_calls(self) -> dict[cst.ClassDef, list[cst.Call]]:
         """Every class of the module, with the calls that instantiate it by its name."""
-        index = _ClassIndex()
-        self.model.module.visit(index)
+        index = self.model.analysis(ModuleIndex)
         calls: dict[cst.ClassDef, list[cst.Call]] = {klass: [] for klass in index.classes}
         for call in index.calls:
+            if not isinstance(call.func, cst.Name):
+                continue
             klass = self._module_class(call.func)
             if klass is not None and klass in calls:
                 calls[klass].append(call)

@@ -12,7 +12,6 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,6 +19,7 @@ import libcst as cst
 from libcst.metadata import FunctionScope, GlobalScope
 
 from concurlint.model.callgraph import CallGraph
+from concurlint.model.index import ModuleIndex
 from concurlint.model.locks import LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
@@ -68,29 +68,6 @@ def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
     return function.name.value
 
 
-class _Writes(cst.CSTVisitor):
-    """Every write of the module: (target expression, statement, operation)."""
-
-    def __init__(self) -> None:
-        self.found: list[tuple[cst.BaseExpression, cst.CSTNode, bool]] = []
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.found.append((node.target, node, True))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            for expression in _unpacked(target.target):
-                self.found.append((expression, node, False))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.found.append((node.target, node, False))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        for expression in _unpacked(node.target):
-            self.found.append((expression, node, False))
-
-
 class _Reads(cst.CSTVisitor):
     """Names and attribute chains an expression reads: ``a.b.c`` gives ``a.b.c``, ``a.b``
     and ``a``, never an attribute's name alone; bodies of nested lambdas are left out."""
@@ -115,32 +92,6 @@ def reads_in(expression: cst.CSTNode) -> list[cst.Name | cst.Attribute]:
     visitor = _Reads()
     expression.visit(visitor)
     return visitor.found
-
-
-class _LockUses(cst.CSTVisitor):
-    """Finds a ``with lock:`` or ``lock.acquire()`` anywhere below a node."""
-
-    def __init__(self, locks: LockAnalysis) -> None:
-        self.locks = locks
-        self.found = False
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self.found = self.found or self.locks.looks_like_lock(node.item)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        receiver = method_call(node, "acquire")
-        self.found = self.found or (receiver is not None and self.locks.looks_like_lock(receiver))
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not self.found and super().on_visit(node)
-
-
-def _unpacked(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _unpacked(element.value)
-    else:
-        yield target
 
 
 class ThreadAnalysis:
@@ -374,10 +325,8 @@ class ThreadAnalysis:
     @cached_property
     def writes(self) -> tuple[StateWrite, ...]:
         """Every write of shared state in the module, classified."""
-        visitor = _Writes()
-        self.model.module.visit(visitor)
         found = []
-        for target, statement, augmented in visitor.found:
+        for target, statement, augmented in self.model.analysis(ModuleIndex).writes:
             key = self.state_key(target)
             if key is None:
                 continue
@@ -475,10 +424,23 @@ class ThreadAnalysis:
         usually used by one thread at a time, so a write from the main thread alone is not
         taken as concurrent with a thread's update there."""
         if owner not in self._synchronizing:
-            finder = _LockUses(self.locks)
-            owner.visit(finder)
-            self._synchronizing[owner] = finder.found
+            self._synchronizing[owner] = any(
+                owner is self.model.module or owner in set(self.model.ancestors(node))
+                for node in self._lock_uses
+            )
         return self._synchronizing[owner]
+
+    @cached_property
+    def _lock_uses(self) -> list[cst.CSTNode]:
+        """Every ``with lock:`` item and ``lock.acquire()`` call of the module."""
+        index = self.model.analysis(ModuleIndex)
+        locks = self.locks
+        uses: list[cst.CSTNode] = [i for i in index.with_items if locks.looks_like_lock(i.item)]
+        for call in index.calls:
+            receiver = method_call(call, "acquire")
+            if receiver is not None and locks.looks_like_lock(receiver):
+                uses.append(call)
+        return uses
 
     def _is_initializer(self, function: FunctionNode) -> bool:
         return isinstance(function, cst.FunctionDef) and (
