@@ -385,6 +385,21 @@ def _blocks_forever(call: cst.Call) -> bool:
     return False
 
 
+def _waits(call: cst.Call) -> bool:
+    """False for a try-lock, ``acquire(False)``/``acquire(blocking=False)``/``timeout=0``,
+    which returns at once instead of waiting and so cannot deadlock."""
+    for position, arg in enumerate(call.args):
+        keyword = arg.keyword.value if arg.keyword is not None else ("blocking", "timeout")[
+            min(position, 1)
+        ]
+        value = arg.value
+        if keyword == "blocking" and isinstance(value, cst.Name) and value.value == "False":
+            return False
+        if keyword == "timeout" and isinstance(value, cst.Integer) and value.value == "0":
+            return False
+    return True
+
+
 def _single(statement: cst.CSTNode) -> bool:
     """One small statement on its own line."""
     return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
@@ -463,7 +478,7 @@ class LockOrderInversion(Rule):
         for call in index.calls_in(function):
             receiver = method_call(call, "acquire")
             if receiver is not None:
-                identity = locks.identity(receiver)
+                identity = locks.identity(receiver) if _waits(call) else None
                 if identity is not None:
                     found.append(_Acquisition(identity, call, tuple(locks.held(call)), function))
                 continue
