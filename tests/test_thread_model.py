@@ -31,7 +31,7 @@ def test_thread_subclass_run_is_an_entry_point_repeated_by_its_instances(ruleset
         "W().start()\n"
         "V().start()\n"
     )
-    assert _entries(source, ruleset) == {"run": "2 instances started"}
+    assert _entries(source, ruleset) == {"run": "started at 2 sites"}
 
 
 def test_process_subclass_run_is_a_process_entry_point(ruleset):

@@ -8,6 +8,12 @@ from concurlint.checks.coroutines import (
     EventLoopInCoroutine,
     TaskReferenceLost,
 )
+from concurlint.checks.processes import (
+    GlobalWriteInProcess,
+    MissingMainGuard,
+    UnpicklableProcessArgument,
+    UnpicklableProcessTarget,
+)
 from concurlint.checks.threads import (
     LockAcquireWithoutRelease,
     LockOrderInversion,
@@ -27,4 +33,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CoroutineNeverAwaited,
     TaskReferenceLost,
     EventLoopInCoroutine,
+    UnpicklableProcessTarget,
+    UnpicklableProcessArgument,
+    MissingMainGuard,
+    GlobalWriteInProcess,
 )

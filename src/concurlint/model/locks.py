@@ -179,7 +179,7 @@ class LockAnalysis:
         """The class whose attribute ``receiver.x`` is: ``self``/``cls`` in a method, or a
         class of the module named directly."""
         model = self.model
-        bound = model.single_binding(receiver)
+        bound = model.class_bound_to(receiver)
         if isinstance(bound, cst.ClassDef):
             return bound
         function = model.enclosing_function(receiver)

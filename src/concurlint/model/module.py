@@ -205,6 +205,19 @@ class ModuleModel:
             child = ancestor
         return None
 
+    def in_main_guard(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` runs only as the main script: inside the body of
+        ``if __name__ == "__main__":`` (or the ``else`` of ``if __name__ != "__main__":``)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If):
+                if child is ancestor.body and _is_main_test(ancestor.test, cst.Equal):
+                    return True
+                if child is ancestor.orelse and _is_main_test(ancestor.test, cst.NotEqual):
+                    return True
+            child = ancestor
+        return False
+
     def enclosing_coroutine(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         """The ``async def`` that runs ``node`` directly (not through a nested def/lambda)."""
         function = self.enclosing_function(node)
@@ -271,10 +284,16 @@ class ModuleModel:
         return None
 
     def _function_bound_to(self, name: cst.Name) -> cst.FunctionDef | None:
-        node = self.single_binding(name)
+        node = self._single_binding(name)
         return node if isinstance(node, cst.FunctionDef) else None
 
-    def single_binding(self, name: cst.Name) -> cst.CSTNode | None:
+    def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
+        """The ``class`` statement of this module that ``name`` refers to, if it is the only
+        binding of the name."""
+        node = self._single_binding(name)
+        return node if isinstance(node, cst.ClassDef) else None
+
+    def _single_binding(self, name: cst.Name) -> cst.CSTNode | None:
         """The node that binds ``name`` when exactly one binding is visible from it."""
         scope = self.scope(name)
         if scope is None:
@@ -287,7 +306,7 @@ class ModuleModel:
 
     def single_assigned_value(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value of ``name = value`` when that is the only binding of ``name``."""
-        binding = self.single_binding(name)
+        binding = self._single_binding(name)
         return self.assigned_value(binding) if binding is not None else None
 
     def assigned_value(self, target: cst.CSTNode) -> cst.BaseExpression | None:
@@ -301,19 +320,18 @@ class ModuleModel:
             return parent.value
         return None
 
-    def class_of_instance(self, name: cst.Name) -> cst.ClassDef | None:
-        """The class of this module that ``name`` is an instance of, when its only binding is
-        ``name = SomeClass(...)``."""
-        value = self.single_assigned_value(name)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-            klass = self.single_binding(value.func)
-            if isinstance(klass, cst.ClassDef):
-                return klass
+    def class_of_instance(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class of this module that ``expression`` is an instance of: ``Klass(...)``, or a
+        name whose only binding is ``name = Klass(...)``."""
+        if isinstance(expression, cst.Name):
+            expression = self.single_assigned_value(expression)
+        if isinstance(expression, cst.Call) and isinstance(expression.func, cst.Name):
+            return self.class_bound_to(expression.func)
         return None
 
     def resolve_instance_method(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
-        """``obj.method`` where ``obj = SomeClass(...)`` of this module: that method."""
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        """``obj.method`` or ``Klass(...).method`` for a class of this module: that method."""
+        if isinstance(func, cst.Attribute):
             klass = self.class_of_instance(func.value)
             if klass is not None:
                 return self.method_of(klass, func.attr.value)
@@ -467,6 +485,29 @@ def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> l
     visitor = _SelfAssignments(self_name, attr)
     function.body.visit(visitor)
     return visitor.values
+
+
+def _is_main_test(test: cst.BaseExpression, operator: type[cst.BaseCompOp]) -> bool:
+    """``__name__ == "__main__"`` (either way round, or one side of an ``and`` for ``==``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return operator is cst.Equal and (
+            _is_main_test(test.left, operator) or _is_main_test(test.right, operator)
+        )
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, operator):
+        return False
+    sides = {_main_side(test.left), _main_side(comparison.comparator)}
+    return sides == {"name", "main"}
+
+
+def _main_side(expression: cst.BaseExpression) -> str | None:
+    if isinstance(expression, cst.Name) and expression.value == "__name__":
+        return "name"
+    if isinstance(expression, cst.SimpleString) and expression.evaluated_value == "__main__":
+        return "main"
+    return None
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:

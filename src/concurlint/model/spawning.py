@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -22,12 +22,13 @@ from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
 
 PARTIAL = frozenset({"functools.partial"})
+_RESOLUTION_DEPTH = 4
 
 
 def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
     """Top-level modules a file must name to start a thread/process the model can see:
-    every spawner and spawner class is reached through an import of its module."""
-    entries = [*catalog.section("spawner"), *catalog.section("spawner-class")]
+    every spawner and spawner base class is reached through an import of its module."""
+    entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
     return frozenset(
         name.split(".")[0] for entry in entries if entry["kind"] == kind for name in entry["names"]
     )
@@ -76,6 +77,8 @@ class Spawner:
     kwargs: ArgumentSlot | None
     iterable: ArgumentSlot | None
     rest: str | None
+    role: str = "entry"  # "entry", "initializer" or "task" (see rules/spawning.toml)
+    executor: ArgumentSlot | None = None  # where the executor that decides the kind is passed
     repeats: str | None = None  # e.g. "once per item": one call runs the target many times
 
     @classmethod
@@ -91,8 +94,29 @@ class Spawner:
             kwargs=slot("kwargs"),
             iterable=slot("iterable"),
             rest=entry.get("rest"),
+            role=entry.get("role", "entry"),
+            executor=slot("executor"),
             repeats=entry.get("repeats"),
         )
+
+    @classmethod
+    def for_subclass(cls, kind: str, base: str) -> Spawner:
+        """Constructing a subclass of ``base``: its ``run`` is the entry point and every
+        constructor argument travels with the instance."""
+        return cls(kind, frozenset({base}), ArgumentSlot(), None, None, None, "arguments")
+
+
+@dataclass(frozen=True)
+class SpawnerBase:
+    """One ``[[spawner-base]]`` entry: a class whose subclasses run ``method`` elsewhere."""
+
+    kind: str
+    names: frozenset[str]
+    method: str
+
+    @classmethod
+    def from_catalog(cls, entry: Mapping[str, Any]) -> SpawnerBase:
+        return cls(entry["kind"], frozenset(entry["names"]), entry["method"])
 
 
 @dataclass(frozen=True)
@@ -126,8 +150,10 @@ class SpawnSite:
             if arg is not None:
                 yield from _container_items(arg.value)
         if spawner.rest == "arguments":
-            target_arg = spawner.target.find(call)
-            yield from (a.value for a in call.args if a is not target_arg and not a.star)
+            skipped = [spawner.target.find(call)]
+            if spawner.executor is not None:
+                skipped.append(spawner.executor.find(call))
+            yield from (a.value for a in call.args if a not in skipped and not a.star)
         if self.target is not None:
             yield from (a.value for a in self.target.partial_arguments if not a.star)
 
@@ -143,41 +169,21 @@ class SpawnSite:
             yield from (a.value for a in call.args if a is not target_arg and a.keyword is None)
 
 
-def _last_name(call: cst.Call) -> str | None:
-    func = call.func
-    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-
-
-def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(expression, (cst.Tuple, cst.List)):
-        yield from (e.value for e in expression.elements if isinstance(e, cst.Element))
-    elif isinstance(expression, cst.Dict):
-        yield from (e.value for e in expression.elements if isinstance(e, cst.DictElement))
-
-
-@dataclass(frozen=True)
-class SpawnerClass:
-    """One ``[[spawner-class]]`` entry: subclasses run ``method`` on a new thread/process."""
-
-    kind: str
-    names: frozenset[str]
-    method: str
-
-
 @dataclass(frozen=True)
 class EntryPoint:
     """Code that starts running on a new thread or process.
 
     ``repeated`` says why it may run several times at once (``"started in a loop"``,
-    ``"once per item"``, ``"started at 2 sites"``, ``"2 instances started"``), None when it
-    is started once. ``shares_instance`` is True when those runs are bound to one object, so
-    its ``self.`` attributes are shared between them.
+    ``"once per item"``, ``"started at 2 sites"``), None when it is started once; an
+    instance of a ``Thread``/``Process`` subclass constructed at several sites counts as
+    several starts of its ``run``, each on its own instance. ``shares_instance`` is True
+    when those runs are bound to one object, so its ``self.`` attributes are shared between
+    them. ``site`` is None for the ``run`` of a subclass the module never constructs.
     """
 
     function: FunctionNode
     kind: str
-    site: SpawnSite | None = None
-    subclass: cst.ClassDef | None = None
+    site: SpawnSite | None
     repeated: str | None = None
     shares_instance: bool = False
 
@@ -192,6 +198,35 @@ _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.Gener
 _SCOPE_BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
+def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    if isinstance(expression, (cst.Tuple, cst.List)):
+        yield from (e.value for e in expression.elements if isinstance(e, cst.Element))
+    elif isinstance(expression, cst.Dict):
+        yield from (e.value for e in expression.elements if isinstance(e, cst.DictElement))
+
+
+def _last_name(call: cst.Call) -> str | None:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
+class _CallIndex(cst.CSTVisitor):
+    """Calls that could be spawn sites (by their last name, or a plain name that may be a
+    class of this module) and the classes of the module, in source order."""
+
+    def __init__(self, last_names: frozenset[str]) -> None:
+        self.last_names = last_names
+        self.calls: list[cst.Call] = []
+        self.classes: list[cst.ClassDef] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) or _last_name(node) in self.last_names:
+            self.calls.append(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+
+
 class SpawnAnalysis:
     """Every spawn site of a module; get it with ``model.analysis(SpawnAnalysis)``."""
 
@@ -200,19 +235,31 @@ class SpawnAnalysis:
         self.spawners = tuple(
             Spawner.from_catalog(entry) for entry in model.catalog.section("spawner")
         )
+        self.bases = tuple(
+            SpawnerBase.from_catalog(entry) for entry in model.catalog.section("spawner-base")
+        )
+        self.executor_kinds: Mapping[str, str] = model.catalog.section("executor-kinds")
+
+    @cached_property
+    def _index(self) -> _CallIndex:
+        last_names = frozenset(
+            name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
+        )
+        index = _CallIndex(last_names)
+        self.model.module.visit(index)
+        return index
 
     @cached_property
     def sites(self) -> tuple[SpawnSite, ...]:
         """Spawn sites in source order. Only calls whose last name could match a spawner
-        are resolved, so a module without any costs one cheap walk."""
-        last_names = frozenset(
-            name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
-        )
-        calls = self.model.analysis(ModuleIndex).calls
+        (or that name a class of this module) are resolved: a module without any costs one
+        cheap walk."""
+        class_names = frozenset(klass.name.value for klass in self.spawner_classes)
         return tuple(
             site
-            for call in calls
-            if _last_name(call) in last_names and (site := self.site(call)) is not None
+            for call in self._index.calls
+            if _last_name(call) in self._index.last_names | class_names
+            and (site := self.site(call)) is not None
         )
 
     def site(self, call: cst.Call) -> SpawnSite | None:
@@ -222,7 +269,77 @@ class SpawnAnalysis:
             if matched:
                 arg = spawner.target.find(call)
                 target = self.resolve_callable(arg.value) if arg is not None else None
+                if spawner.executor is not None:
+                    spawner = replace(spawner, kind=self._executor_kind(spawner, call))
                 return SpawnSite(call, min(matched), spawner, target)
+        if isinstance(call.func, cst.Name):
+            return self._subclass_site(call, call.func)
+        return None
+
+    def _executor_kind(self, spawner: Spawner, call: cst.Call) -> str:
+        """The kind of the executor a call is given: the spawner's own kind (its default
+        executor) for none or ``None``, "unknown" when its type cannot be inferred."""
+        assert spawner.executor is not None
+        arg = spawner.executor.find(call)
+        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            return spawner.kind
+        kinds = {self.executor_kinds.get(t) for t in self.model.infer_types(arg.value)}
+        return kinds.pop() if len(kinds) == 1 and None not in kinds else "unknown"
+
+    @cached_property
+    def spawner_classes(self) -> Mapping[cst.ClassDef, tuple[SpawnerBase, str]]:
+        """Classes of this module deriving from a ``[[spawner-base]]`` class, directly or
+        through other classes of the module, with the base and the catalog name matched."""
+        found: dict[cst.ClassDef, tuple[SpawnerBase, str]] = {}
+        for klass in self._index.classes:  # source order: a base class is seen first
+            for base in klass.bases:
+                matched = self._spawner_base(base.value, found)
+                if matched is not None:
+                    found[klass] = matched
+                    break
+        return found
+
+    def _spawner_base(
+        self, expression: cst.BaseExpression, found: Mapping[cst.ClassDef, tuple[SpawnerBase, str]]
+    ) -> tuple[SpawnerBase, str] | None:
+        names = self.model.qualified_names(expression)
+        for base in self.bases:
+            matched = names & base.names
+            if matched:
+                return base, min(matched)
+        if isinstance(expression, cst.Name):
+            klass = self.model.class_bound_to(expression)
+            if klass is not None:
+                return found.get(klass)
+        return None
+
+    def _subclass_site(self, call: cst.Call, name: cst.Name) -> SpawnSite | None:
+        klass = self.model.class_bound_to(name)
+        matched = self.spawner_classes.get(klass) if klass is not None else None
+        if klass is None or matched is None:
+            return None
+        base, api = matched
+        method = self._entry_method(klass, base.method)
+        local = self.model.enclosing_function(klass) is not None
+        kind = CallableKind.LOCAL_CLASS_METHOD if local else CallableKind.METHOD
+        target = CallableTarget(name, kind, method)
+        return SpawnSite(call, api, Spawner.for_subclass(base.kind, api), target)
+
+    def _entry_method(self, klass: cst.ClassDef, method: str) -> cst.FunctionDef | None:
+        """``method`` as defined by ``klass`` or the nearest spawner class it derives from."""
+        for _ in range(_RESOLUTION_DEPTH):
+            found = self.model.method_of(klass, method)
+            if found is not None:
+                return found
+            parents = [
+                parent
+                for base in klass.bases
+                if isinstance(base.value, cst.Name)
+                and (parent := self.model.class_bound_to(base.value)) in self.spawner_classes
+            ]
+            if not parents:
+                return None
+            klass = parents[0]
         return None
 
     def of_kind(self, kind: str) -> tuple[SpawnSite, ...]:
@@ -232,12 +349,19 @@ class SpawnAnalysis:
 
     def entry_points(self, kind: str) -> tuple[EntryPoint, ...]:
         """Functions of this module that start running on a new thread (``kind="thread"``) or
-        process: resolved targets of spawn sites, and ``run()`` of spawner subclasses."""
+        process: resolved targets of spawn sites (``run()`` for a spawner subclass)."""
         return tuple(e for e in self._entry_points if e.kind == kind)
 
     @cached_property
     def _entry_points(self) -> tuple[EntryPoint, ...]:
-        return (*self._site_entries(), *self._subclass_entries())
+        entries = self._site_entries()
+        started = {entry.function for entry in entries}
+        for klass, (base, _) in self.spawner_classes.items():
+            method = self._entry_method(klass, base.method)
+            if method is not None and method not in started:
+                started.add(method)
+                entries.append(EntryPoint(method, base.kind, None))
+        return tuple(entries)
 
     def _site_entries(self) -> list[EntryPoint]:
         entries = []
@@ -245,9 +369,11 @@ class SpawnAnalysis:
             function = site.target.function if site.target is not None else None
             if function is None:
                 continue
-            same = [s for s in self.sites if s.target is not None and s.target.function is function]
+            same = [
+                s for s in self.sites if s.target is not None and s.target.function is function
+            ]
             repeated, shared = self._site_repetition(site, same)
-            entries.append(EntryPoint(function, site.kind, site, None, repeated, shared))
+            entries.append(EntryPoint(function, site.kind, site, repeated, shared))
         return entries
 
     def _site_repetition(self, site: SpawnSite, same: list[SpawnSite]) -> tuple[str | None, bool]:
@@ -371,80 +497,6 @@ class SpawnAnalysis:
             path.append(ancestor)
         return None
 
-    @cached_property
-    def spawner_classes(self) -> tuple[SpawnerClass, ...]:
-        return tuple(
-            SpawnerClass(entry["kind"], frozenset(entry["names"]), entry["method"])
-            for entry in self.model.catalog.section("spawner-class")
-        )
-
-    def spawner_class_of(self, klass: cst.ClassDef, depth: int = 0) -> SpawnerClass | None:
-        """The spawner class ``klass`` derives from, directly or through classes of the module."""
-        for base in klass.bases:
-            names = self.model.qualified_names(base.value)
-            for spawner in self.spawner_classes:
-                if names & spawner.names:
-                    return spawner
-            parent = self._module_class(base.value)
-            if parent is not None and depth < 4:
-                found = self.spawner_class_of(parent, depth + 1)
-                if found is not None:
-                    return found
-        return None
-
-    def _module_class(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
-        if isinstance(expression, cst.Name):
-            node = self.model.single_binding(expression)
-            if isinstance(node, cst.ClassDef):
-                return node
-        return None
-
-    def _subclass_entries(self) -> list[EntryPoint]:
-        classes = [c for c in self._class_calls if self.spawner_class_of(c) is not None]
-        entries = []
-        for klass in classes:
-            spawner = self.spawner_class_of(klass)
-            assert spawner is not None
-            method = self.model.method_of(klass, spawner.method)
-            if method is None:
-                continue
-            users = [c for c in classes if c is klass or self._inherits_method(c, klass, spawner)]
-            calls = [call for c in users for call in self._class_calls[c]]
-            repeated = None
-            if any(self.enclosing_loop(call) is not None for call in calls):
-                repeated = "instances started in a loop"
-            elif len(calls) > 1:
-                repeated = f"{len(calls)} instances started"
-            entries.append(EntryPoint(method, spawner.kind, None, klass, repeated, False))
-        return entries
-
-    def _inherits_method(
-        self, klass: cst.ClassDef, ancestor: cst.ClassDef, spawner: SpawnerClass, depth: int = 0
-    ) -> bool:
-        """True when ``klass`` derives from ``ancestor`` without overriding its method."""
-        if self.model.method_of(klass, spawner.method) is not None or depth > 4:
-            return False
-        for base in klass.bases:
-            parent = self._module_class(base.value)
-            if parent is ancestor or (
-                parent is not None and self._inherits_method(parent, ancestor, spawner, depth + 1)
-            ):
-                return True
-        return False
-
-    @cached_property
-    def _class_calls(self) -> dict[cst.ClassDef, list[cst.Call]]:
-        """Every class of the module, with the calls that instantiate it by its name."""
-        index = self.model.analysis(ModuleIndex)
-        calls: dict[cst.ClassDef, list[cst.Call]] = {klass: [] for klass in index.classes}
-        for call in index.calls:
-            if not isinstance(call.func, cst.Name):
-                continue
-            klass = self._module_class(call.func)
-            if klass is not None and klass in calls:
-                calls[klass].append(call)
-        return calls
-
     def resolve_callable(self, expression: cst.BaseExpression, depth: int = 0) -> CallableTarget:
         """Resolve a callable expression through names, ``self.method``, ``partial`` and
         lambdas; names bound more than once resolve to UNKNOWN (precision first)."""
@@ -459,9 +511,7 @@ class SpawnAnalysis:
                 )
             return CallableTarget(expression, CallableKind.CALL_RESULT)
         if isinstance(expression, (cst.Name, cst.Attribute)):
-            function = model.resolve_callee(expression) or model.resolve_instance_method(
-                expression
-            )
+            function = model.resolve_callee(expression) or model.resolve_instance_method(expression)
             if function is not None:
                 return CallableTarget(expression, self._function_kind(function), function)
             if isinstance(expression, cst.Name) and depth < 4:

@@ -217,7 +217,7 @@ class ThreadAnalysis:
                     return None
                 kind = "class" if self._is_classmethod(function) else "instance"
                 return StateKey(kind, klass, attr, f"{receiver.value}.{attr}")
-            bound = self.model.single_binding(receiver)
+            bound = self.model.class_bound_to(receiver)
             if isinstance(bound, cst.ClassDef) and isinstance(self.model.scope(bound), GlobalScope):
                 return StateKey("class", bound, attr, f"{receiver.value}.{attr}")
         root = self.state_key(receiver, depth + 1)
@@ -281,7 +281,7 @@ class ThreadAnalysis:
             else None
         )
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-            klass = self.model.single_binding(value.func)
+            klass = self.model.class_bound_to(value.func)
             return isinstance(klass, cst.ClassDef) and self._is_thread_local_class(klass)
         return False
 
