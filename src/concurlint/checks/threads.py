@@ -15,8 +15,8 @@ from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
     LockId,
-    lock_screen_words,
     method_call,
+    typed_lock_screen_words,
 )
 from concurlint.model.module import FunctionNode
 from concurlint.model.spawning import CallableKind, SpawnAnalysis, SpawnSite, spawn_screen_words
@@ -429,7 +429,7 @@ class LockOrderInversion(Rule):
     )
 
     def screen_words(self) -> frozenset[str]:
-        return lock_screen_words(self.catalog)
+        return typed_lock_screen_words(self.catalog)
 
     def start(self, context: FileContext) -> None:
         super().start(context)

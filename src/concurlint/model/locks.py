@@ -79,15 +79,11 @@ def statement_values(statement: cst.CSTNode) -> Iterator[cst.BaseExpression]:
                 yield small.value
 
 
-def lock_screen_words(catalog: Catalog) -> frozenset[str]:
-    """Words one of which a file must contain for any value in it to be a lock: the lock
-    types' class names, and the name suffixes in every case the fallback accepts."""
+def typed_lock_screen_words(catalog: Catalog) -> frozenset[str]:
+    """Words one of which a file must contain to construct a lock: the lock types' class
+    names (`allocate_lock` is `_thread`'s)."""
     return frozenset(
-        {
-            *_suffix_forms(catalog),
-            *(name.rpartition(".")[2] for name in catalog.names("lock-types")),
-            "allocate",
-        }
+        {*(name.rpartition(".")[2] for name in catalog.names("lock-types")), "allocate"}
     )
 
 
@@ -125,9 +121,9 @@ class LockAnalysis:
         return name is not None and name.endswith(self.suffixes)
 
     def identity(self, expression: cst.BaseExpression, depth: int = 0) -> LockId | None:
-        """The lock ``expression`` denotes, when it lives at a known place; a ``Condition``
-        built on another lock is that lock."""
-        if depth > _DEPTH or not self.looks_like_lock(expression):
+        """The lock ``expression`` denotes, when it is a lock by construction and lives at a
+        known place; a ``Condition`` built on another lock is that lock."""
+        if depth > _DEPTH or not self.is_typed_lock(expression):
             return None
         found = self._place(expression)
         if found is None:
