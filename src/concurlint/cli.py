@@ -20,7 +20,8 @@ from concurlint.engine import lint_paths
 from concurlint.files import discover
 from concurlint.fixes import FixError, FixOutcome, fix_paths, write_atomically
 from concurlint.model.catalog import Catalog, load_catalog
-from concurlint.report import FORMATTERS
+from concurlint.report import FORMATTERS, statistics
+from concurlint.ruledocs import explain
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parallel processes (default: number of CPUs)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when reporting")
+    parser.add_argument("--statistics", action="store_true",
+                        help="print the number of diagnostics per rule instead of each one")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="print diagnostics only, without the summary line")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--explain", metavar="CODE", help="explain a rule and exit")
     parser.add_argument("--version", action="version", version=f"concurlint {__version__}")
@@ -83,8 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         results = lint_paths(paths, settings, problems, args.jobs)
         diagnostics, pending = _flatten(results), 0
-    sys.stdout.write(FORMATTERS[args.format](diagnostics))
-    _summarize(diagnostics, pending, args)
+    if args.statistics:
+        sys.stdout.write(statistics.render(diagnostics))
+    else:
+        sys.stdout.write(FORMATTERS[args.format](diagnostics, catalog.rules))
+    if not args.quiet:
+        _summarize(diagnostics, pending, args)
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics or (args.diff and pending) else EXIT_CLEAN
@@ -166,8 +175,8 @@ def _list_rules(catalog: Catalog) -> int:
 
 
 def _explain(catalog: Catalog, code: str) -> int:
-    info = catalog.rules.get(code)
-    if info is None:
+    page = explain(catalog, code)
+    if page is None:
         return _fail(f"unknown rule code `{code}`")
-    print(f"{info.code} ({info.name})\n\n{info.summary}\n\nBook: {info.url}")
+    sys.stdout.write(page)
     return EXIT_CLEAN

@@ -49,10 +49,14 @@ class BlockingGroup:
 
 @dataclass(frozen=True)
 class RuleInfo:
+    """A rule's metadata; ``why`` and ``fix`` are the prose of its docs page (may be empty)."""
+
     code: str
     name: str
     summary: str
     url: str
+    why: str = ""
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,14 @@ class Catalog:
     def rules(self) -> Mapping[str, RuleInfo]:
         root = self.data.get("book-root", "")
         return {
-            code: RuleInfo(code, entry["name"], entry["summary"], root + entry["book"])
+            code: RuleInfo(
+                code,
+                entry["name"],
+                entry["summary"],
+                root + entry["book"],
+                entry.get("why", "").strip(),
+                entry.get("fix", "").strip(),
+            )
             for code, entry in self.section("rules").items()
         }
 
