@@ -391,9 +391,10 @@ class ThreadAnalysis:
         ]
         for entry in paths:
             if entry.repeated is not None:
-                return f"`{entry.name}` runs on several threads at once ({entry.repeated})"
+                name = display_name(self.model, entry.function)
+                return f"`{name}` runs on several threads at once ({entry.repeated})"
         if len({entry.function for entry in paths}) > 1:
-            names = ", ".join(sorted({f"`{entry.name}`" for entry in paths}))
+            names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
             return f"it runs on the threads of {names}"
         for other in self.writes:
             if other.key != write.key or other.node is write.node:
