@@ -29,6 +29,7 @@ FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
+_CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 # `with lock as x` binds the result of acquire() (a bool), not the lock.
 _ENTER_RETURNS_OTHER = frozenset(
     {"threading.Lock", "threading.RLock", "threading.Semaphore", "threading.Condition"}
@@ -319,6 +320,15 @@ class ModuleModel:
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
             return parent.value
         return None
+
+    def is_container_value(self, value: cst.BaseExpression | None) -> bool:
+        """A new mutable container: a list/dict/set display or comprehension, or a call of a
+        catalog ``[containers]`` type (``dict()``, ``collections.Counter()``, ...)."""
+        if isinstance(value, _CONTAINER_DISPLAYS):
+            return True
+        return isinstance(value, cst.Call) and bool(
+            self.qualified_names(value.func) & self.catalog.names("containers")
+        )
 
     def class_of_instance(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
         """The class of this module that ``expression`` is an instance of: ``Klass(...)``, or a

@@ -25,7 +25,6 @@ from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
 
 _BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 _DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
 
 
@@ -104,7 +103,6 @@ class ThreadAnalysis:
         self.graph = model.analysis(CallGraph)
         catalog = model.catalog
         self.safe_types = frozenset(model.canonical(n) for n in catalog.names("thread-safe-types"))
-        self.containers = frozenset(catalog.names("mutable-containers"))
         self.initializers = catalog.names("initializer-methods")
         self._guarded_on_entry: dict[FunctionNode, bool] = {}
         self._synchronizing: dict[cst.CSTNode, bool] = {}
@@ -265,11 +263,7 @@ class ThreadAnalysis:
         )
 
     def _all_containers(self, values: list[cst.BaseExpression | None]) -> bool:
-        return bool(values) and all(
-            isinstance(v, _CONTAINER_LITERALS)
-            or (isinstance(v, cst.Call) and self.model.qualified_names(v.func) & self.containers)
-            for v in values
-        )
+        return bool(values) and all(self.model.is_container_value(v) for v in values)
 
     def _thread_safe(self, expression: cst.BaseExpression) -> bool:
         """A value that is safe to share or private to each thread (``threading.local()``)."""
