@@ -20,9 +20,21 @@ from concurlint.checks.processes import (
     UnpicklableProcessArgument,
     UnpicklableProcessTarget,
 )
+from concurlint.checks.threads import (
+    LockAcquireWithoutRelease,
+    LockOrderInversion,
+    ThreadLambdaLateBinding,
+    ThreadTargetCalled,
+    UnguardedSharedState,
+)
 from concurlint.rule import Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (
+    UnguardedSharedState,
+    ThreadTargetCalled,
+    LockAcquireWithoutRelease,
+    LockOrderInversion,
+    ThreadLambdaLateBinding,
     BlockingCallInCoroutine,
     CoroutineNeverAwaited,
     TaskReferenceLost,

@@ -29,6 +29,7 @@ FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
+_CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 # `with lock as x` binds the result of acquire() (a bool), not the lock.
 _ENTER_RETURNS_OTHER = frozenset(
     {"threading.Lock", "threading.RLock", "threading.Semaphore", "threading.Condition"}
@@ -104,6 +105,7 @@ class _BodyWalker(cst.CSTVisitor):
         self.sites: list[cst.Call | cst.WithItem] = []
         self.returns: list[cst.Return] = []
         self.yields = False
+        self.returns_value = False
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
@@ -115,9 +117,11 @@ class _BodyWalker(cst.CSTVisitor):
 
     def visit_Return(self, node: cst.Return) -> None:
         self.returns.append(node)
+        self.returns_value = self.returns_value or node.value is not None
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields = True
+
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -381,6 +385,10 @@ class ModuleModel:
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
 
+    def returns_value(self, function: FunctionNode) -> bool:
+        """True when some ``return`` of the function's own body gives a value."""
+        return self._body(function).returns_value
+
     def _body(self, function: FunctionNode) -> _BodyWalker:
         walker = self._bodies.get(function)
         if walker is None:
@@ -514,6 +522,32 @@ class ModuleModel:
         types = self.infer_types(receiver, depth + 1)
         if len(types) == 1:
             return self._local_classes.get(next(iter(types)))
+        return None
+
+    def is_container_value(self, value: cst.BaseExpression | None) -> bool:
+        """A new mutable container: a list/dict/set display or comprehension, or a call of a
+        catalog ``[containers]`` type (``dict()``, ``collections.Counter()``, ...)."""
+        if isinstance(value, _CONTAINER_DISPLAYS):
+            return True
+        return isinstance(value, cst.Call) and bool(
+            self.qualified_names(value.func) & self.catalog.names("containers")
+        )
+
+    def class_of_instance(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class of this module that ``expression`` is an instance of: ``Klass(...)``, or a
+        name whose only binding is ``name = Klass(...)``."""
+        if isinstance(expression, cst.Name):
+            expression = self.single_assigned_value(expression)
+        if isinstance(expression, cst.Call) and isinstance(expression.func, cst.Name):
+            return self.class_bound_to(expression.func)
+        return None
+
+    def resolve_instance_method(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """``obj.method`` or ``Klass(...).method`` for a class of this module: that method."""
+        if isinstance(func, cst.Attribute):
+            klass = self.class_of_instance(func.value)
+            if klass is not None:
+                return self.method_of(klass, func.attr.value)
         return None
 
     def method_of(self, klass: cst.ClassDef, name: str, depth: int = 0) -> cst.FunctionDef | None:

@@ -18,7 +18,6 @@ from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import SpawnAnalysis, SpawnSite
 
 _HELPER_DEPTH = 3
-_CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ class ProcessAnalysis:
         self.spawn = model.analysis(SpawnAnalysis)
         catalog = model.catalog
         self.creators = catalog.names("process-creators")
-        self.containers = catalog.names("containers")
         self.mutating = frozenset(catalog.section("mutating-methods").get("methods", ()))
         self._creates: dict[cst.FunctionDef, tuple[str, ...] | None] = {}
         self._orders: dict[cst.CSTNode, dict[cst.CSTNode, int]] = {}
@@ -218,16 +216,9 @@ class ProcessAnalysis:
         ):
             return None
         values = [self.model.assigned_value(a.node) for a in assignments]
-        if all(value is not None and self._is_container(value) for value in values):
+        if all(value is not None and self.model.is_container_value(value) for value in values):
             return expression.value
         return None
-
-    def _is_container(self, value: cst.BaseExpression) -> bool:
-        if isinstance(value, _CONTAINER_DISPLAYS):
-            return True
-        return isinstance(value, cst.Call) and bool(
-            self.model.qualified_names(value.func) & self.containers
-        )
 
     def _read_after(self, name: str, call: cst.Call, parent: FunctionNode | None) -> bool:
         """The parent reads ``name`` after ``call``: later in the function (or module level)

@@ -17,10 +17,21 @@ from typing import Any
 
 import libcst as cst
 
+from concurlint.model.catalog import Catalog
+from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
 
 PARTIAL = frozenset({"functools.partial"})
 _RESOLUTION_DEPTH = 4
+
+
+def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
+    """Top-level modules a file must name to start a thread/process the model can see:
+    every spawner and spawner base class is reached through an import of its module."""
+    entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
+    return frozenset(
+        name.split(".")[0] for entry in entries if entry["kind"] == kind for name in entry["names"]
+    )
 
 
 class CallableKind(enum.Enum):
@@ -68,6 +79,7 @@ class Spawner:
     rest: str | None
     role: str = "entry"  # "entry", "initializer" or "task" (see rules/spawning.toml)
     executor: ArgumentSlot | None = None  # where the executor that decides the kind is passed
+    repeats: str | None = None  # e.g. "once per item": one call runs the target many times
 
     @classmethod
     def from_catalog(cls, entry: Mapping[str, Any]) -> Spawner:
@@ -84,6 +96,7 @@ class Spawner:
             rest=entry.get("rest"),
             role=entry.get("role", "entry"),
             executor=slot("executor"),
+            repeats=entry.get("repeats"),
         )
 
     @classmethod
@@ -154,6 +167,35 @@ class SpawnSite:
         if spawner.rest == "iterables":
             target_arg = spawner.target.find(call)
             yield from (a.value for a in call.args if a is not target_arg and a.keyword is None)
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """Code that starts running on a new thread or process.
+
+    ``repeated`` says why it may run several times at once (``"started in a loop"``,
+    ``"once per item"``, ``"started at 2 sites"``), None when it is started once; an
+    instance of a ``Thread``/``Process`` subclass constructed at several sites counts as
+    several starts of its ``run``, each on its own instance. ``shares_instance`` is True
+    when those runs are bound to one object, so its ``self.`` attributes are shared between
+    them. ``site`` is None for the ``run`` of a subclass the module never constructs.
+    """
+
+    function: FunctionNode
+    kind: str
+    site: SpawnSite | None
+    repeated: str | None = None
+    shares_instance: bool = False
+
+    @property
+    def name(self) -> str:
+        if isinstance(self.function, cst.Lambda):
+            return "lambda"
+        return self.function.name.value
+
+
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_SCOPE_BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
 def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
@@ -307,6 +349,158 @@ class SpawnAnalysis:
     def of_kind(self, kind: str) -> tuple[SpawnSite, ...]:
         return tuple(site for site in self.sites if site.kind == kind)
 
+    # -- entry points -------------------------------------------------------------------------
+
+    def entry_points(self, kind: str) -> tuple[EntryPoint, ...]:
+        """Functions of this module that start running on a new thread (``kind="thread"``) or
+        process: resolved targets of spawn sites (``run()`` for a spawner subclass)."""
+        return tuple(e for e in self._entry_points if e.kind == kind)
+
+    @cached_property
+    def _entry_points(self) -> tuple[EntryPoint, ...]:
+        entries = self._site_entries()
+        started = {entry.function for entry in entries}
+        for klass, (base, _) in self.spawner_classes.items():
+            method = self._entry_method(klass, base.method)
+            if method is not None and method not in started:
+                started.add(method)
+                entries.append(EntryPoint(method, base.kind, None))
+        return tuple(entries)
+
+    def _site_entries(self) -> list[EntryPoint]:
+        entries = []
+        for site in self.sites:
+            function = site.target.function if site.target is not None else None
+            if function is None:
+                continue
+            same = [
+                s for s in self.sites if s.target is not None and s.target.function is function
+            ]
+            repeated, shared = self._site_repetition(site, same)
+            entries.append(EntryPoint(function, site.kind, site, repeated, shared))
+        return entries
+
+    def _site_repetition(self, site: SpawnSite, same: list[SpawnSite]) -> tuple[str | None, bool]:
+        receiver = self._bound_receiver(site)
+        if site.spawner.repeats is not None:
+            return site.spawner.repeats, receiver is not None
+        loop = self.enclosing_loop(site.call)
+        if loop is not None and not self.waited_in_loop(site, loop):
+            shared = receiver is not None and not self._bound_inside(receiver, loop)
+            return "started in a loop", shared
+        if len(same) > 1 and not self._exclusive(same):
+            receivers = [self._bound_receiver(s) for s in same]
+            shared = all(r is not None and self._is_self(r) for r in receivers)
+            return f"started at {len(same)} sites", shared
+        return None, False
+
+    def waited_in_loop(self, site: SpawnSite, loop: cst.CSTNode) -> bool:
+        """True when each iteration waits for what it started before the next one: the
+        thread or future is joined (``t.join()``, ``future.result()``) inside the loop."""
+        waits = frozenset({"join", "result"})
+        parent = self.model.parent(site.call)
+        if isinstance(parent, cst.Attribute) and parent.attr.value in waits:
+            return True
+        handle = self._handle(site)
+        if handle is None:
+            return False
+        loops = {loop}
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in waits
+            and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == handle
+            and not loops.isdisjoint(self.model.ancestors(call))
+            for call in self.model.analysis(ModuleIndex).calls
+        )
+
+    def _handle(self, site: SpawnSite) -> str | None:
+        """The name the thread or future of a spawn site is assigned to (``t = Thread(...)``)."""
+        target = self.model.parent(site.call)
+        if isinstance(target, cst.Assign) and len(target.targets) == 1:
+            name = target.targets[0].target
+            if isinstance(name, cst.Name):
+                return name.value
+        return None
+
+    def _exclusive(self, sites: list[SpawnSite]) -> bool:
+        """True when at most one of the sites can run: each pair sits in different branches
+        of one ``if`` (``if a: Thread(target=f) else: Thread(target=f)``)."""
+        return all(
+            self._in_other_branches(first.call, second.call)
+            for index, first in enumerate(sites)
+            for second in sites[index + 1 :]
+        )
+
+    def _in_other_branches(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        branches = self._branches(second)
+        return any(
+            statement in branches and branches[statement] is not branch
+            for statement, branch in self._branches(first).items()
+        )
+
+    def _branches(self, node: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+        """For each enclosing ``if`` of the function: the branch holding ``node``."""
+        found: dict[cst.CSTNode, cst.CSTNode] = {}
+        child = node
+        for ancestor in self.model.ancestors(node):
+            if isinstance(ancestor, _SCOPE_BOUNDARIES):
+                break
+            if isinstance(ancestor, cst.If) and child is not ancestor.test:
+                found[ancestor] = child
+            child = ancestor
+        return found
+
+    def _bound_receiver(self, site: SpawnSite) -> cst.Name | None:
+        """``obj`` when the target is the bound method ``obj.method`` of a resolved method."""
+        target = site.target
+        if target is None or target.kind is not CallableKind.METHOD:
+            return None
+        expression = target.expression
+        if target.through_partial and isinstance(expression, cst.Call) and expression.args:
+            expression = expression.args[0].value
+        if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
+            return expression.value
+        return None
+
+    def _is_self(self, name: cst.Name) -> bool:
+        function = self.model.enclosing_function(name)
+        return isinstance(function, cst.FunctionDef) and name.value == self.model.self_name(
+            function
+        )
+
+    def _bound_inside(self, name: cst.Name, loop: cst.CSTNode) -> bool:
+        """True when some binding of ``name`` is inside ``loop`` (a new object per iteration)."""
+        scope = self.model.scope(name)
+        if scope is None:
+            return True
+        for assignment in scope[name.value]:
+            node = getattr(assignment, "node", None)
+            if node is None or node is loop or loop in set(self.model.ancestors(node)):
+                return True
+        return False
+
+    def enclosing_loop(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The innermost loop or comprehension of the same function that repeats ``node``
+        (a ``for``'s iterable, and a comprehension's first iterable, are evaluated once)."""
+        path: list[cst.CSTNode] = [node]
+        for ancestor in self.model.ancestors(node):
+            if isinstance(ancestor, _SCOPE_BOUNDARIES):
+                return None
+            child = path[-1]
+            if isinstance(ancestor, cst.For):
+                if child is not ancestor.iter and child is not ancestor.target:
+                    return ancestor
+            elif isinstance(ancestor, cst.While):
+                return ancestor
+            elif isinstance(ancestor, _LOOPS):
+                first = getattr(ancestor, "for_in", None)
+                once = child is first and len(path) > 1 and path[-2] is getattr(first, "iter", None)
+                if not once:
+                    return ancestor
+            path.append(ancestor)
+        return None
+
     def resolve_callable(self, expression: cst.BaseExpression, depth: int = 0) -> CallableTarget:
         """Resolve a callable expression through names, ``self.method``, ``partial`` and
         lambdas; names bound more than once resolve to UNKNOWN (precision first)."""
@@ -321,7 +515,7 @@ class SpawnAnalysis:
                 )
             return CallableTarget(expression, CallableKind.CALL_RESULT)
         if isinstance(expression, (cst.Name, cst.Attribute)):
-            function = model.resolve_callee(expression) or self._instance_method(expression)
+            function = model.resolve_callee(expression) or model.resolve_instance_method(expression)
             if function is not None:
                 return CallableTarget(expression, self._function_kind(function), function)
             if isinstance(expression, cst.Name) and depth < 4:
@@ -333,20 +527,6 @@ class SpawnAnalysis:
                         resolved.through_partial, resolved.partial_arguments,
                     )
         return CallableTarget(expression, CallableKind.UNKNOWN)
-
-    def _instance_method(self, expression: cst.BaseExpression) -> cst.FunctionDef | None:
-        """``Klass(...).method`` or ``obj.method`` with ``obj = Klass(...)`` its only binding,
-        for a class of this module."""
-        if not isinstance(expression, cst.Attribute):
-            return None
-        instance = expression.value
-        if isinstance(instance, cst.Name):
-            instance = self.model.single_assigned_value(instance)
-        if isinstance(instance, cst.Call) and isinstance(instance.func, cst.Name):
-            klass = self.model.class_bound_to(instance.func)
-            if klass is not None:
-                return self.model.method_of(klass, expression.attr.value)
-        return None
 
     def _function_kind(self, function: cst.FunctionDef) -> CallableKind:
         klass = self.model.enclosing_class(function)

@@ -1,0 +1,570 @@
+"""CCL1xx: thread pitfalls — unguarded shared state, called targets, locks that may never be
+released, locks taken in opposite orders, loop variables read late by thread targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import FunctionScope
+
+from concurlint.diagnostic import Safety
+from concurlint.model.callgraph import CallGraph
+from concurlint.model.index import ModuleIndex
+from concurlint.model.locks import (
+    HeldLock,
+    LockAnalysis,
+    LockId,
+    method_call,
+    typed_lock_screen_words,
+)
+from concurlint.model.module import FunctionNode
+from concurlint.model.spawning import CallableKind, SpawnAnalysis, SpawnSite, spawn_screen_words
+from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
+from concurlint.rule import FileContext, NodeFix, Rule
+
+_NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
+
+
+class _ThreadRule(Rule):
+    """A rule that can only report in a module that starts threads."""
+
+    def screen_words(self) -> frozenset[str]:
+        return spawn_screen_words(self.catalog, "thread")
+
+
+class UnguardedSharedState(_ThreadRule):
+    code = "CCL101"
+    message = (
+        "`{state}` is updated without a lock ({operation}) in `{function}`, which runs on a "
+        "thread, and {elsewhere}: updates can be lost; hold one lock around every access"
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for race in self.model.analysis(ThreadAnalysis).races:
+            self.report(
+                race.write.node,
+                state=race.write.key.label,
+                operation=race.write.operation,
+                function=display_name(self.model, race.function),
+                elsewhere=race.elsewhere,
+            )
+
+
+# -- CCL102 ---------------------------------------------------------------------------------
+
+
+class ThreadTargetCalled(_ThreadRule):
+    code = "CCL102"
+    message = (
+        "`{call}` runs `{function}` now, on the current thread, and hands its result (None) "
+        "to `{api}` instead of the function; pass `{function}` and its arguments separately"
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for site in self.model.analysis(SpawnAnalysis).of_kind("thread"):
+            target = site.target
+            if target is None or target.kind is not CallableKind.CALL_RESULT:
+                continue
+            call = target.expression
+            assert isinstance(call, cst.Call)
+            function = self.model.resolve_function(call)
+            if function is None or not self._returns_none(function):
+                continue
+            self.report(
+                call,
+                fix=self._fix(site, call),
+                call=self.model.code(call.func) + "(...)" if call.args else self.model.code(call),
+                function=function.name.value,
+                api=site.api,
+            )
+
+    def _returns_none(self, function: cst.FunctionDef) -> bool:
+        return (
+            function.asynchronous is None
+            and not self.model.is_generator(function)
+            and self.model.has_transparent_decorators(function)
+            and not self.model.returns_value(function)
+        )
+
+    def _fix(self, site: SpawnSite, inner: cst.Call) -> NodeFix | None:
+        call, spawner = site.call, site.spawner
+        target = spawner.target.find(call)
+        if target is None or any(arg.star for arg in (*call.args, *inner.args)):
+            return None
+        if spawner.rest == "arguments":
+            if len(call.args) != 1 or target.keyword is not None:
+                return None
+            first = target.with_changes(value=inner.func, comma=cst.MaybeSentinel.DEFAULT)
+            new_args = [first, *inner.args]
+        else:
+            extra = self._argument_slots(site, inner)
+            if extra is None:
+                return None
+            new_args = [
+                arg.with_changes(value=inner.func) if arg is target else arg for arg in call.args
+            ]
+            new_args.extend(extra)
+        return NodeFix(((call, call.with_changes(args=new_args)),), Safety.SAFE)
+
+    def _argument_slots(self, site: SpawnSite, inner: cst.Call) -> list[cst.Arg] | None:
+        """``args=(...)``/``kwargs={...}`` carrying the inner call's arguments, when the
+        spawner takes them by keyword and the call does not pass its own."""
+        spawner, call = site.spawner, site.call
+        positional = [arg for arg in inner.args if arg.keyword is None]
+        keywords = [arg for arg in inner.args if arg.keyword is not None]
+        extra = []
+        for slot, present, build in (
+            (spawner.args, positional, _args_tuple),
+            (spawner.kwargs, keywords, _kwargs_dict),
+        ):
+            if slot is not None and slot.find(call) is not None:
+                return None
+            if present:
+                if slot is None or slot.keyword is None:
+                    return None
+                extra.append(_keyword_arg(slot.keyword, build(present)))
+        return extra
+
+
+def _keyword_arg(keyword: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
+
+
+def _args_tuple(args: list[cst.Arg]) -> cst.BaseExpression:
+    return cst.Tuple([cst.Element(arg.value) for arg in args])
+
+
+def _kwargs_dict(args: list[cst.Arg]) -> cst.BaseExpression:
+    return cst.Dict(
+        [
+            cst.DictElement(cst.SimpleString(repr(arg.keyword.value)), arg.value)
+            for arg in args
+            if arg.keyword is not None
+        ]
+    )
+
+
+# -- CCL103 ---------------------------------------------------------------------------------
+
+
+class _Risk(cst.CSTVisitor):
+    """What in a region can skip the release: calls, indexing, and exits from the block."""
+
+    def __init__(self, release_key: str, analysis: LockAnalysis) -> None:
+        self.key = release_key
+        self.locks = analysis
+        self.raises = False
+        self.exits = False
+        self.loops = 0
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # taking or releasing (another) lock does not raise
+        receiver = method_call(node, "release") or method_call(node, "acquire")
+        if receiver is None or not self.locks.looks_like_lock(receiver):
+            self.raises = True
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.raises = True
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        handlers = [*node.handlers, *([node.finalbody] if node.finalbody else [])]
+        return not any(self._releases(handler.body) for handler in handlers)
+
+    def _releases(self, body: cst.BaseSuite) -> bool:
+        statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+        return any(self.key in self.locks.released_keys(s) for s in statements)
+
+    def _released_before(self, node: cst.CSTNode) -> bool:
+        """An exit whose block released the lock first (``lock.release(); return x``)."""
+        model = self.locks.model
+        line = model.parent(node)
+        block = model.parent(line) if line is not None else None
+        if not isinstance(block, cst.IndentedBlock):
+            return False
+        statements = list(block.body)
+        index = next((i for i, s in enumerate(statements) if s is line), 0)
+        return any(self.key in self.locks.released_keys(s) for s in statements[:index])
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _NESTED):
+            return False
+        if isinstance(node, (cst.For, cst.While)):
+            self.loops += 1
+        elif (
+            isinstance(node, _EXITS)
+            and not (isinstance(node, (cst.Break, cst.Continue)) and self.loops)
+            and not self._released_before(node)
+        ):
+            self.exits = True
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, (cst.For, cst.While)):
+            self.loops -= 1
+        super().on_leave(original_node)
+
+
+class _LockCalls(cst.CSTVisitor):
+    """Counts ``acquire()`` and ``release()`` calls on one lock expression."""
+
+    def __init__(self, key: str, locks: LockAnalysis) -> None:
+        self.key = key
+        self.locks = locks
+        self.acquires = 0
+        self.releases = 0
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for method in ("acquire", "release"):
+            receiver = method_call(node, method)
+            if receiver is not None and self.locks.model.code(receiver) == self.key:
+                if method == "acquire":
+                    self.acquires += 1
+                else:
+                    self.releases += 1
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not isinstance(node, _NESTED) and super().on_visit(node)
+
+
+@dataclass(frozen=True)
+class _Region:
+    """``x.acquire()`` ... ``x.release()``: statements of one block."""
+
+    block: cst.IndentedBlock | cst.Module
+    start: int  # index of the acquire statement
+    end: int  # index of the release statement
+
+
+class LockAcquireWithoutRelease(Rule):
+    code = "CCL103"
+    message = (
+        "`{lock}.acquire()` is not released on every path: {reason} between it and "
+        "`{lock}.release()` skips the release and leaves the lock held; use `with {lock}:`"
+    )
+    keywords = ("acquire",)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
+            return
+        acquire = node.body[0].value
+        receiver = method_call(acquire, "acquire")
+        locks = self.model.analysis(LockAnalysis)
+        if receiver is None or not locks.looks_like_lock(receiver):
+            return
+        assert isinstance(acquire, cst.Call)
+        if not _blocks_forever(acquire):
+            return
+        if self._local_lock(receiver):
+            return
+        key = self.model.code(receiver)
+        region = self._region(node, key, locks)
+        if region is None:
+            return
+        statements = list(region.block.body)[region.start + 1 : region.end]
+        if not self._balanced(node, key, statements, locks):
+            return
+        risk = _Risk(self.model.code(receiver), locks)
+        for statement in statements:
+            statement.visit(risk)
+        if not (risk.raises or risk.exits):
+            return
+        reason = "an early exit" if risk.exits else "an exception"
+        fix = None if risk.exits else self._fix(region, receiver)
+        self.report(acquire, fix=fix, lock=self.model.code(receiver), reason=reason)
+
+    def _local_lock(self, receiver: cst.BaseExpression) -> bool:
+        """A lock created by this very function call (a local variable): nothing else can be
+        waiting for it once the function is left, as in tests of the lock types."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        scope = self.model.scope(receiver)
+        assignments = list(scope[receiver.value]) if scope is not None else []
+        return bool(assignments) and all(
+            a.scope is scope
+            and isinstance(scope, FunctionScope)
+            and not isinstance(getattr(a, "node", None), cst.Param)
+            for a in assignments
+        )
+
+    def _balanced(
+        self,
+        statement: cst.SimpleStatementLine,
+        key: str,
+        region: list[cst.BaseStatement],
+        locks: LockAnalysis,
+    ) -> bool:
+        """False for hand-managed ownership: the lock taken again inside the region (a
+        reentrancy test), or released more often than acquired in the function (a lock
+        handed over between paths or threads on purpose)."""
+        counter = _LockCalls(key, locks)
+        for inner in region:
+            inner.visit(counter)
+        if counter.acquires or any(
+            self.model.code(held.expression) == key for held in locks.held(statement)
+        ):
+            return False
+        function = self.model.enclosing_function(statement)
+        if function is None:
+            return True
+        counter = _LockCalls(key, locks)
+        function.body.visit(counter)
+        return counter.releases <= counter.acquires
+
+    def _region(
+        self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis
+    ) -> _Region | None:
+        block = self.model.parent(statement)
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            return None
+        statements = list(block.body)
+        start = next(i for i, s in enumerate(statements) if s is statement)
+        for index in range(start + 1, len(statements)):
+            following = statements[index]
+            if isinstance(following, cst.Try) and following.finalbody is not None:
+                final = following.finalbody.body
+                if isinstance(final, cst.IndentedBlock) and any(
+                    key in locks.released_keys(s) for s in final.body
+                ):
+                    return _Region(block, start, index)
+            if key in locks.released_keys(following):
+                return _Region(block, start, index)
+        return None
+
+    def _fix(self, region: _Region, receiver: cst.BaseExpression) -> NodeFix | None:
+        statements = list(region.block.body)
+        acquire, release = statements[region.start], statements[region.end]
+        body = statements[region.start + 1 : region.end]
+        if not body or not _single(acquire) or not _single(release):
+            return None
+        assert isinstance(release, cst.SimpleStatementLine)
+        if release.trailing_whitespace.comment is not None or any(
+            line.comment is not None for line in release.leading_lines
+        ):
+            return None
+        if not isinstance(release.body[0], cst.Expr) or method_call(
+            release.body[0].value, "release"
+        ) is None:
+            return None
+        assert isinstance(acquire, cst.SimpleStatementLine)
+        with_statement = cst.With(
+            items=[cst.WithItem(receiver)],
+            body=cst.IndentedBlock(body=body, header=acquire.trailing_whitespace),
+            leading_lines=acquire.leading_lines,
+        )
+        new_body = [*statements[: region.start], with_statement, *statements[region.end + 1 :]]
+        module = self.model.module
+        block = region.block
+        if isinstance(block, cst.Module):
+            fixed = block.with_changes(body=new_body)
+        else:
+            fixed = module.deep_replace(block, block.with_changes(body=new_body))
+        assert isinstance(fixed, cst.Module)
+        # A statement's own code cannot be edited in place (its indentation belongs to its
+        # block), so the fix replaces the module's text with the rewritten module's.
+        return NodeFix(((module, fixed.code),), Safety.SAFE)
+
+
+def _blocks_forever(call: cst.Call) -> bool:
+    """``acquire()`` or ``acquire(True)``: it waits, so it cannot fail and return False."""
+    if not call.args:
+        return True
+    if len(call.args) == 1:
+        arg = call.args[0]
+        keyword = arg.keyword.value if arg.keyword is not None else "blocking"
+        return keyword == "blocking" and isinstance(arg.value, cst.Name) and (
+            arg.value.value == "True"
+        )
+    return False
+
+
+def _waits(call: cst.Call) -> bool:
+    """False for a try-lock, ``acquire(False)``/``acquire(blocking=False)``/``timeout=0``,
+    which returns at once instead of waiting and so cannot deadlock."""
+    for position, arg in enumerate(call.args):
+        keyword = arg.keyword.value if arg.keyword is not None else ("blocking", "timeout")[
+            min(position, 1)
+        ]
+        value = arg.value
+        if keyword == "blocking" and isinstance(value, cst.Name) and value.value == "False":
+            return False
+        if keyword == "timeout" and isinstance(value, cst.Integer) and value.value == "0":
+            return False
+    return True
+
+
+def _single(statement: cst.CSTNode) -> bool:
+    """One small statement on its own line."""
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+
+
+# -- CCL104 ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Acquisition:
+    lock: LockId
+    at: cst.CSTNode
+    held: tuple[HeldLock, ...]
+    function: FunctionNode
+    via: tuple[str, ...] = ()
+
+    def held_ids(self) -> frozenset[LockId]:
+        return frozenset(h.identity for h in self.held if h.identity is not None)
+
+
+class LockOrderInversion(Rule):
+    code = "CCL104"
+    message = (
+        "`{inner}` is acquired{via} while `{outer}` is held, but `{other}` acquires `{outer}` "
+        "while holding `{inner}`: two threads taking them in opposite orders deadlock; "
+        "always acquire them in one order"
+    )
+
+    def screen_words(self) -> frozenset[str]:
+        return typed_lock_screen_words(self.catalog)
+
+    def start(self, context: FileContext) -> None:
+        super().start(context)
+        self._taken: dict[cst.FunctionDef, dict[LockId, tuple[str, ...]]] = {}
+
+    def visit_Module(self, node: cst.Module) -> None:
+        acquisitions = [
+            a for f in self.model.analysis(CallGraph).functions for a in self._acquisitions(f)
+        ]
+        orders: dict[tuple[LockId, LockId], list[_Acquisition]] = {}
+        for acquisition in acquisitions:
+            held = acquisition.held_ids()
+            if acquisition.lock in held:
+                continue  # re-entry: an RLock, or a self-deadlock, not an ordering
+            for outer in held:
+                orders.setdefault((outer, acquisition.lock), []).append(acquisition)
+        reported: set[cst.CSTNode] = set()
+        for (outer, inner), paths in orders.items():
+            for path in paths:
+                for other in orders.get((inner, outer), ()):
+                    if path.at in reported or (path.held_ids() & other.held_ids()) - {inner, outer}:
+                        continue
+                    reported.add(path.at)
+                    self._report(path, other, outer, inner)
+
+    def _report(
+        self, path: _Acquisition, other: _Acquisition, outer: LockId, inner: LockId
+    ) -> None:
+        via = f" (through `{'()` -> `'.join(path.via)}()`)" if path.via else ""
+        self.report(
+            path.at,
+            inner=inner.label,
+            outer=outer.label,
+            via=via,
+            other=display_name(self.model, other.function),
+        )
+
+    def _acquisitions(self, function: FunctionNode) -> list[_Acquisition]:
+        locks = self.model.analysis(LockAnalysis)
+        index = self.model.analysis(ModuleIndex)
+        found = []
+        for item in index.with_items_in(function):
+            identity = locks.identity(item.item)
+            if identity is not None:
+                found.append(_Acquisition(identity, item, tuple(locks.held(item)), function))
+        for call in index.calls_in(function):
+            receiver = method_call(call, "acquire")
+            if receiver is not None:
+                identity = locks.identity(receiver) if _waits(call) else None
+                if identity is not None:
+                    found.append(_Acquisition(identity, call, tuple(locks.held(call)), function))
+                continue
+            callee = self.model.analysis(CallGraph).resolve(call)
+            if callee is None:
+                continue
+            held = tuple(locks.held(call))
+            if not held:
+                continue
+            for lock, chain in self._taken_by(callee).items():
+                found.append(_Acquisition(lock, call, held, function, chain))
+        return found
+
+    def _taken_by(self, function: cst.FunctionDef) -> dict[LockId, tuple[str, ...]]:
+        """Locks a function takes, itself or through the helpers it calls, with the chain."""
+        if function in self._taken:
+            return self._taken[function]
+        self._taken[function] = {}  # recursion adds nothing
+        locks = self.model.analysis(LockAnalysis)
+        name = function.name.value
+        taken: dict[LockId, tuple[str, ...]] = {}
+        index = self.model.analysis(ModuleIndex)
+        for item in index.with_items_in(function):
+            identity = locks.identity(item.item)
+            if identity is not None:
+                taken.setdefault(identity, (name,))
+        for call in index.calls_in(function):
+            receiver = method_call(call, "acquire")
+            identity = locks.identity(receiver) if receiver is not None else None
+            if identity is not None:
+                taken.setdefault(identity, (name,))
+            callee = self.model.analysis(CallGraph).resolve(call)
+            if callee is not None:
+                for lock, chain in self._taken_by(callee).items():
+                    taken.setdefault(lock, (name, *chain))
+        self._taken[function] = taken
+        return taken
+
+
+# -- CCL105 ---------------------------------------------------------------------------------
+
+
+class ThreadLambdaLateBinding(_ThreadRule):
+    code = "CCL105"
+    message = (
+        "the thread target `lambda` reads the loop variable `{name}` when the thread runs, not "
+        "when it is started: threads can see a later value; pass it as an argument "
+        "(`args=({name},)`) or bind it with `lambda {name}={name}: ...`"
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        spawns = self.model.analysis(SpawnAnalysis)
+        for site in spawns.of_kind("thread"):
+            target = site.target
+            if target is None or not isinstance(target.expression, cst.Lambda):
+                continue
+            loop = spawns.enclosing_loop(site.call)
+            if loop is None or isinstance(loop, cst.While) or spawns.waited_in_loop(site, loop):
+                continue
+            for name in self._loop_variables(target.expression, loop):
+                self.report(name, name=name.value)
+
+    def _loop_variables(self, function: cst.Lambda, loop: cst.CSTNode) -> list[cst.Name]:
+        targets = _loop_targets(loop)
+        found = []
+        for name in reads_in(function.body):
+            if not isinstance(name, cst.Name):
+                continue
+            scope = self.model.scope(name)
+            if scope is None:
+                continue
+            bindings = [getattr(a, "node", None) for a in scope[name.value]]
+            if any(
+                b is not None and any(b is t or t in set(self.model.ancestors(b)) for t in targets)
+                for b in bindings
+            ):
+                found.append(name)
+        return found
+
+
+def _loop_targets(loop: cst.CSTNode) -> list[cst.CSTNode]:
+    if isinstance(loop, cst.For):
+        return [loop.target]
+    targets = []
+    comp_for = getattr(loop, "for_in", None)
+    while isinstance(comp_for, cst.CompFor):
+        targets.append(comp_for.target)
+        comp_for = comp_for.inner_for_in
+    return targets

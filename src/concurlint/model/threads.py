@@ -1,0 +1,469 @@
+"""What runs on threads, and which shared state it updates without a lock.
+
+Thread-run code is every thread entry point of the module (``SpawnAnalysis``) plus the
+functions and methods of the module they call, transitively (``CallGraph``). Shared state is
+identified by where it lives (``StateKey``): a module global, a class attribute, an attribute
+of ``self``, a closure variable, or a module-level container updated in place. An *update* is
+a read-modify-write (``n += 1``, ``x = x + 1``, ``d[k] = d.get(k, 0) + 1``) or a
+check-then-act (``if k not in d: d[k] = v``). An unguarded update is a *race* when something
+else can write the same state at the same time: the same code running on several threads at
+once, another thread's code, or the main thread after the threads started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import FunctionScope, GlobalScope
+
+from concurlint.model.callgraph import CallGraph
+from concurlint.model.index import ModuleIndex
+from concurlint.model.locks import LockAnalysis, last_name, method_call
+from concurlint.model.module import FunctionNode, ModuleModel
+from concurlint.model.spawning import EntryPoint, SpawnAnalysis
+
+_BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
+
+
+@dataclass(frozen=True)
+class StateKey:
+    """Where a piece of state lives; equal keys are the same state."""
+
+    kind: str  # "global", "closure", "class", "instance"
+    owner: cst.CSTNode  # the Module, the function defining the closure variable, the ClassDef
+    path: str  # "counter", "stats.hits"
+    label: str = field(compare=False)  # as the code spells it: "self.count", "counter"
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    key: StateKey
+    node: cst.CSTNode  # the statement that writes
+    function: FunctionNode | None  # None at module or class level
+    operation: str  # "read-modify-write", "check-then-act" or "write"
+
+
+@dataclass(frozen=True)
+class Race:
+    """An unguarded update in thread-run code, and why it can run concurrently with a write."""
+
+    write: StateWrite
+    function: FunctionNode
+    elsewhere: str
+
+
+def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
+    """``Class.method``, ``function`` or ``lambda``, for messages."""
+    if function is None:
+        return "module level"
+    if isinstance(function, cst.Lambda):
+        return "lambda"
+    klass = model.enclosing_class(function)
+    if klass is not None:
+        return f"{klass.name.value}.{function.name.value}"
+    return function.name.value
+
+
+class _Reads(cst.CSTVisitor):
+    """Names and attribute chains an expression reads: ``a.b.c`` gives ``a.b.c``, ``a.b``
+    and ``a``, never an attribute's name alone; bodies of nested lambdas are left out."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Name | cst.Attribute] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.found.append(node)
+        node.value.visit(self)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def reads_in(expression: cst.CSTNode) -> list[cst.Name | cst.Attribute]:
+    """The names and attribute chains ``expression`` reads."""
+    visitor = _Reads()
+    expression.visit(visitor)
+    return visitor.found
+
+
+class ThreadAnalysis:
+    """Get it with ``model.analysis(ThreadAnalysis)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.spawns = model.analysis(SpawnAnalysis)
+        self.locks = model.analysis(LockAnalysis)
+        self.graph = model.analysis(CallGraph)
+        catalog = model.catalog
+        self.safe_types = frozenset(model.canonical(n) for n in catalog.names("thread-safe-types"))
+        self.initializers = catalog.names("initializer-methods")
+        self._guarded_on_entry: dict[FunctionNode, bool] = {}
+        self._synchronizing: dict[cst.CSTNode, bool] = {}
+
+    # -- thread-run code ----------------------------------------------------------------------
+
+    @cached_property
+    def entries(self) -> tuple[EntryPoint, ...]:
+        return self.spawns.entry_points("thread")
+
+    @cached_property
+    def _reach(self) -> dict[FunctionNode, tuple[tuple[EntryPoint, bool], ...]]:
+        """For each thread-run function: the entry points reaching it, each with whether the
+        object its ``self`` is bound to is the same for every run of that entry (a bound
+        method of one object, or a method called on a global or closure instance)."""
+        reach: dict[FunctionNode, list[tuple[EntryPoint, bool]]] = {}
+        for entry in self.entries:
+            pending = [(entry.function, entry.shares_instance)]
+            while pending:
+                function, shared = pending.pop()
+                reached = reach.setdefault(function, [])
+                if (entry, shared) in reached:
+                    continue
+                reached.append((entry, shared))
+                for call, callee in self.graph.callees(function):
+                    receiver = self.graph.shares_receiver(call)
+                    pending.append((callee, shared if receiver is None else receiver))
+        return {function: tuple(found) for function, found in reach.items()}
+
+    def entries_reaching(self, function: FunctionNode | None) -> tuple[EntryPoint, ...]:
+        """The thread entry points whose thread runs ``function``; empty if none does."""
+        paths = self._reach.get(function, ()) if function is not None else ()
+        return tuple(dict.fromkeys(entry for entry, _ in paths))
+
+    def runs_in_thread(self, function: FunctionNode | None) -> bool:
+        return bool(self.entries_reaching(function))
+
+    # -- locks --------------------------------------------------------------------------------
+
+    def guarded(self, node: cst.CSTNode) -> bool:
+        """True when some lock is held at ``node``: in its function, by a locking decorator,
+        or because every call of its function in the module holds one."""
+        if self.locks.held(node):
+            return True
+        function = self.model.enclosing_function(node)
+        return function is not None and self._function_guarded(function)
+
+    def _function_guarded(self, function: FunctionNode) -> bool:
+        if self.locks.has_lock_decorator(function):
+            return True
+        if not isinstance(function, cst.FunctionDef) or any(
+            entry.function is function for entry in self.entries
+        ):
+            return False
+        if function not in self._guarded_on_entry:
+            self._guarded_on_entry[function] = False  # a recursive call proves nothing
+            calls = self.graph.calls_to(function)
+            self._guarded_on_entry[function] = bool(calls) and all(
+                self.guarded(call) for call in calls
+            )
+        return self._guarded_on_entry[function]
+
+    # -- shared state -------------------------------------------------------------------------
+
+    def state_key(self, expression: cst.BaseExpression, depth: int = 0) -> StateKey | None:
+        """Where the state ``expression`` names lives, if it can be shared between threads."""
+        if depth > 3:
+            return None
+        if isinstance(expression, cst.Subscript):
+            return self._container_key(expression.value, depth + 1)
+        if isinstance(expression, cst.Name):
+            return self._name_key(expression)
+        if isinstance(expression, cst.Attribute):
+            return self._attribute_key(expression, depth)
+        return None
+
+    def _name_key(self, name: cst.Name) -> StateKey | None:
+        scope = self.model.scope(name)
+        if scope is None:
+            return None
+        assignments = list(scope[name.value])
+        if not assignments or any(
+            isinstance(getattr(a, "node", None), _DEFINITIONS) for a in assignments
+        ):
+            return None
+        scopes = {a.scope for a in assignments}
+        if len(scopes) != 1:
+            return None
+        (owner,) = scopes
+        if self._thread_safe(name):
+            return None
+        if isinstance(owner, GlobalScope):
+            return StateKey("global", self.model.module, name.value, name.value)
+        if isinstance(owner, FunctionScope) and owner is not scope and owner.node is not None:
+            return StateKey("closure", owner.node, name.value, name.value)
+        return None
+
+    def _attribute_key(self, attribute: cst.Attribute, depth: int) -> StateKey | None:
+        receiver, attr = attribute.value, attribute.attr.value
+        if self._thread_safe(receiver):
+            return None
+        if isinstance(receiver, cst.Name):
+            function = self.model.enclosing_function(receiver)
+            if isinstance(function, cst.FunctionDef) and receiver.value == self.model.self_name(
+                function
+            ):
+                klass = self.model.enclosing_class(function)
+                assert klass is not None
+                if self._is_thread_local_class(klass):
+                    return None
+                kind = "class" if self._is_classmethod(function) else "instance"
+                return StateKey(kind, klass, attr, f"{receiver.value}.{attr}")
+            bound = self.model.class_bound_to(receiver)
+            if isinstance(bound, cst.ClassDef) and isinstance(self.model.scope(bound), GlobalScope):
+                return StateKey("class", bound, attr, f"{receiver.value}.{attr}")
+        root = self.state_key(receiver, depth + 1)
+        if root is None or isinstance(receiver, cst.Subscript):
+            return None
+        return StateKey(root.kind, root.owner, f"{root.path}.{attr}", f"{root.label}.{attr}")
+
+    def _container_key(self, container: cst.BaseExpression, depth: int) -> StateKey | None:
+        """The key of a container updated in place; a global or closure name must be bound
+        to a mutable container by construction."""
+        key = self.state_key(container, depth)
+        if key is None or not isinstance(container, cst.Name):
+            return key
+        return key if self._is_mutable_container(container) else None
+
+    def _is_mutable_container(self, name: cst.Name) -> bool:
+        scope = self.model.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        nodes = [getattr(a, "node", name) for a in assignments]
+        # `x += [...]` keeps the container it updates
+        return self._all_containers(
+            [
+                self.model.assigned_value(node)
+                for node in nodes
+                if not isinstance(self.model.parent(node), cst.AugAssign)
+            ]
+        )
+
+    def _holds_container(self, target: cst.Name | cst.Attribute) -> bool:
+        """True when every value the model sees assigned to ``target`` is a mutable container."""
+        if isinstance(target, cst.Name):
+            return self._is_mutable_container(target)
+        receiver = target.value
+        function = self.model.enclosing_function(target)
+        if not (
+            isinstance(receiver, cst.Name)
+            and isinstance(function, cst.FunctionDef)
+            and receiver.value == self.model.self_name(function)
+        ):
+            return False
+        klass = self.model.enclosing_class(function)
+        assert klass is not None
+        return self._all_containers(
+            list(self.model.attribute_assignments(klass, target.attr.value))
+        )
+
+    def _all_containers(self, values: list[cst.BaseExpression | None]) -> bool:
+        return bool(values) and all(self.model.is_container_value(v) for v in values)
+
+    def _thread_safe(self, expression: cst.BaseExpression) -> bool:
+        """A value that is safe to share or private to each thread (``threading.local()``)."""
+        if self.model.infer_types(expression) & self.safe_types:
+            return True
+        value = (
+            self.model.single_assigned_value(expression)
+            if isinstance(expression, cst.Name)
+            else None
+        )
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            klass = self.model.class_bound_to(value.func)
+            return isinstance(klass, cst.ClassDef) and self._is_thread_local_class(klass)
+        return False
+
+    def _is_thread_local_class(self, klass: cst.ClassDef) -> bool:
+        return any(
+            self.model.qualified_names(base.value) & self.safe_types for base in klass.bases
+        )
+
+    def _is_classmethod(self, function: cst.FunctionDef) -> bool:
+        return any(
+            "builtins.classmethod" in self.model.qualified_names(d.decorator)
+            for d in function.decorators
+        )
+
+    def reads(self, expression: cst.BaseExpression, through_locals: bool = False) -> set[StateKey]:
+        """The shared state an expression reads; with ``through_locals``, also the state read
+        into the local variables it uses (``value = counter`` ... ``counter = value + 1``)."""
+        keys = set()
+        for node in reads_in(expression):
+            key = self.state_key(node)
+            if key is not None:
+                keys.add(key)
+            elif through_locals and isinstance(node, cst.Name):
+                keys |= self._read_into_local(node)
+        return keys
+
+    def _read_into_local(self, name: cst.Name) -> set[StateKey]:
+        """The state a local variable of the same function was assigned from."""
+        scope = self.model.scope(name)
+        if not isinstance(scope, FunctionScope):
+            return set()
+        keys: set[StateKey] = set()
+        for assignment in scope[name.value]:
+            if assignment.scope is not scope:
+                return set()
+            value = self.model.assigned_value(getattr(assignment, "node", name))
+            if value is not None:
+                keys |= self.reads(value)
+        return keys
+
+    @cached_property
+    def writes(self) -> tuple[StateWrite, ...]:
+        """Every write of shared state in the module, classified."""
+        found = []
+        for target, statement, augmented in self.model.analysis(ModuleIndex).writes:
+            key = self.state_key(target)
+            if key is None:
+                continue
+            function = self.model.enclosing_function(statement)
+            found.append(StateWrite(key, statement, function, self._operation(
+                key, statement, augmented
+            )))
+        return tuple(found)
+
+    def _operation(self, key: StateKey, statement: cst.CSTNode, augmented: bool) -> str:
+        if augmented:
+            target = getattr(statement, "target", None)
+            # `items += [x]` on a list extends it in place: one step, nothing is lost
+            if isinstance(target, (cst.Name, cst.Attribute)) and self._holds_container(target):
+                return "write"
+            return "read-modify-write"
+        value = getattr(statement, "value", None)
+        if isinstance(value, cst.BaseExpression) and key in self.reads(value, through_locals=True):
+            return "read-modify-write"
+        if self._checked_before(key, statement):
+            return "check-then-act"
+        return "write"
+
+    def _checked_before(self, key: StateKey, statement: cst.CSTNode) -> bool:
+        """True when ``statement`` runs under an ``if`` of its function that reads ``key``."""
+        child = statement
+        for ancestor in self.model.ancestors(statement):
+            if isinstance(ancestor, _BOUNDARIES):
+                return False
+            if (
+                isinstance(ancestor, cst.If)
+                and child is not ancestor.test
+                and key in self.reads(ancestor.test)
+            ):
+                return True
+            child = ancestor
+        return False
+
+    # -- races --------------------------------------------------------------------------------
+
+    @cached_property
+    def races(self) -> tuple[Race, ...]:
+        """Unguarded updates in thread-run code that can run while the same state is written
+        elsewhere."""
+        found = []
+        for write in self.writes:
+            if write.operation == "write" or not self.runs_in_thread(write.function):
+                continue
+            if self.guarded(write.node):
+                continue
+            assert write.function is not None
+            elsewhere = self._concurrent_evidence(write)
+            if elsewhere is not None:
+                found.append(Race(write, write.function, elsewhere))
+        return tuple(found)
+
+    def _concurrent_evidence(self, write: StateWrite) -> str | None:
+        assert write.function is not None
+        instance = write.key.kind == "instance"
+        paths = [
+            entry for entry, shared in self._reach[write.function] if shared or not instance
+        ]
+        for entry in paths:
+            if entry.repeated is not None:
+                name = display_name(self.model, entry.function)
+                return f"`{name}` runs on several threads at once ({entry.repeated})"
+        if len({entry.function for entry in paths}) > 1:
+            names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
+            return f"it runs on the threads of {names}"
+        for other in self.writes:
+            if other.key != write.key or other.node is write.node:
+                continue
+            where = self._concurrent_writer(write, other)
+            if where is not None:
+                return f"`{write.key.label}` is also written in {where}"
+        return None
+
+    def _concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
+        """Where ``other`` writes concurrently with ``write``'s thread, if it can."""
+        function = other.function
+        if function is None or self._is_initializer(function):
+            return None
+        name = display_name(self.model, function)
+        other_entries = set(self.entries_reaching(function))
+        if other_entries:
+            if other_entries - set(self.entries_reaching(write.function)):
+                return f"`{name}`, which runs on another thread"
+            return None
+        if self._before_threads_start(other) or not self._synchronizes(write.key.owner):
+            return None
+        return f"`{name}` on the main thread"
+
+    def _synchronizes(self, owner: cst.CSTNode) -> bool:
+        """True when the class, module or function owning some state takes a lock somewhere:
+        it is written to be used from several threads at once. Code that never locks is
+        usually used by one thread at a time, so a write from the main thread alone is not
+        taken as concurrent with a thread's update there."""
+        if owner not in self._synchronizing:
+            self._synchronizing[owner] = any(
+                owner is self.model.module or owner in set(self.model.ancestors(node))
+                for node in self._lock_uses
+            )
+        return self._synchronizing[owner]
+
+    @cached_property
+    def _lock_uses(self) -> list[cst.CSTNode]:
+        """Every ``with lock:`` item and ``lock.acquire()`` call of the module."""
+        index = self.model.analysis(ModuleIndex)
+        locks = self.locks
+        uses: list[cst.CSTNode] = [i for i in index.with_items if locks.looks_like_lock(i.item)]
+        for call in index.calls:
+            receiver = method_call(call, "acquire")
+            if receiver is not None and locks.looks_like_lock(receiver):
+                uses.append(call)
+        return uses
+
+    def _is_initializer(self, function: FunctionNode) -> bool:
+        return isinstance(function, cst.FunctionDef) and (
+            function.name.value in self.initializers
+        )
+
+    def _before_threads_start(self, write: StateWrite) -> bool:
+        """True when the function writing also starts threads, after this write."""
+        function = write.function
+        assert function is not None
+        position = self._top_statement_index(function, write.node)
+        if position is None:
+            return False
+        for call in self.model.calls_in(function):
+            starts = self.spawns.site(call) is not None or last_name(call.func) == "start"
+            index = self._top_statement_index(function, call)
+            if starts and index is not None and index > position:
+                return True
+        return False
+
+    def _top_statement_index(self, function: FunctionNode, node: cst.CSTNode) -> int | None:
+        body = function.body
+        if not isinstance(body, cst.IndentedBlock):
+            return None
+        statements = list(body.body)
+        for ancestor in (node, *self.model.ancestors(node)):
+            for index, statement in enumerate(statements):
+                if statement is ancestor:
+                    return index
+        return None
+
