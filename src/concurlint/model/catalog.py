@@ -43,10 +43,14 @@ class ArgumentForm:
 
 @dataclass(frozen=True)
 class BlockingGroup:
+    """Blocking calls sharing one piece of advice. ``offload`` is False when the calls'
+    objects must stay on their thread, so wrapping them in ``asyncio.to_thread`` is no fix."""
+
     kind: str
     advice: str
     names: frozenset[str]
     nonblocking: tuple[ArgumentForm, ...] = ()
+    offload: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Catalog:
                 advice=group["advice"],
                 names=frozenset(group["names"]),
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
+                offload=group.get("offload", True),
             )
             for group in self.section("blocking")
         )
@@ -111,9 +116,19 @@ class Catalog:
         return dict(self.section("returns"))
 
     @cached_property
+    def awaits(self) -> Mapping[str, tuple[str, ...]]:
+        """What awaiting a coroutine function's result gives: one type, or the element types
+        of the tuple it returns (``reader, writer = await asyncio.open_connection(...)``)."""
+        return {
+            name: (value,) if isinstance(value, str) else tuple(value)
+            for name, value in self.section("awaits").items()
+        }
+
+    @cached_property
     def known_types(self) -> frozenset[str]:
         """Classes named in the catalog as a return type or the owner of a ``Type.method``."""
         types: set[str] = set(self.returns.values())
+        types.update(t for elements in self.awaits.values() for t in elements)
         for name in (*_all_names(self.data), *self.returns):
             owner, _, _ = name.rpartition(".")
             if owner and owner.rpartition(".")[2][:1].isupper():
@@ -185,7 +200,9 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def load_catalog(extensions: Mapping[str, Any] | None = None, folder: Path | None = None) -> Catalog:
+def load_catalog(
+    extensions: Mapping[str, Any] | None = None, folder: Path | None = None
+) -> Catalog:
     """Read every ``*.toml`` of the catalog folder (sorted, so the merge is deterministic),
     then merge ``extensions`` (built from user settings) on top."""
     merged: dict[str, Any] = {}
