@@ -229,8 +229,11 @@ class ModuleModel:
         return frozenset(bases)
 
     def assigned_value(self, target: cst.CSTNode | None) -> cst.BaseExpression | None:
-        """The value of ``target = value`` when ``target`` is a whole assignment target."""
+        """The value of ``target = value`` (or ``target: T = value``) when ``target`` is a
+        whole assignment target."""
         parent = self.parent(target) if target is not None else None
+        if isinstance(parent, cst.AnnAssign) and parent.target is target:
+            return parent.value
         if not isinstance(parent, cst.AssignTarget) or parent.target is not target:
             return None
         statement = self.parent(parent)
@@ -302,6 +305,19 @@ class ModuleModel:
                 return None
             child = ancestor
         return None
+
+    def in_main_guard(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` runs only as the main script: inside the body of
+        ``if __name__ == "__main__":`` (or the ``else`` of ``if __name__ != "__main__":``)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If):
+                if child is ancestor.body and _is_main_test(ancestor.test, cst.Equal):
+                    return True
+                if child is ancestor.orelse and _is_main_test(ancestor.test, cst.NotEqual):
+                    return True
+            child = ancestor
+        return False
 
     def enclosing_coroutine(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         """The ``async def`` that runs ``node`` directly (not through a nested def/lambda)."""
@@ -414,6 +430,12 @@ class ModuleModel:
             if klass is not None:
                 return self.method_of(klass, func.attr.value)
         return None
+
+    def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
+        """The ``class`` statement of this module that ``name`` refers to, if it is the only
+        binding of the name."""
+        bound = self.definition_bound_to(name.value, name)
+        return bound if isinstance(bound, cst.ClassDef) else None
 
     def single_assigned_value(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value of ``name = value`` when that is the only binding of ``name``."""
@@ -602,17 +624,17 @@ class ModuleModel:
 
     def _binding_types(self, target: cst.CSTNode, depth: int) -> frozenset[str]:
         """The types a binding site gives its name: ``x = T()``, ``x: T``, ``with T() as x``."""
-        value = self.assigned_value(target)
-        if value is not None:
-            return self.infer_types(value, depth + 1)
         parent = self.parent(target)
-        if isinstance(parent, cst.Element):
-            return self._unpacked_types(parent)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
             declared = self.annotation_types(parent.annotation.annotation, parent)
             if declared or parent.value is None:
                 return declared
             return self.infer_types(parent.value, depth + 1)
+        value = self.assigned_value(target)
+        if value is not None:
+            return self.infer_types(value, depth + 1)
+        if isinstance(parent, cst.Element):
+            return self._unpacked_types(parent)
         if isinstance(target, cst.Param) and target.annotation is not None:
             return self.annotation_types(target.annotation.annotation, target)
         if isinstance(parent, cst.AsName) and parent.name is target:
@@ -738,6 +760,15 @@ class ModuleModel:
             for d in function.decorators
         )
 
+    def instance_attributes(self, method: cst.FunctionDef) -> list[tuple[str, cst.BaseExpression]]:
+        """``(attr, value)`` for each ``self.<attr> = value`` in the body of ``method``."""
+        self_name = self.self_name(method)
+        if self_name is None:
+            return []
+        found = _Attributes()
+        method.body.visit(_SelfAssignments(self_name, found))
+        return [(attr, value) for attr, values in found.values.items() for value in values]
+
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
         its body."""
@@ -838,6 +869,29 @@ def _is_dotted_name(expression: cst.BaseExpression) -> bool:
 
 def _is_none(expression: cst.BaseExpression) -> bool:
     return isinstance(expression, cst.Name) and expression.value == "None"
+
+
+def _is_main_test(test: cst.BaseExpression, operator: type[cst.BaseCompOp]) -> bool:
+    """``__name__ == "__main__"`` (either way round, or one side of an ``and`` for ``==``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return operator is cst.Equal and (
+            _is_main_test(test.left, operator) or _is_main_test(test.right, operator)
+        )
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, operator):
+        return False
+    sides = {_main_side(test.left), _main_side(comparison.comparator)}
+    return sides == {"name", "main"}
+
+
+def _main_side(expression: cst.BaseExpression) -> str | None:
+    if isinstance(expression, cst.Name) and expression.value == "__name__":
+        return "name"
+    if isinstance(expression, cst.SimpleString) and expression.evaluated_value == "__main__":
+        return "main"
+    return None
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +20,7 @@ import libcst as cst
 from concurlint.model.module import FunctionNode, ModuleModel
 
 PARTIAL = frozenset({"functools.partial"})
+_RESOLUTION_DEPTH = 4
 
 
 class CallableKind(enum.Enum):
@@ -65,6 +66,8 @@ class Spawner:
     kwargs: ArgumentSlot | None
     iterable: ArgumentSlot | None
     rest: str | None
+    role: str = "entry"  # "entry", "initializer" or "task" (see rules/spawning.toml)
+    executor: ArgumentSlot | None = None  # where the executor that decides the kind is passed
 
     @classmethod
     def from_catalog(cls, entry: Mapping[str, Any]) -> Spawner:
@@ -79,7 +82,28 @@ class Spawner:
             kwargs=slot("kwargs"),
             iterable=slot("iterable"),
             rest=entry.get("rest"),
+            role=entry.get("role", "entry"),
+            executor=slot("executor"),
         )
+
+    @classmethod
+    def for_subclass(cls, kind: str, base: str) -> Spawner:
+        """Constructing a subclass of ``base``: its ``run`` is the entry point and every
+        constructor argument travels with the instance."""
+        return cls(kind, frozenset({base}), ArgumentSlot(), None, None, None, "arguments")
+
+
+@dataclass(frozen=True)
+class SpawnerBase:
+    """One ``[[spawner-base]]`` entry: a class whose subclasses run ``method`` elsewhere."""
+
+    kind: str
+    names: frozenset[str]
+    method: str
+
+    @classmethod
+    def from_catalog(cls, entry: Mapping[str, Any]) -> SpawnerBase:
+        return cls(entry["kind"], frozenset(entry["names"]), entry["method"])
 
 
 @dataclass(frozen=True)
@@ -113,8 +137,10 @@ class SpawnSite:
             if arg is not None:
                 yield from _container_items(arg.value)
         if spawner.rest == "arguments":
-            target_arg = spawner.target.find(call)
-            yield from (a.value for a in call.args if a is not target_arg and not a.star)
+            skipped = [spawner.target.find(call)]
+            if spawner.executor is not None:
+                skipped.append(spawner.executor.find(call))
+            yield from (a.value for a in call.args if a not in skipped and not a.star)
         if self.target is not None:
             yield from (a.value for a in self.target.partial_arguments if not a.star)
 
@@ -137,16 +163,26 @@ def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpress
         yield from (e.value for e in expression.elements if isinstance(e, cst.DictElement))
 
 
+def _last_name(call: cst.Call) -> str | None:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
 class _CallIndex(cst.CSTVisitor):
+    """Calls that could be spawn sites (by their last name, or a plain name that may be a
+    class of this module) and the classes of the module, in source order."""
+
     def __init__(self, last_names: frozenset[str]) -> None:
         self.last_names = last_names
         self.calls: list[cst.Call] = []
+        self.classes: list[cst.ClassDef] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if name in self.last_names:
+        if isinstance(node.func, cst.Name) or _last_name(node) in self.last_names:
             self.calls.append(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
 
 
 class SpawnAnalysis:
@@ -157,17 +193,32 @@ class SpawnAnalysis:
         self.spawners = tuple(
             Spawner.from_catalog(entry) for entry in model.catalog.section("spawner")
         )
+        self.bases = tuple(
+            SpawnerBase.from_catalog(entry) for entry in model.catalog.section("spawner-base")
+        )
+        self.executor_kinds: Mapping[str, str] = model.catalog.section("executor-kinds")
 
     @cached_property
-    def sites(self) -> tuple[SpawnSite, ...]:
-        """Spawn sites in source order. Only calls whose last name could match a spawner
-        are resolved, so a module without any costs one cheap walk."""
+    def _index(self) -> _CallIndex:
         last_names = frozenset(
             name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
         )
         index = _CallIndex(last_names)
         self.model.module.visit(index)
-        return tuple(site for call in index.calls if (site := self.site(call)) is not None)
+        return index
+
+    @cached_property
+    def sites(self) -> tuple[SpawnSite, ...]:
+        """Spawn sites in source order. Only calls whose last name could match a spawner
+        (or that name a class of this module) are resolved: a module without any costs one
+        cheap walk."""
+        class_names = frozenset(klass.name.value for klass in self.spawner_classes)
+        return tuple(
+            site
+            for call in self._index.calls
+            if _last_name(call) in self._index.last_names | class_names
+            and (site := self.site(call)) is not None
+        )
 
     def site(self, call: cst.Call) -> SpawnSite | None:
         names = self.model.call_names(call)
@@ -176,7 +227,81 @@ class SpawnAnalysis:
             if matched:
                 arg = spawner.target.find(call)
                 target = self.resolve_callable(arg.value) if arg is not None else None
+                if spawner.executor is not None:
+                    spawner = replace(spawner, kind=self._executor_kind(spawner, call))
                 return SpawnSite(call, min(matched), spawner, target)
+        if isinstance(call.func, cst.Name):
+            return self._subclass_site(call, call.func)
+        return None
+
+    def _executor_kind(self, spawner: Spawner, call: cst.Call) -> str:
+        """The kind of the executor a call is given: the spawner's own kind (its default
+        executor) for none or ``None``, "unknown" when its type cannot be inferred."""
+        assert spawner.executor is not None
+        arg = spawner.executor.find(call)
+        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            return spawner.kind
+        kinds = {self.executor_kinds.get(t) for t in self.model.infer_types(arg.value)}
+        return kinds.pop() if len(kinds) == 1 and None not in kinds else "unknown"
+
+    @cached_property
+    def spawner_classes(self) -> Mapping[cst.ClassDef, tuple[SpawnerBase, str]]:
+        """Classes of this module deriving from a ``[[spawner-base]]`` class, directly or
+        through other classes of the module, with the base and the catalog name matched."""
+        found: dict[cst.ClassDef, tuple[SpawnerBase, str]] = {}
+        for klass in self._index.classes:  # source order: a base class is seen first
+            for base in klass.bases:
+                matched = self._spawner_base(base.value, found)
+                if matched is not None:
+                    found[klass] = matched
+                    break
+        return found
+
+    def names_spawner_base(self, expression: cst.BaseExpression) -> bool:
+        """True when ``expression`` names a ``[[spawner-base]]`` class itself."""
+        return self._spawner_base(expression, {}) is not None
+
+    def _spawner_base(
+        self, expression: cst.BaseExpression, found: Mapping[cst.ClassDef, tuple[SpawnerBase, str]]
+    ) -> tuple[SpawnerBase, str] | None:
+        names = self.model.qualified_names(expression)
+        for base in self.bases:
+            matched = names & base.names
+            if matched:
+                return base, min(matched)
+        if isinstance(expression, cst.Name):
+            klass = self.model.class_bound_to(expression)
+            if klass is not None:
+                return found.get(klass)
+        return None
+
+    def _subclass_site(self, call: cst.Call, name: cst.Name) -> SpawnSite | None:
+        klass = self.model.class_bound_to(name)
+        matched = self.spawner_classes.get(klass) if klass is not None else None
+        if klass is None or matched is None:
+            return None
+        base, api = matched
+        method = self._entry_method(klass, base.method)
+        local = self.model.enclosing_function(klass) is not None
+        kind = CallableKind.LOCAL_CLASS_METHOD if local else CallableKind.METHOD
+        target = CallableTarget(name, kind, method)
+        return SpawnSite(call, api, Spawner.for_subclass(base.kind, api), target)
+
+    def _entry_method(self, klass: cst.ClassDef, method: str) -> cst.FunctionDef | None:
+        """``method`` as defined by ``klass`` or the nearest spawner class it derives from."""
+        for _ in range(_RESOLUTION_DEPTH):
+            found = self.model.method_of(klass, method)
+            if found is not None:
+                return found
+            parents = [
+                parent
+                for base in klass.bases
+                if isinstance(base.value, cst.Name)
+                and (parent := self.model.class_bound_to(base.value)) in self.spawner_classes
+            ]
+            if not parents:
+                return None
+            klass = parents[0]
         return None
 
     def of_kind(self, kind: str) -> tuple[SpawnSite, ...]:
@@ -196,7 +321,7 @@ class SpawnAnalysis:
                 )
             return CallableTarget(expression, CallableKind.CALL_RESULT)
         if isinstance(expression, (cst.Name, cst.Attribute)):
-            function = model.resolve_callee(expression)
+            function = model.resolve_callee(expression) or self._instance_method(expression)
             if function is not None:
                 return CallableTarget(expression, self._function_kind(function), function)
             if isinstance(expression, cst.Name) and depth < 4:
@@ -208,6 +333,20 @@ class SpawnAnalysis:
                         resolved.through_partial, resolved.partial_arguments,
                     )
         return CallableTarget(expression, CallableKind.UNKNOWN)
+
+    def _instance_method(self, expression: cst.BaseExpression) -> cst.FunctionDef | None:
+        """``Klass(...).method`` or ``obj.method`` with ``obj = Klass(...)`` its only binding,
+        for a class of this module."""
+        if not isinstance(expression, cst.Attribute):
+            return None
+        instance = expression.value
+        if isinstance(instance, cst.Name):
+            instance = self.model.single_assigned_value(instance)
+        if isinstance(instance, cst.Call) and isinstance(instance.func, cst.Name):
+            klass = self.model.class_bound_to(instance.func)
+            if klass is not None:
+                return self.model.method_of(klass, expression.attr.value)
+        return None
 
     def _function_kind(self, function: cst.FunctionDef) -> CallableKind:
         klass = self.model.enclosing_class(function)
