@@ -3,6 +3,8 @@ globals a worker changes only in its own copy."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import libcst as cst
 
 from concurlint.diagnostic import Safety
@@ -11,6 +13,7 @@ from concurlint.model.pickling import LOCAL_KINDS, PicklingAnalysis
 from concurlint.model.processes import ProcessAnalysis
 from concurlint.model.spawning import CallableKind, CallableTarget, SpawnAnalysis, SpawnSite
 from concurlint.rule import NodeFix, Rule
+from concurlint.screen import TreeFacts
 
 _SHORT = 40
 _MAIN_TEST = 'if __name__ == "__main__":'
@@ -27,6 +30,16 @@ class _ProcessRule(Rule):
     (a process API is only recognized through an import of its module)."""
 
     def screen_words(self) -> frozenset[str]:
+        roots = frozenset(name.split(".")[0] for name in self._process_names)
+        return super().screen_words() | roots
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """The same argument on Python's ``ast``: one of those modules is really imported
+        (or a builtin leads to a process API, and then the screen keeps every file)."""
+        return self._import_roots is None or facts.imports_any(self._import_roots)
+
+    @cached_property
+    def _process_names(self) -> tuple[str, ...]:
         names = [
             name
             for section in ("spawner", "spawner-base")
@@ -35,7 +48,11 @@ class _ProcessRule(Rule):
             for name in entry["names"]
         ]
         names.extend(self.catalog.names("process-creators"))
-        return super().screen_words() | frozenset(name.split(".")[0] for name in names)
+        return tuple(names)
+
+    @cached_property
+    def _import_roots(self) -> frozenset[str] | None:
+        return self.catalog.import_roots(self._process_names)
 
     def process_sites(self) -> tuple[SpawnSite, ...]:
         return self.model.analysis(SpawnAnalysis).of_kind("process")
