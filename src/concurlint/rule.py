@@ -7,7 +7,7 @@ after the single traversal, computing positions only for reported nodes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -64,6 +64,7 @@ class Rule(cst.BatchableCSTVisitor):
         self.catalog = catalog
         self.settings = settings
         self._context: FileContext | None = None
+        self._roots: dict[frozenset[str], frozenset[str] | None] = {}
 
     @property
     def context(self) -> FileContext:
@@ -89,6 +90,15 @@ class Rule(cst.BatchableCSTVisitor):
         derive names from ``self.catalog`` so that user extensions widen the screen.
         """
         return True
+
+    def imports_lead_to(self, facts: TreeFacts, names: Iterable[str]) -> bool:
+        """A sound ``screen_tree`` for a rule that needs a call resolved to one of ``names``
+        (dotted catalog names): the file imports a module that can lead to one of them."""
+        key = frozenset(names)
+        if key not in self._roots:
+            self._roots[key] = self.catalog.import_roots(key)
+        roots = self._roots[key]
+        return roots is None or facts.imports_any(roots)
 
     def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
         self.context.reports.append(Report(self, node, args, fix))

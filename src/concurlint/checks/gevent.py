@@ -11,6 +11,7 @@ from concurlint.diagnostic import Safety
 from concurlint.model.gevent import EarlyBinding, GeventAnalysis, GreenletCall, Patch
 from concurlint.model.module import is_preamble
 from concurlint.rule import NodeFix, Rule
+from concurlint.screen import TreeFacts
 
 _SHOWN = 3  # calls named in a message before "and N more"
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
@@ -56,6 +57,10 @@ class _GeventRule(Rule):
         patches = self.catalog.section("gevent-patches").values()
         names = {f for entry in patches for f in entry["functions"]}
         return frozenset(map(_identifier, names | self.catalog.names("gevent-patch-all")))
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """Every CCL4xx report needs gevent itself, which only an import brings."""
+        return self.imports_lead_to(facts, self.catalog.names("gevent-patch-all"))
 
     @property
     def gevent(self) -> GeventAnalysis:

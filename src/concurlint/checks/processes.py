@@ -36,7 +36,7 @@ class _ProcessRule(Rule):
     def screen_tree(self, facts: TreeFacts) -> bool:
         """The same argument on Python's ``ast``: one of those modules is really imported
         (or a builtin leads to a process API, and then the screen keeps every file)."""
-        return self._import_roots is None or facts.imports_any(self._import_roots)
+        return self.imports_lead_to(facts, self._process_names)
 
     @cached_property
     def _process_names(self) -> tuple[str, ...]:
@@ -49,10 +49,6 @@ class _ProcessRule(Rule):
         ]
         names.extend(self.catalog.names("process-creators"))
         return tuple(names)
-
-    @cached_property
-    def _import_roots(self) -> frozenset[str] | None:
-        return self.catalog.import_roots(self._process_names)
 
     def process_sites(self) -> tuple[SpawnSite, ...]:
         return self.model.analysis(SpawnAnalysis).of_kind("process")

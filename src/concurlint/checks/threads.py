@@ -22,6 +22,7 @@ from concurlint.model.module import FunctionNode
 from concurlint.model.spawning import CallableKind, SpawnAnalysis, SpawnSite, spawn_screen_words
 from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
 from concurlint.rule import FileContext, NodeFix, Rule
+from concurlint.screen import TreeFacts
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
@@ -32,6 +33,10 @@ class _ThreadRule(Rule):
 
     def screen_words(self) -> frozenset[str]:
         return spawn_screen_words(self.catalog, "thread")
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A thread is only seen through an import of a module that leads to a spawner."""
+        return self.imports_lead_to(facts, self.screen_words())
 
 
 class UnguardedSharedState(_ThreadRule):
@@ -430,6 +435,10 @@ class LockOrderInversion(Rule):
 
     def screen_words(self) -> frozenset[str]:
         return typed_lock_screen_words(self.catalog)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """Only locks built as locks count, and those are reached through an import."""
+        return self.imports_lead_to(facts, self.catalog.names("lock-types"))
 
     def start(self, context: FileContext) -> None:
         super().start(context)
