@@ -19,7 +19,13 @@ from concurlint.model.locks import (
     typed_lock_screen_words,
 )
 from concurlint.model.module import FunctionNode
-from concurlint.model.spawning import CallableKind, SpawnAnalysis, SpawnSite, spawn_screen_words
+from concurlint.model.spawning import (
+    CallableKind,
+    SpawnAnalysis,
+    SpawnSite,
+    spawn_identifiers,
+    spawn_screen_words,
+)
 from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
 from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts
@@ -35,8 +41,11 @@ class _ThreadRule(Rule):
         return spawn_screen_words(self.catalog, "thread")
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """A thread is only seen through an import of a module that leads to a spawner."""
-        return self.imports_lead_to(facts, self.screen_words())
+        """A thread is only seen through an import of a module that leads to a spawner, and
+        a call (or base class) that names one."""
+        return self.imports_lead_to(facts, self.screen_words()) and facts.mentions_any(
+            spawn_identifiers(self.catalog, "thread")
+        )
 
 
 class UnguardedSharedState(_ThreadRule):

@@ -34,6 +34,18 @@ def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
     )
 
 
+def spawn_identifiers(catalog: Catalog, kind: str) -> frozenset[str]:
+    """Identifiers one of which the code must name to start a thread/process the model can
+    see: the last part of a spawner (``Thread``, ``submit``) or spawner base class name."""
+    entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
+    return frozenset(
+        name.rpartition(".")[2]
+        for entry in entries
+        if entry["kind"] == kind
+        for name in entry["names"]
+    )
+
+
 class CallableKind(enum.Enum):
     FUNCTION = "module-level function"
     NESTED = "nested function"
