@@ -25,6 +25,7 @@ from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
 from concurlint.files import Source, Unreadable, read_source
+from concurlint.limits import libcst_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
@@ -108,6 +109,10 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
     rules = ruleset.active_rules(source.path, source.text)
     if not rules:
         return _screened_out(source, ruleset)
+    refusal = libcst_refusal(source.text)
+    if refusal is not None:  # Python's own message first, when it has one
+        compiled = _screened_out(source, ruleset)
+        return compiled if compiled.diagnostics else _failed(ruleset, source.path, refusal)
     try:
         module = cst.parse_module(source.text)
     except Exception as error:  # noqa: BLE001 - a parser failure must not stop the run
