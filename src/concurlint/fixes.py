@@ -25,7 +25,7 @@ MAX_PASSES = 10
 
 
 class FixError(Exception):
-    """A fix would have produced broken code or could not be written."""
+    """A fixed file could not be written back."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class FixOutcome:
     fixed: int  # number of diagnostics repaired
     result: FileResult  # what remains after fixing
     initial: FileResult  # what the file on disk has, before fixing
+    error: str | None = None  # why every fix was abandoned (the text is left unchanged)
 
     @property
     def changed(self) -> bool:
@@ -59,8 +60,10 @@ def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOut
         new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
         try:
             cst.parse_module(new_text)
-        except Exception as error:  # noqa: BLE001 - any parser failure means a broken fix
-            raise FixError(f"{source.path}: a fix produced code that does not parse ({error})") from error
+        except Exception as error:  # any parser failure means a broken fix: revert them all
+            reason = " ".join(str(error).split())
+            message = f"{source.path}: not fixed: a fix produced code that does not parse"
+            return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
         text, fixed = new_text, fixed + count
         result = lint_source(Source(source.path, text, source.encoding), ruleset)
     return FixOutcome(source, text, fixed, result, initial)
@@ -150,7 +153,11 @@ def write_atomically(source: Source, text: str) -> None:
         raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
     if not mode & stat.S_IWUSR:
         raise FixError(f"{path}: not fixed: the file is read-only")
-    data = encode_source(source, text)
+    try:
+        data = encode_source(source, text)
+    except UnicodeEncodeError as error:
+        message = f"{path}: not fixed: the fixed text cannot be encoded as {error.encoding}"
+        raise FixError(message) from error
     folder = os.path.dirname(os.path.abspath(path))
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".concurlint-", suffix=".tmp")
