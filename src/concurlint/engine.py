@@ -8,6 +8,7 @@ computed only for files that produced a report.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 import threading
@@ -82,7 +83,7 @@ class RuleSet:
 def _path_matches(path: str, pattern: str, root: Path) -> bool:
     candidate = Path(path)
     try:
-        relative = candidate.resolve().relative_to(root).as_posix()
+        relative = Path(os.path.realpath(candidate)).relative_to(root).as_posix()
     except ValueError:
         relative = candidate.as_posix()
     return fnmatch(relative, pattern) or fnmatch(candidate.name, pattern)

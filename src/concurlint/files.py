@@ -44,7 +44,7 @@ class Unreadable:
 def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
     """flake8's rule: a pattern matches the base name or the path (relative to the config root)."""
     try:
-        relative = path.resolve().relative_to(root).as_posix()
+        relative = Path(os.path.realpath(path)).relative_to(root).as_posix()
     except ValueError:
         relative = path.as_posix()
     return any(
