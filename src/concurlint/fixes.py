@@ -71,20 +71,25 @@ def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOut
 
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, int]:
     """Apply every fix whose edits overlap no earlier one; returns the text and the count."""
-    chosen: list[Edit] = []
-    imports: set[str] = set()
-    count = 0
-    for fix in sorted(fixes, key=lambda f: f.edits[0].start if f.edits else 0):
-        if any(_overlaps(edit, other) for edit in fix.edits for other in chosen):
-            continue
-        chosen.extend(fix.edits)
-        imports.update(fix.imports)
-        count += 1
-    for edit in sorted(chosen, reverse=True):
+    chosen = one_pass(fixes)
+    for edit in sorted((edit for fix in chosen for edit in fix.edits), reverse=True):
         text = text[: edit.start] + edit.content + text[edit.end :]
-    for module in sorted(imports):
+    for module in sorted({module for fix in chosen for module in fix.imports}):
         text = add_import(text, module)
-    return text, count
+    return text, len(chosen)
+
+
+def one_pass(fixes: Iterable[Fix]) -> list[Fix]:
+    """The fixes one pass applies: in order of position, each whose edits overlap no edit of
+    a fix already chosen (the others wait for the next pass, after a re-lint)."""
+    chosen: list[Fix] = []
+    edits: list[Edit] = []
+    for fix in sorted(fixes, key=lambda f: f.edits[0].start if f.edits else 0):
+        if any(_overlaps(edit, other) for edit in fix.edits for other in edits):
+            continue
+        chosen.append(fix)
+        edits.extend(fix.edits)
+    return chosen
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
