@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,18 @@ def test_undecodable_byte_is_located_on_its_line(
     (folder / "bad.py").write_bytes(b"# coding: utf-8\nx = 1\ny = '\xff'\n")
     (line,) = lint(capsys, "bad.py").lines_about("bad.py")
     assert line.startswith("bad.py:3:1: CCL001 cannot analyze this file: cannot decode as utf-8")
+
+
+@pytest.mark.parametrize("header", ["import asyncio\n", ""], ids=["screened-in", "screened-out"])
+def test_python_warnings_about_the_linted_code_are_not_printed(
+    header: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "warn.py").write_text(header + 'pattern = "\\d+"\ncall = "a"()\nsame = 1 is 1\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = lint(capsys, "warn.py")
+    assert [str(warning.message) for warning in caught] == []
+    assert (run.code, run.err.strip()) == (0, "All checks passed!")
 
 
 @pytest.mark.parametrize("content", ["", "\n", "\r\n", "   \n\n", "# only a comment"])

@@ -7,7 +7,6 @@ computed only for files that produced a report.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import sys
@@ -26,7 +25,7 @@ from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
 from concurlint.files import Source, Unreadable, read_source
-from concurlint.limits import libcst_refusal
+from concurlint.limits import libcst_refusal, parse_quietly
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
@@ -137,7 +136,7 @@ def _screened_out(source: Source, ruleset: RuleSet) -> FileResult:
     """No rule can report on this file: only check that Python could compile it, with the
     C parser, so that a broken file is still reported (CCL001) at a fraction of the cost."""
     try:
-        ast.parse(source.text, source.path)
+        parse_quietly(source.text, source.path)
     except SyntaxError as error:
         return _failed(ruleset, source.path, f"syntax error: {error.msg}",
                        error.lineno or 1, error.offset or 1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
 
 # Far above real code (the deepest file of the standard library and of libcst, hypothesis
 # and pytest is 26 levels deep) and far below what makes libcst slow (about 1 s here).
@@ -25,10 +26,18 @@ MAX_STATEMENT_TOKENS = 5_000
 _OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
 
 
+def parse_quietly(text: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` without the warnings Python prints about the parsed code (an invalid
+    escape sequence is a SyntaxWarning on stderr since 3.12): they are not concurlint's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename)
+
+
 def libcst_refusal(text: str) -> str | None:
     """Why ``text`` must not be parsed by libcst, or None when it is safe to."""
     try:
-        tree = ast.parse(text)
+        tree = parse_quietly(text)
     except SyntaxError:
         return _token_refusal(text)
     except (RecursionError, MemoryError):
