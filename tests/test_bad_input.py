@@ -315,10 +315,13 @@ def test_interrupted_write_leaves_the_original_and_no_temporary(
 # -- unreadable files and folders: root reads everything, so drop privileges ----------------
 
 _AS_NOBODY = """
-import contextlib, io, os, sys
+import contextlib, io, os, sys, tempfile
 from concurlint.cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    main(["--jobs", "1", "--fix", "warm.py"])  # load every module while still privileged
+quiet = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+with quiet[0], quiet[1], tempfile.TemporaryDirectory() as cache:
+    # Load every module while still privileged: the interpreter's own folder may be closed.
+    main(["--jobs", "1", "--cache-dir", cache, "warm.py"])
+    main(["--jobs", "1", "--no-cache", "--fix", "warm.py"])
 os.setgid({uid})
 os.setuid({uid})
 sys.exit(main(["--jobs", "1", *sys.argv[1:]]))

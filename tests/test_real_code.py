@@ -94,7 +94,7 @@ def test_stdlib_and_installed_packages_never_crash_and_every_file_is_accounted_f
 @pytest.mark.slow
 def test_fifty_thousand_lines_of_real_statements(tmp_path: Path) -> None:
     header = "import asyncio\nimport time\n"
-    function = "async def f{0}(x):\n    await asyncio.sleep(0)\n    time.sleep({0})\n    return x\n"
+    function = "async def f{0}(x):\n    await asyncio.sleep(0)\n    time.sleep(x)\n    return {0}\n"
     path = tmp_path / "big.py"
     path.write_text(header + "\n\n".join(function.format(n) for n in range(8_400)))
     (result,) = lint_paths([str(path)], Settings())

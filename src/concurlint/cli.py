@@ -12,16 +12,20 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from concurlint import __version__
+from concurlint.cache import CACHE_DIR, Cache
 from concurlint.config import ConfigError, Settings, load_settings, validate_codes, with_overrides
 from concurlint.diagnostic import Diagnostic, FileResult
-from concurlint.engine import lint_paths
 from concurlint.files import discover
-from concurlint.fixes import FixError, FixOutcome, fix_paths, write_atomically
 from concurlint.model.catalog import Catalog, load_catalog
-from concurlint.report import FORMATTERS
+from concurlint.report import FORMATTERS, statistics
+from concurlint.ruledocs import explain
+from concurlint.runner import lint_paths
+
+if TYPE_CHECKING:
+    from concurlint.fixes import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -58,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                         help="parallel processes (default: number of CPUs)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument("--cache-dir", type=Path,
+                        help=f"folder for cached results (default: {CACHE_DIR} in the root)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when reporting")
+    parser.add_argument("--statistics", action="store_true",
+                        help="print the number of diagnostics per rule instead of each one")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="print diagnostics only, without the summary line")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--explain", metavar="CODE", help="explain a rule and exit")
     parser.add_argument("--version", action="version", version=f"concurlint {__version__}")
@@ -89,13 +99,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.fix or args.diff:
         diagnostics, pending = _fix(paths, problems, settings, args)
     else:
-        results = lint_paths(paths, settings, problems, args.jobs)
+        cache = None if args.no_cache else _open_cache(args, settings, catalog)
+        progress = args.format == "text" and _is_interactive(sys.stderr)
+        results = lint_paths(paths, settings, problems, args.jobs, cache, progress)
         diagnostics, pending = _flatten(results), 0
-    sys.stdout.write(FORMATTERS[args.format](diagnostics))
-    _summarize(diagnostics, pending, args)
+    if args.statistics:
+        sys.stdout.write(statistics.render(diagnostics))
+    else:
+        sys.stdout.write(FORMATTERS[args.format](diagnostics, catalog.rules))
+    if not args.quiet:
+        _summarize(diagnostics, pending, args)
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics or (args.diff and pending) else EXIT_CLEAN
+
+
+def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
+    return Cache.open(args.cache_dir or settings.root / CACHE_DIR, settings, catalog.digest)
+
+
+def _is_interactive(stream: object) -> bool:
+    """A progress bar belongs on a terminal only: never in a pipe, a file or a CI log."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("CI")
 
 
 def _fail(message: str) -> int:
@@ -111,6 +137,8 @@ def _fix(
     paths: Sequence[str], problems: Sequence[object], settings: Settings, args: argparse.Namespace
 ) -> tuple[list[Diagnostic], int]:
     """Fix (or diff) every file; returns what remains and how many diagnostics were fixed."""
+    from concurlint.fixes import FixError, fix_paths, write_atomically  # loads libcst
+
     remaining: list[FileResult] = lint_paths([], settings, problems)  # type: ignore[arg-type]
     fixed = 0
     for outcome in fix_paths(paths, settings, args.unsafe_fixes):
@@ -171,8 +199,8 @@ def _list_rules(catalog: Catalog) -> int:
 
 
 def _explain(catalog: Catalog, code: str) -> int:
-    info = catalog.rules.get(code)
-    if info is None:
+    page = explain(catalog, code)
+    if page is None:
         return _fail(f"unknown rule code `{code}`")
-    print(f"{info.code} ({info.name})\n\n{info.summary}\n\nBook: {info.url}")
+    sys.stdout.write(page)
     return EXIT_CLEAN

@@ -1,91 +1,100 @@
 """Lint source text into diagnostics: one parse, one MetadataWrapper, one batched traversal.
 
-Files are screened first: a rule runs on a file only if the file contains one of the rule's
-screen words, and a file no rule can report on is never parsed by libcst. Positions are
-computed only for files that produced a report.
+Files are screened first (the rules' words, then their verdict on Python's own ``ast``), and
+a file no rule can report on is never parsed by libcst. Metadata is resolved only when a
+rule asks the model for it; positions only for files that produced a report, and cheaply
+(``positions.Positions``).
+
+``lint_paths`` (re-exported from ``concurlint.runner``) answers from the cache first and
+hands the misses to ``lint_files``, which runs them in a process pool.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from fnmatch import fnmatch
-from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper
 
+from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, read_source
-from concurlint.limits import libcst_refusal, parse_quietly
+from concurlint.files import Source, Unreadable, decode_source, read_bytes
+from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
+from concurlint.positions import Positions
 from concurlint.rule import FileContext, NodeFix, Report, Rule
+from concurlint.runner import UNANALYZABLE, lint_paths, unanalyzable, unreadable_result
+from concurlint.screen import TreeFacts
+from concurlint.selection import ignored_in, selected_for
 
-UNANALYZABLE = "CCL001"
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
 # library's pydoc_data/topics.py) needs far more than Python's default limit and stack.
 RECURSION_LIMIT = 20_000
 STACK_SIZE = 512 * 1024 * 1024
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _T = TypeVar("_T")
+__all__ = ["UNANALYZABLE", "RuleSet", "lint_files", "lint_path", "lint_paths", "lint_source",
+           "unanalyzable"]
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The selected rules with their settings and catalog, built once per process."""
+    """The selected rules with their settings and catalog, built once per process.
+
+    ``screen`` off runs every selected rule on every file: the reference the screens are
+    tested against, never faster.
+    """
 
     settings: Settings
     catalog: Catalog
     rules: tuple[Rule, ...]
     screens: tuple[frozenset[str], ...]
+    screen: bool = True
 
     @classmethod
-    def build(cls, settings: Settings) -> RuleSet:
+    def build(cls, settings: Settings, screen: bool = True) -> RuleSet:
         catalog = load_catalog(settings.catalog_extensions())
         rules = tuple(
             rule(catalog, settings)
             for rule in ALL_RULES
             if is_selected(rule.code, settings.select, settings.ignore)
         )
-        return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules))
+        return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules), screen)
 
     def reports_unanalyzable(self, path: str) -> bool:
         return self.selected_for(path, UNANALYZABLE)
 
     def selected_for(self, path: str, code: str) -> bool:
-        settings = self.settings
-        if not is_selected(code, settings.select, settings.ignore):
-            return False
-        ignored = [c for pattern, codes in settings.per_file_ignores
-                   if _path_matches(path, pattern, settings.root) for c in codes]
-        return not any(code.startswith(prefix) for prefix in ignored)
+        return selected_for(self.settings, path, code)
 
     def active_rules(self, path: str, text: str) -> list[Rule]:
         """Rules that are selected for ``path`` and whose screen words occur in ``text``."""
+        ignored = ignored_in(self.settings, path)
         return [
             rule
-            for rule, words in zip(self.rules, self.screens)
-            if any(word in text for word in words) and self.selected_for(path, rule.code)
+            for rule, words in zip(self.rules, self.screens, strict=True)
+            if (not self.screen or any(word in text for word in words))
+            and not any(rule.code.startswith(prefix) for prefix in ignored)
         ]
 
-
-def _path_matches(path: str, pattern: str, root: Path) -> bool:
-    candidate = Path(path)
-    try:
-        relative = Path(os.path.realpath(candidate)).relative_to(root).as_posix()
-    except ValueError:
-        relative = candidate.as_posix()
-    return fnmatch(relative, pattern) or fnmatch(candidate.name, pattern)
+    def screen_tree(self, rules: Sequence[Rule], tree: ast.Module) -> list[Rule]:
+        """The rules that can still report once the file's ``ast`` facts are known."""
+        if not self.screen:
+            return list(rules)
+        facts = TreeFacts(tree)
+        return [rule for rule in rules if rule.screen_tree(facts)]
 
 
 def line_starts(text: str) -> list[int]:
@@ -93,33 +102,34 @@ def line_starts(text: str) -> list[int]:
     return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 
-def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic(
-        path=path,
-        span=Span(line, column, line, column),
-        code=UNANALYZABLE,
-        name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
-        url="",
-    )
-
-
 def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
-    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic."""
+    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic.
+
+    Three screens, cheapest first: the rules' words in the text, Python's own parser (a
+    file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts
+    on the ``ast`` facts; only a file some rule still wants is parsed by libcst.
+    """
     rules = ruleset.active_rules(source.path, source.text)
-    if not rules:
-        return _screened_out(source, ruleset)
-    refusal = libcst_refusal(source.text)
+    compiled = _compile(source, ruleset)
+    if isinstance(compiled, ast.Module):
+        rules = ruleset.screen_tree(rules, compiled) if rules else []
+        if not rules:
+            return FileResult(source.path, skipped=True)
+        refusal = tree_refusal(compiled)
+    elif not rules:
+        return compiled
+    else:
+        refusal = token_refusal(source.text)
     if refusal is not None:  # Python's own message first, when it has one
-        compiled = _screened_out(source, ruleset)
-        return compiled if compiled.diagnostics else _failed(ruleset, source.path, refusal)
+        if isinstance(compiled, FileResult) and compiled.diagnostics:
+            return compiled
+        return _failed(ruleset, source.path, refusal)
     try:
         module = cst.parse_module(source.text)
-    except Exception as error:  # noqa: BLE001 - a parser failure must not stop the run
+    except Exception as error:  # a parser failure must not stop the run
         # Prefer Python's own message and location; libcst's is the fallback for code that
         # Python compiles but libcst cannot parse.
-        compiled = _screened_out(source, ruleset)
-        if compiled.diagnostics:
+        if isinstance(compiled, FileResult) and compiled.diagnostics:
             return compiled
         reason = " ".join(str(error).split()) or type(error).__name__
         return _failed(ruleset, source.path, f"libcst cannot parse it: {reason}")
@@ -127,22 +137,21 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
         diagnostics = _check(source, module, rules)
     except RecursionError:
         return _failed(ruleset, source.path, "too deeply nested to analyze")
-    except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
+    except Exception as error:  # one internal error must not stop the run
         return _failed(ruleset, source.path, f"internal error: {type(error).__name__}: {error}")
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
-def _screened_out(source: Source, ruleset: RuleSet) -> FileResult:
-    """No rule can report on this file: only check that Python could compile it, with the
-    C parser, so that a broken file is still reported (CCL001) at a fraction of the cost."""
+def _compile(source: Source, ruleset: RuleSet) -> ast.Module | FileResult:
+    """The file's ``ast``, or what to report when Python's C parser rejects it (a broken
+    file is reported as CCL001 even when no rule needs libcst, at a fraction of the cost)."""
     try:
-        parse_quietly(source.text, source.path)
+        return parse_quietly(source.text, source.path)
     except SyntaxError as error:
         return _failed(ruleset, source.path, f"syntax error: {error.msg}",
                        error.lineno or 1, error.offset or 1)
     except (RecursionError, MemoryError):
         return _failed(ruleset, source.path, "too deeply nested to parse")
-    return FileResult(source.path, skipped=True)
 
 
 def _failed(ruleset: RuleSet, path: str, reason: str, line: int = 1, column: int = 1) -> FileResult:
@@ -159,7 +168,7 @@ def _check(source: Source, module: cst.Module, rules: Sequence[Rule]) -> list[Di
     wrapper.visit_batched(rules)
     if not context.reports:
         return []
-    positions = wrapper.resolve(PositionProvider)
+    positions = Positions(module, source.text)
     converter = _Converter(source, module, positions)
     lines = source.text.splitlines()
     diagnostics = []
@@ -174,7 +183,7 @@ def _check(source: Source, module: cst.Module, rules: Sequence[Rule]) -> list[Di
 class _Converter:
     """Turns reports about nodes into diagnostics with spans and text edits."""
 
-    def __init__(self, source: Source, module: cst.Module, positions: object) -> None:
+    def __init__(self, source: Source, module: cst.Module, positions: Positions) -> None:
         self.source = source
         self.module = module
         self.positions = positions
@@ -201,7 +210,7 @@ class _Converter:
         )
 
     def _range(self, node: cst.CSTNode) -> CodeRange:
-        return self.positions[node]  # type: ignore[index]
+        return self.positions[node]
 
     def _offset(self, line: int, column: int) -> int:
         return self.line_starts[line - 1] + column
@@ -221,7 +230,10 @@ class _Converter:
 
 # -- running many files ---------------------------------------------------------------------
 
-_WORKER_RULES: dict[str, RuleSet] = {}  # per process: built once by the pool initializer
+_WORKER: dict[str, object] = {}  # per process: built once by the pool initializer
+# Files per task handed to a worker: small enough to balance the load (the largest files
+# go first), large enough that inter-process traffic stays negligible.
+_CHUNK = 4
 
 
 def _deep_stack_executor() -> ThreadPoolExecutor:
@@ -236,27 +248,36 @@ def _deep_stack_executor() -> ThreadPoolExecutor:
     return executor
 
 
-def _init_worker(settings: Settings) -> None:
-    _WORKER_RULES["rules"] = RuleSet.build(settings)
-
-
-def lint_path(path: str, ruleset: RuleSet) -> FileResult:
-    source = read_source(path)
+def lint_path(path: str, ruleset: RuleSet, cache: Cache | None = None) -> FileResult:
+    """Read, lint and (with a cache) store one file; the key is taken from the very bytes
+    that were linted, so a file edited meanwhile never gets another version's result."""
+    raw = read_bytes(path)
+    if isinstance(raw, Unreadable):
+        return FileResult(path, _unreadable(raw, ruleset))
+    source = decode_source(path, raw)
     if isinstance(source, Unreadable):
-        return FileResult(path, _unreadable(source, ruleset))
-    return lint_source(source, ruleset)
+        result = FileResult(path, _unreadable(source, ruleset))
+    else:
+        result = lint_source(source, ruleset)
+    if cache is not None:
+        cache.put(path, raw, result)
+    return result
 
 
 def _unreadable(problem: Unreadable, ruleset: RuleSet) -> tuple[Diagnostic, ...]:
-    if not ruleset.reports_unanalyzable(problem.path):
-        return ()
-    return (unanalyzable(problem.path, problem.reason, problem.line),)
+    return unreadable_result(problem, ruleset.settings).diagnostics
 
 
-def _lint_in_worker(path: str) -> FileResult:
-    ruleset = _WORKER_RULES["rules"]
-    executor = _WORKER_RULES.setdefault("executor", _deep_stack_executor())  # type: ignore[arg-type]
-    return executor.submit(lint_path, path, ruleset).result()  # type: ignore[union-attr]
+def _init_worker(settings: Settings, cache: Cache | None, screen: bool) -> None:
+    _WORKER["rules"] = RuleSet.build(settings, screen)
+    _WORKER["cache"] = cache
+    _WORKER["executor"] = _deep_stack_executor()
+
+
+def _lint_in_worker(paths: Sequence[str]) -> list[FileResult]:
+    ruleset, cache = _WORKER["rules"], _WORKER["cache"]
+    executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    return executor.submit(_lint_serially, paths, ruleset, cache).result()
 
 
 def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
@@ -268,28 +289,61 @@ def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
         executor.shutdown()
 
 
-def lint_paths(
-    paths: Sequence[str], settings: Settings, problems: Iterable[Unreadable] = (), jobs: int = 1
+def lint_files(
+    paths: Sequence[str],
+    settings: Settings,
+    jobs: int = 1,
+    cache: Cache | None = None,
+    on_done: Callable[[int], None] | None = None,
+    screen: bool = True,
 ) -> list[FileResult]:
-    """Lint every path (in parallel when ``jobs`` > 1); results sorted by path, so the
-    output does not depend on scheduling or on the order paths were given."""
-    ruleset = RuleSet.build(settings)
-    results = [FileResult(p.path, _unreadable(p, ruleset)) for p in problems]
+    """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
+    ``on_done(count)`` is called in this process as files finish."""
     if jobs > 1 and len(paths) > 1:
-        with _process_pool(jobs, settings) as pool:
-            results.extend(pool.map(_lint_in_worker, paths, chunksize=_chunksize(len(paths), jobs)))
-    else:
-        results.extend(run_with_deep_stack(_lint_serially, paths, ruleset))
-    return sorted(results, key=lambda result: result.path)
+        return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done)
+    ruleset = RuleSet.build(settings, screen)
+    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done)
 
 
-def _lint_serially(paths: Sequence[str], ruleset: RuleSet) -> list[FileResult]:
-    return [lint_path(path, ruleset) for path in paths]
+def _lint_serially(
+    paths: Sequence[str],
+    ruleset: RuleSet,
+    cache: Cache | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[FileResult]:
+    results = []
+    for path in paths:
+        results.append(lint_path(path, ruleset, cache))
+        if on_done is not None:
+            on_done(1)
+    return results
 
 
-def _process_pool(jobs: int, settings: Settings) -> Executor:
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,))
+def _lint_in_pool(
+    paths: Sequence[str],
+    worker_setup: tuple[Settings, Cache | None, bool],
+    jobs: int,
+    on_done: Callable[[int], None] | None,
+) -> list[FileResult]:
+    """Largest files first, in small chunks, so that no worker is left with the tail."""
+    ordered = sorted(paths, key=_size, reverse=True)
+    chunks = [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)),
+        initializer=_init_worker,
+        initargs=worker_setup,
+    ) as pool:
+        for done in as_completed([pool.submit(_lint_in_worker, chunk) for chunk in chunks]):
+            chunk_results = done.result()
+            results.extend(chunk_results)
+            if on_done is not None:
+                on_done(len(chunk_results))
+    return results
 
 
-def _chunksize(count: int, jobs: int) -> int:
-    return max(1, min(16, count // (jobs * 8)))
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

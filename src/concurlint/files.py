@@ -106,15 +106,19 @@ def _reason(error: OSError) -> str:
 
 def read_source(path: str) -> Source | Unreadable:
     """Read and decode ``path`` the way Python would, never raising."""
+    raw = read_bytes(path)
+    return raw if isinstance(raw, Unreadable) else decode_source(path, raw)
+
+
+def read_bytes(path: str) -> bytes | Unreadable:
     try:
         # Non-blocking, then checked: a FIFO or a device named *.py must not hang the run.
         with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
                 return Unreadable(path, "not a regular file")
-            raw = stream.read()
+            return stream.read()
     except OSError as error:
         return Unreadable(path, f"cannot read: {_reason(error)}")
-    return decode_source(path, raw)
 
 
 def decode_source(path: str, raw: bytes) -> Source | Unreadable:

@@ -21,8 +21,9 @@ import warnings
 MAX_DEPTH = 1_000
 # Python's own limit on nested brackets, in every version.
 MAX_BRACKETS = 200
-# For a file Python rejects, the most tokens one statement may have: a bound on its depth.
-MAX_STATEMENT_TOKENS = 5_000
+# For a file Python rejects, the most tokens one statement may have: a bound on its depth
+# (Python's own parser gives up at about 3,000 nested unary operators).
+MAX_STATEMENT_TOKENS = 2_000
 _OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
 
 
@@ -34,14 +35,8 @@ def parse_quietly(text: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(text, filename)
 
 
-def libcst_refusal(text: str) -> str | None:
-    """Why ``text`` must not be parsed by libcst, or None when it is safe to."""
-    try:
-        tree = parse_quietly(text)
-    except SyntaxError:
-        return _token_refusal(text)
-    except (RecursionError, MemoryError):
-        return "too deeply nested to parse"
+def tree_refusal(tree: ast.AST) -> str | None:
+    """Why a file Python parsed into ``tree`` must not be given to libcst, or None."""
     if exceeds_depth(tree, MAX_DEPTH):
         return f"nested more than {MAX_DEPTH} levels deep"
     return None
@@ -59,8 +54,9 @@ def exceeds_depth(tree: ast.AST, limit: int) -> bool:
     return False
 
 
-def _token_refusal(text: str) -> str | None:
-    """The bracket depth and statement length of a file Python's parser rejected."""
+def token_refusal(text: str) -> str | None:
+    """Why a file Python's parser rejected must not be given to libcst either, or None:
+    its bracket depth and its longest statement, from the tokens."""
     depth = statement = 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):

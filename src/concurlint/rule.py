@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import ParentNodeProvider, QualifiedNameProvider, ScopeProvider
 
 from concurlint.config import Settings
 from concurlint.diagnostic import Safety
 from concurlint.model.catalog import Catalog
 from concurlint.model.module import ModuleModel
+from concurlint.screen import TreeFacts
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ class Rule(cst.BatchableCSTVisitor):
     # Words of which a file must contain at least one for this rule to possibly report
     # (beyond the catalog's module names, which ``screen_words`` adds). Must be sound.
     keywords: ClassVar[tuple[str, ...]] = ()
-    METADATA_DEPENDENCIES = (ParentNodeProvider, ScopeProvider, QualifiedNameProvider)
+    # The model resolves the metadata it needs on first use; declare providers here only
+    # when the rule calls ``self.get_metadata`` itself.
+    METADATA_DEPENDENCIES = ()
 
     def __init__(self, catalog: Catalog, settings: Settings) -> None:
         super().__init__()
@@ -79,6 +81,14 @@ class Rule(cst.BatchableCSTVisitor):
     def screen_words(self) -> frozenset[str]:
         """A file containing none of these words cannot produce a report from this rule."""
         return frozenset(self.keywords)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """False only when this rule cannot report on a file with these ``ast`` facts.
+
+        Runs after the word screen and before libcst. Must be sound (when in doubt, True):
+        derive names from ``self.catalog`` so that user extensions widen the screen.
+        """
+        return True
 
     def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
         self.context.reports.append(Report(self, node, args, fix))

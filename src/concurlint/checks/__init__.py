@@ -8,6 +8,12 @@ from concurlint.checks.coroutines import (
     EventLoopInCoroutine,
     TaskReferenceLost,
 )
+from concurlint.checks.processes import (
+    GlobalWriteInProcess,
+    MissingMainGuard,
+    UnpicklableProcessArgument,
+    UnpicklableProcessTarget,
+)
 from concurlint.rule import Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -15,4 +21,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CoroutineNeverAwaited,
     TaskReferenceLost,
     EventLoopInCoroutine,
+    UnpicklableProcessTarget,
+    UnpicklableProcessArgument,
+    MissingMainGuard,
+    GlobalWriteInProcess,
 )

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import ast
+from functools import cached_property
+
 import libcst as cst
 
 from concurlint.diagnostic import Safety
-from concurlint.model.blocking import Blocking, BlockingAnalysis
+from concurlint.model.blocking import (
+    Blocking,
+    BlockingAnalysis,
+    LoopRunnerAnalysis,
+    catalog_call,
+)
 from concurlint.rule import NodeFix, Rule
+from concurlint.screen import TreeFacts
 
 # Statement positions where `await <call>` needs no parentheses.
 _AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
+# Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
+_TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
 
 
 def _module_roots(names: frozenset[str]) -> frozenset[str]:
@@ -21,28 +32,7 @@ def _awaited(call: cst.Call) -> cst.Await:
 
 
 class _CoroutineRule(Rule):
-    """Shared helpers: event-loop receivers and the local name of ``asyncio``."""
-
-    def looks_like_loop(self, receiver: cst.BaseExpression) -> bool:
-        """An untyped receiver taken as an event loop by its name (``loop``, ``self._loop``)."""
-        names = self.catalog.names("event-loop-names")
-        if isinstance(receiver, cst.Name):
-            return receiver.value in names
-        return isinstance(receiver, cst.Attribute) and receiver.attr.value in names
-
-    def loop_call(self, call: cst.Call, section: str) -> str | None:
-        """The catalog name of ``section`` this call resolves to, by name, inferred type or,
-        for ``AbstractEventLoop`` methods, by a receiver that looks like a loop."""
-        wanted = self.catalog.names(section)
-        matched = self.model.call_names(call) & wanted
-        if matched:
-            return min(matched)
-        func = call.func
-        if isinstance(func, cst.Attribute) and self.looks_like_loop(func.value):
-            candidate = f"asyncio.AbstractEventLoop.{func.attr.value}"
-            if candidate in wanted:
-                return candidate
-        return None
+    """Shared helper: fixes that need the local name of ``asyncio``."""
 
     def asyncio_fix(
         self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety
@@ -58,25 +48,47 @@ class _CoroutineRule(Rule):
         return None
 
 
-class BlockingCallInCoroutine(_CoroutineRule):
+class _InsideCoroutineRule(_CoroutineRule):
+    """A rule that reports only inside an ``async def``."""
+
+    keywords = ("async",)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        return facts.has(ast.AsyncFunctionDef)
+
+
+class BlockingCallInCoroutine(_InsideCoroutineRule):
     code = "CCL201"
     message = "`{call}` blocks the event loop inside `async def {function}`{via}; {advice}"
-    keywords = ("async",)
 
     def visit_Call(self, node: cst.Call) -> None:
         coroutine = self.model.enclosing_coroutine(node)
         if coroutine is None:
             return
         blocking = self.model.analysis(BlockingAnalysis).of_call(node)
-        if blocking is None:
+        if blocking is not None:
+            self._report(node, coroutine, blocking, self._fix(node, blocking))
+
+    def visit_With(self, node: cst.With) -> None:
+        """``with lock:`` waits in ``__enter__`` like ``lock.acquire()`` does."""
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None or node.asynchronous is not None:
             return
-        via = "" if blocking.is_direct else " (" + " -> ".join(blocking.chain) + ")"
+        analysis = self.model.analysis(BlockingAnalysis)
+        for item in node.items:
+            blocking = analysis.of_with_item(item)
+            if blocking is not None:
+                self._report(item.item, coroutine, blocking, None)
+
+    def _report(
+        self, node: cst.CSTNode, coroutine: cst.FunctionDef, blocking: Blocking, fix: NodeFix | None
+    ) -> None:
         self.report(
             node,
-            fix=self._fix(node, blocking),
+            fix=fix,
             call=blocking.chain[0],
             function=coroutine.name.value,
-            via=via,
+            via=blocking.via,
             advice=blocking.group.advice,
         )
 
@@ -99,7 +111,11 @@ class BlockingCallInCoroutine(_CoroutineRule):
                 ),
                 Safety.SAFE,
             )
-        if blocking.name.endswith(".open") or any(a.star == "**" for a in call.args):
+        if (
+            not blocking.group.offload
+            or blocking.name.endswith(".open")
+            or any(a.star == "**" for a in call.args)
+        ):
             return None
         return self.asyncio_fix(
             call,
@@ -121,6 +137,18 @@ class CoroutineNeverAwaited(_CoroutineRule):
 
     def screen_words(self) -> frozenset[str]:
         return super().screen_words() | _module_roots(self.catalog.names("coroutine-functions"))
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A local ``async def`` to call, or an import through which a catalog coroutine
+        function can be named."""
+        if facts.has(ast.AsyncFunctionDef):
+            return True
+        roots = self._import_roots
+        return roots is None or facts.imports_any(roots)
+
+    @cached_property
+    def _import_roots(self) -> frozenset[str] | None:
+        return self.catalog.import_roots(self.catalog.names("coroutine-functions"))
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
@@ -162,26 +190,52 @@ class TaskReferenceLost(_CoroutineRule):
     def screen_words(self) -> frozenset[str]:
         return frozenset(name.rpartition(".")[2] for name in self.catalog.names("task-factories"))
 
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A task factory is named by its last part in the code: imported, called or as the
+        method of a receiver that looks like a loop."""
+        return facts.mentions_any(self.screen_words())
+
     def visit_Expr(self, node: cst.Expr) -> None:
-        call = node.value
-        if isinstance(call, cst.Call):
-            name = self.loop_call(call, "task-factories")
-            if name is not None:
-                self.report(call, call=f"{name}()")
+        call = _task_of_dropped_chain(node.value)
+        if call is None:
+            return
+        name = catalog_call(self.model, call, "task-factories")
+        if name is not None and not (name == "asyncio.ensure_future" and self._wraps_future(call)):
+            self.report(call, call=f"{name}()")
+
+    def _wraps_future(self, call: cst.Call) -> bool:
+        """``ensure_future(existing_future)`` hands back its argument: no task is created."""
+        first = call.args[0].value if call.args and call.args[0].keyword is None else None
+        types = self.model.infer_types(first) if first is not None else frozenset()
+        return bool(types) and types <= self.catalog.names("future-types")
 
 
-class EventLoopInCoroutine(_CoroutineRule):
+def _task_of_dropped_chain(value: cst.BaseExpression) -> cst.Call | None:
+    """The call whose result a statement drops: the statement's own call, or the receiver of
+    a Task method returning None (``create_task(...).add_done_callback(...)``)."""
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _TASK_METHODS_RETURNING_NONE
+        and isinstance(value.func.value, cst.Call)
+    ):
+        value = value.func.value
+    return value if isinstance(value, cst.Call) else None
+
+
+class EventLoopInCoroutine(_InsideCoroutineRule):
     code = "CCL204"
     message = (
-        "`{call}` starts an event loop inside `async def {function}`, where one is already "
-        "running; `await` the coroutine instead"
+        "`{call}` starts an event loop inside `async def {function}`{via}, where one is "
+        "already running; `await` the coroutine instead"
     )
-    keywords = ("async",)
 
     def visit_Call(self, node: cst.Call) -> None:
         coroutine = self.model.enclosing_coroutine(node)
         if coroutine is None:
             return
-        name = self.loop_call(node, "loop-runners")
-        if name is not None:
-            self.report(node, call=f"{name}()", function=coroutine.name.value)
+        runner = self.model.analysis(LoopRunnerAnalysis).of_call(node)
+        if runner is not None:
+            self.report(
+                node, call=runner.chain[0], function=coroutine.name.value, via=runner.via
+            )

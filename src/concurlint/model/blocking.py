@@ -1,8 +1,14 @@
-"""Which calls block the calling thread: directly (catalog) or through plain helpers.
+"""What a call does to the thread that runs it: directly (catalog) or through plain helpers.
 
-A helper is a plain ``def`` of the same module (or a method of the same class) whose body
-makes a blocking call, directly or through further helpers. Generators and functions with
+A helper is a plain ``def`` of the same module (or a method of a class of the module) whose
+body makes such a call, directly or through further helpers. Generators and functions with
 unknown decorators are not helpers: calling them does not run their body as written.
+A synchronous ``with`` item counts as a call of ``__enter__``: the catalog lists
+``Type.__enter__`` (``with threading.Lock():`` waits like ``acquire()``), and a class of the
+module acts through its own ``__enter__``/``__exit__`` methods.
+
+Two analyses share this: calls that block (``BlockingAnalysis``) and calls that run an event
+loop to completion (``LoopRunnerAnalysis``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from concurlint.model.module import ModuleModel
 
 @dataclass(frozen=True)
 class Blocking:
-    """Why a call blocks: the call chain down to the catalog entry, and its catalog group."""
+    """Why a call matters: the call chain down to the catalog entry, and its catalog group."""
 
     chain: tuple[str, ...]  # e.g. ("save()", "_write()", "builtins.open()")
     name: str  # the catalog entry at the end of the chain
@@ -27,26 +33,19 @@ class Blocking:
     def is_direct(self) -> bool:
         return len(self.chain) == 1
 
+    @property
+    def via(self) -> str:
+        """The chain for a message, `` (save() -> _write() -> builtins.open())``, or ``""``."""
+        return "" if self.is_direct else " (" + " -> ".join(self.chain) + ")"
 
-class BlockingAnalysis:
-    """Memoized blocking facts for one module; get it with ``model.analysis(BlockingAnalysis)``."""
+
+class _CallChains:
+    """Memoized per module; subclasses say which calls and ``with`` entries act directly."""
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
-        self.groups = model.catalog.blocking
+        self.groups: tuple[BlockingGroup, ...] = ()
         self._functions: dict[cst.FunctionDef, Blocking | None] = {}
-
-    def of_call(self, call: cst.Call) -> Blocking | None:
-        direct = self.direct(call)
-        if direct is not None:
-            return direct
-        function = self.model.resolve_function(call)
-        if function is None or not self.is_plain_helper(function):
-            return None
-        inner = self.of_function(function)
-        if inner is None:
-            return None
-        return Blocking((f"{function.name.value}()", *inner.chain), inner.name, inner.group)
 
     def direct(self, call: cst.Call) -> Blocking | None:
         names = self.model.call_names(call)
@@ -57,6 +56,51 @@ class BlockingAnalysis:
                 return Blocking((f"{name}()",), name, group)
         return None
 
+    def of_call(self, call: cst.Call) -> Blocking | None:
+        direct = self.direct(call)
+        if direct is not None:
+            return direct
+        function = self.model.resolve_function(call)
+        if function is not None:
+            return self._through(f"{function.name.value}()", function)
+        klass = self.model.constructed_class(call)
+        initializer = self.model.method_of(klass, "__init__") if klass is not None else None
+        if klass is not None and initializer is not None:
+            return self._through(f"{klass.name.value}()", initializer)
+        return None
+
+    def of_with_item(self, item: cst.WithItem) -> Blocking | None:
+        """What entering (or leaving) the context manager of ``item`` does."""
+        types = self.model.infer_types(item.item)
+        entered = frozenset(f"{owner}.__enter__" for owner in types)
+        for group in self.groups:
+            matched = entered & group.names
+            if matched:
+                name = min(matched)
+                return Blocking((f"with {name.rpartition('.')[0]}",), name, group)
+        klass = self.model.receiver_class(item.item)
+        if klass is None:
+            return None
+        for method in ("__enter__", "__exit__"):
+            function = self.model.method_of(klass, method)
+            if function is not None:
+                found = self._through(f"with {klass.name.value}", function)
+                if found is not None:
+                    return found
+        return None
+
+    def of_site(self, site: cst.Call | cst.WithItem) -> Blocking | None:
+        return self.of_call(site) if isinstance(site, cst.Call) else self.of_with_item(site)
+
+    def _through(self, step: str, function: cst.FunctionDef) -> Blocking | None:
+        """``step`` acts because it runs ``function``, a helper that does."""
+        if not self.is_plain_helper(function):
+            return None
+        inner = self.of_function(function)
+        if inner is None:
+            return None
+        return Blocking((step, *inner.chain), inner.name, inner.group)
+
     def is_plain_helper(self, function: cst.FunctionDef) -> bool:
         return (
             function.asynchronous is None
@@ -65,25 +109,85 @@ class BlockingAnalysis:
         )
 
     def of_function(self, function: cst.FunctionDef) -> Blocking | None:
-        """The first blocking call (in source order) the function's own body makes."""
+        """The first such call or ``with`` (in source order) the function's own body makes."""
         if function in self._functions:
             return self._functions[function]
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
-        for call in self.model.calls_in(function):
-            found = self.of_call(call)
+        for site in self.model.sites_in(function):
+            found = self.of_site(site)
             if found is not None:
                 self._functions[function] = found
                 break
         return self._functions[function]
 
     def _nonblocking_arguments(self, call: cst.Call, forms: tuple[ArgumentForm, ...]) -> bool:
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         for form in forms:
-            for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value == form.keyword:
-                    if self.model.code(arg.value).strip() == form.value:
-                        return True
+            values = [
+                arg.value
+                for arg in call.args
+                if arg.keyword is not None and arg.keyword.value == form.keyword
+            ]
             if form.position is not None and form.position < len(positional):
-                if self.model.code(positional[form.position].value).strip() == form.value:
-                    return True
+                values.append(positional[form.position])
+            if any(self.model.code(value).strip() == form.value for value in values):
+                return True
         return False
+
+
+class BlockingAnalysis(_CallChains):
+    """Calls that block the calling thread; get it with ``model.analysis(BlockingAnalysis)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        super().__init__(model)
+        self.groups = model.catalog.blocking
+
+
+class LoopRunnerAnalysis(_CallChains):
+    """Calls that run an event loop to completion (``asyncio.run``, ``run_until_complete``)."""
+
+    SECTION = "loop-runners"
+
+    def __init__(self, model: ModuleModel) -> None:
+        super().__init__(model)
+        self.group = BlockingGroup(
+            kind=self.SECTION,
+            advice="`await` the coroutine instead",
+            names=model.catalog.names(self.SECTION),
+        )
+
+    def direct(self, call: cst.Call) -> Blocking | None:
+        name = catalog_call(self.model, call, self.SECTION)
+        return Blocking((f"{name}()",), name, self.group) if name is not None else None
+
+    def is_plain_helper(self, function: cst.FunctionDef) -> bool:
+        """A helper that first asks whether a loop is running (``get_running_loop()``) is
+        written to be called from either side: it is not followed."""
+        checks = self.model.catalog.names("loop-checks")
+        return super().is_plain_helper(function) and not any(
+            catalog_call(self.model, call, "loop-checks") in checks
+            for call in self.model.calls_in(function)
+        )
+
+
+def catalog_call(model: ModuleModel, call: cst.Call, section: str) -> str | None:
+    """The catalog name of ``section`` this call resolves to, by name, inferred type or, for
+    ``AbstractEventLoop`` methods, by a receiver that looks like a loop (``loop``,
+    ``self._loop``) when its type is unknown."""
+    wanted = model.catalog.names(section)
+    matched = model.call_names(call) & wanted
+    if matched:
+        return min(matched)
+    func = call.func
+    if isinstance(func, cst.Attribute) and _looks_like_loop(model, func.value):
+        candidate = f"asyncio.AbstractEventLoop.{func.attr.value}"
+        if candidate in wanted:
+            return candidate
+    return None
+
+
+def _looks_like_loop(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
+    names = model.catalog.names("event-loop-names")
+    if isinstance(receiver, cst.Name):
+        return receiver.value in names
+    return isinstance(receiver, cst.Attribute) and receiver.attr.value in names

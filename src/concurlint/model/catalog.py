@@ -21,6 +21,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+_FOLDINGS = 6  # at most this many canonical-modules foldings of one name in a row
+
 
 def catalog_dir() -> Path:
     """The folder holding the catalog: inside the installed package, or the checkout's."""
@@ -41,18 +43,26 @@ class ArgumentForm:
 
 @dataclass(frozen=True)
 class BlockingGroup:
+    """Blocking calls sharing one piece of advice. ``offload`` is False when the calls'
+    objects must stay on their thread, so wrapping them in ``asyncio.to_thread`` is no fix."""
+
     kind: str
     advice: str
     names: frozenset[str]
     nonblocking: tuple[ArgumentForm, ...] = ()
+    offload: bool = True
 
 
 @dataclass(frozen=True)
 class RuleInfo:
+    """A rule's metadata; ``why`` and ``fix`` are the prose of its docs page (may be empty)."""
+
     code: str
     name: str
     summary: str
     url: str
+    why: str = ""
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,14 @@ class Catalog:
     def rules(self) -> Mapping[str, RuleInfo]:
         root = self.data.get("book-root", "")
         return {
-            code: RuleInfo(code, entry["name"], entry["summary"], root + entry["book"])
+            code: RuleInfo(
+                code,
+                entry["name"],
+                entry["summary"],
+                root + entry["book"],
+                entry.get("why", "").strip(),
+                entry.get("fix", "").strip(),
+            )
             for code, entry in self.section("rules").items()
         }
 
@@ -85,6 +102,7 @@ class Catalog:
                 advice=group["advice"],
                 names=frozenset(group["names"]),
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
+                offload=group.get("offload", True),
             )
             for group in self.section("blocking")
         )
@@ -98,9 +116,19 @@ class Catalog:
         return dict(self.section("returns"))
 
     @cached_property
+    def awaits(self) -> Mapping[str, tuple[str, ...]]:
+        """What awaiting a coroutine function's result gives: one type, or the element types
+        of the tuple it returns (``reader, writer = await asyncio.open_connection(...)``)."""
+        return {
+            name: (value,) if isinstance(value, str) else tuple(value)
+            for name, value in self.section("awaits").items()
+        }
+
+    @cached_property
     def known_types(self) -> frozenset[str]:
         """Classes named in the catalog as a return type or the owner of a ``Type.method``."""
         types: set[str] = set(self.returns.values())
+        types.update(t for elements in self.awaits.values() for t in elements)
         for name in (*_all_names(self.data), *self.returns):
             owner, _, _ = name.rpartition(".")
             if owner and owner.rpartition(".")[2][:1].isupper():
@@ -112,6 +140,41 @@ class Catalog:
         """Top-level module names mentioned by the catalog: a file naming none of them
         (and lacking every rule-specific keyword) cannot match a catalog entry."""
         return frozenset(name.split(".")[0] for name in _all_names(self.data))
+
+    def canonical(self, name: str) -> str:
+        """Fold private submodules into their public module (`asyncio.tasks.x` -> `asyncio.x`)."""
+        modules = self.canonical_modules
+        for _ in range(_FOLDINGS):  # a chain of foldings, bounded
+            prefix = name
+            while prefix and prefix not in modules:
+                prefix = prefix.rpartition(".")[0]
+            if not prefix:
+                return name
+            name = modules[prefix] + name[len(prefix):]
+        return name
+
+    def import_roots(self, names: Iterable[str]) -> frozenset[str] | None:
+        """Top-level modules of which a file must import one before the model can resolve
+        a call to any of ``names``, or None when a builtin can lead to one without imports.
+
+        The model knows a name from an import (or a builtin), or ``Type.method`` from a type
+        it inferred: a catalog class whose name came the same way, or the ``returns`` type
+        of such a call; any name may be folded through ``canonical-modules``. Following
+        those links backwards, module by module (a superset, so always sound), gives every
+        top-level module that can lead to ``names``.
+        """
+        roots = {_root(name) for name in names}
+        links = [*self.canonical_modules.items(), *self.returns.items()]
+        grown = True
+        while grown:
+            sources = {_root(source) for source, target in links if _root(target) in roots}
+            grown = not sources <= roots
+            roots |= sources
+        return None if "builtins" in roots else frozenset(roots)
+
+
+def _root(name: str) -> str:
+    return name.partition(".")[0]
 
 
 def _all_names(node: Any) -> Iterable[str]:
@@ -137,7 +200,9 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def load_catalog(extensions: Mapping[str, Any] | None = None, folder: Path | None = None) -> Catalog:
+def load_catalog(
+    extensions: Mapping[str, Any] | None = None, folder: Path | None = None
+) -> Catalog:
     """Read every ``*.toml`` of the catalog folder (sorted, so the merge is deterministic),
     then merge ``extensions`` (built from user settings) on top."""
     merged: dict[str, Any] = {}

@@ -7,17 +7,17 @@ the same question pay once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 import libcst as cst
-from libcst._metadata_dependent import LazyValue
 from libcst.metadata import (
     Assignment,
     MetadataWrapper,
-    ParentNodeProvider,
-    QualifiedNameProvider,
+    QualifiedName,
     QualifiedNameSource,
     Scope,
     ScopeProvider,
@@ -37,32 +37,72 @@ _ENTER_RETURNS_OTHER = frozenset(
 TRANSPARENT_DECORATORS = frozenset(
     {
         "builtins.staticmethod", "builtins.classmethod", "functools.cache",
-        "functools.lru_cache", "abc.abstractmethod", "typing.override", "typing_extensions.override",
+        "functools.lru_cache", "functools.wraps", "abc.abstractmethod", "typing.override",
+        "typing_extensions.override",
     }
 )
+# Annotation wrappers whose members are the possible types (`Optional[T]`, `Union[T, U]`).
+_UNION_FORMS = frozenset(
+    {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
+)
+# Decorators that turn a method into an attribute whose value is what the method returns.
+_PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
+# Prefix of the type name given to instances of classes defined in the linted module.
+LOCAL_TYPE_PREFIX = "<local>."
 
 
-def _unwrap(value: Any) -> Any:
-    return value() if isinstance(value, LazyValue) else value
+@cache
+def _node_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+
+
+def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Every node's parent, as ``ParentNodeProvider`` gives it, at a fraction of its cost:
+    a node's children are exactly the CST nodes held by its fields, directly or in a
+    sequence, so reading the fields replaces a full visitor traversal."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        for name in _node_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                parents[value] = node
+                pending.append(value)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        parents[item] = node
+                        pending.append(item)
+    return parents
 
 
 class _BodyWalker(cst.CSTVisitor):
-    """Collects the calls and yields of one function body, not of nested functions/classes."""
+    """Collects the calls, ``with`` items, returns and yields of one function body, not of
+    nested functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
+    order: both run code (``__enter__``) in the function's frame."""
 
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
+        self.sites: list[cst.Call | cst.WithItem] = []
+        self.returns: list[cst.Return] = []
         self.yields = False
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
+        self.sites.append(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            self.sites.extend(node.items)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns.append(node)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -79,7 +119,11 @@ class ModuleModel:
         self._bodies: dict[cst.CSTNode, _BodyWalker] = {}
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
+        self._local_classes: dict[str, cst.ClassDef] = {}
+        self._attributes: dict[cst.ClassDef, _Attributes] = {}
+        self._wrapping: dict[cst.FunctionDef, bool] = {}
         self._analyses: dict[type, Any] = {}
+        self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -90,16 +134,12 @@ class ModuleModel:
     # -- raw metadata -------------------------------------------------------------------------
 
     @cached_property
-    def _parents(self) -> Any:
-        return self.wrapper.resolve(ParentNodeProvider)
+    def _parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
+        return parent_map(self.module)
 
     @cached_property
     def _scopes(self) -> Any:
         return self.wrapper.resolve(ScopeProvider)
-
-    @cached_property
-    def _qualified(self) -> Any:
-        return self.wrapper.resolve(QualifiedNameProvider)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parents.get(node)
@@ -120,32 +160,100 @@ class ModuleModel:
 
     def canonical(self, name: str) -> str:
         """Fold private submodules into their public module (`asyncio.tasks.x` -> `asyncio.x`)."""
-        modules = self.catalog.canonical_modules
-        prefix = name
-        while prefix:
-            if prefix in modules:
-                return modules[prefix] + name[len(prefix):]
-            prefix = prefix.rpartition(".")[0]
-        return name
+        return self.catalog.canonical(name)
 
     def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Names of imported or builtin objects that ``node`` refers to, e.g. ``time.sleep``
         for ``nap`` after ``from time import sleep as nap``. Local names are left out."""
-        names = _unwrap(self._qualified.get(node, ())) or ()
-        return frozenset(
-            self.canonical(qualified.name)
-            for qualified in names
-            if qualified.source in _RESOLVED_SOURCES
-        )
+        if isinstance(node, cst.Attribute) and not _is_dotted_name(node):
+            return frozenset()  # libcst names `open(p).read` after `open`: not a name at all
+        names = self._qualified.get(node)
+        if names is None:
+            names = frozenset(
+                self.canonical(qualified.name)
+                for qualified in self._qualified_names(node)
+                if qualified.source in _RESOLVED_SOURCES
+            )
+            self._qualified[node] = names
+        return names
+
+    def _qualified_names(self, node: cst.CSTNode) -> Iterable[QualifiedName]:
+        """What ``QualifiedNameProvider`` would give, computed for this node only: the
+        provider asks the node's scope for every node of the module."""
+        scope = self.scope(node)
+        return scope.get_qualified_names_for(node) if scope is not None else ()
 
     def call_names(self, call: cst.Call) -> frozenset[str]:
         """What a call can resolve to: its qualified names, plus ``Type.method`` when the
-        receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``)."""
+        receiver's type is known (``lock.acquire`` -> ``threading.Lock.acquire``) and is no
+        class of this module."""
         names = set(self.qualified_names(call.func))
+        if isinstance(call.func, cst.Name) and not names:
+            names.update(self._alias_target_names(call.func))
         if isinstance(call.func, cst.Attribute):
             method = call.func.attr.value
-            names.update(f"{owner}.{method}" for owner in self.infer_types(call.func.value))
+            owners = self.infer_types(call.func.value)
+            own = self.receiver_class(call.func.value)
+            klass = own or self._super_class(call.func.value)
+            if klass is not None:
+                # A class of this module runs its own methods, else (and through `super()`)
+                # those it inherits from catalog types.
+                if own is None or self.method_of(klass, method) is None:
+                    names.update(f"{base}.{method}" for base in self.catalog_bases(klass))
+            elif not any(owner.startswith(LOCAL_TYPE_PREFIX) for owner in owners):
+                names.update(f"{owner}.{method}" for owner in owners)
         return frozenset(self.canonical(name) for name in names)
+
+    def _super_class(self, receiver: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class whose method calls ``super()``: its bases' methods run."""
+        if not (
+            isinstance(receiver, cst.Call)
+            and "builtins.super" in self.qualified_names(receiver.func)
+        ):
+            return None
+        function = self.enclosing_function(receiver)
+        return self.enclosing_class(function) if isinstance(function, cst.FunctionDef) else None
+
+    def catalog_bases(self, klass: cst.ClassDef, depth: int = 0) -> frozenset[str]:
+        """Catalog types a class of this module derives from, directly or through its
+        other bases of this module (``class Worker(threading.Thread)``)."""
+        bases: set[str] = set()
+        for base in klass.bases:
+            if base.keyword is not None or depth > _INFERENCE_DEPTH:
+                continue
+            bases.update(self.qualified_names(base.value) & self.catalog.known_types)
+            if isinstance(base.value, cst.Name):
+                parent = self.definition_bound_to(base.value.value, klass)
+                if isinstance(parent, cst.ClassDef):
+                    bases.update(self.catalog_bases(parent, depth + 1))
+        return frozenset(bases)
+
+    def assigned_value(self, target: cst.CSTNode | None) -> cst.BaseExpression | None:
+        """The value of ``target = value`` (or ``target: T = value``) when ``target`` is a
+        whole assignment target."""
+        parent = self.parent(target) if target is not None else None
+        if isinstance(parent, cst.AnnAssign) and parent.target is target:
+            return parent.value
+        if not isinstance(parent, cst.AssignTarget) or parent.target is not target:
+            return None
+        statement = self.parent(parent)
+        return statement.value if isinstance(statement, cst.Assign) else None
+
+    def _alias_target_names(self, name: cst.Name) -> frozenset[str]:
+        """Names of what a variable bound once to another callable calls:
+        ``fetch = requests.get`` or ``fetch = functools.partial(requests.get, timeout=5)``."""
+        value = self.single_assigned_value(name)
+        if value is None:
+            return frozenset()
+        if (
+            isinstance(value, cst.Call)
+            and value.args
+            and value.args[0].keyword is None
+            and not value.args[0].star
+            and "functools.partial" in self.qualified_names(value.func)
+        ):
+            value = value.args[0].value
+        return self.qualified_names(value) if _is_dotted_name(value) else frozenset()
 
     def module_alias(self, module: str, at: cst.CSTNode) -> str | None:
         """The local name under which ``module`` is imported and visible at ``at``, if any."""
@@ -198,6 +306,19 @@ class ModuleModel:
             child = ancestor
         return None
 
+    def in_main_guard(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` runs only as the main script: inside the body of
+        ``if __name__ == "__main__":`` (or the ``else`` of ``if __name__ != "__main__":``)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If):
+                if child is ancestor.body and _is_main_test(ancestor.test, cst.Equal):
+                    return True
+                if child is ancestor.orelse and _is_main_test(ancestor.test, cst.NotEqual):
+                    return True
+            child = ancestor
+        return False
+
     def enclosing_coroutine(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         """The ``async def`` that runs ``node`` directly (not through a nested def/lambda)."""
         function = self.enclosing_function(node)
@@ -213,6 +334,10 @@ class ModuleModel:
     def calls_in(self, function: FunctionNode) -> list[cst.Call]:
         return self._body(function).calls
 
+    def sites_in(self, function: FunctionNode) -> list[cst.Call | cst.WithItem]:
+        """Calls and synchronous ``with`` items the function's own body runs, in order."""
+        return self._body(function).sites
+
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
 
@@ -225,11 +350,60 @@ class ModuleModel:
         return walker
 
     def has_transparent_decorators(self, function: cst.FunctionDef) -> bool:
-        """True when no decorator could change what calling the function does."""
+        """True when no decorator could change what calling the function does: known ones,
+        and decorators of this module whose wrapper calls the function in the caller's
+        thread (``@retry``, ``@retry(times=3)``)."""
         return all(
             self.qualified_names(_decorator_callee(d.decorator)) & TRANSPARENT_DECORATORS
+            or self._is_wrapping_decorator(d.decorator)
             for d in function.decorators
         )
+
+    def _is_wrapping_decorator(self, decorator: cst.BaseExpression) -> bool:
+        callee = _decorator_callee(decorator)
+        if not isinstance(callee, cst.Name):
+            return False
+        outer = self.definition_bound_to(callee.value, callee)
+        if isinstance(decorator, cst.Call) and isinstance(outer, cst.FunctionDef):
+            outer = self._returned_def(outer)  # a factory: `@retry(times=3)`
+        return isinstance(outer, cst.FunctionDef) and self._wraps_by_calling(outer)
+
+    def _wraps_by_calling(self, decorator: cst.FunctionDef) -> bool:
+        """``def deco(fn): def wrapper(*a): ... fn(*a) ...; return wrapper`` with a plain
+        ``wrapper`` that calls the parameter ``fn`` itself."""
+        if decorator in self._wrapping:
+            return self._wrapping[decorator]
+        self._wrapping[decorator] = False  # a decorator that decorates its own wrapper
+        params = decorator.params.params
+        wrapper = self._returned_def(decorator)
+        if decorator.asynchronous is None and params and wrapper is not None:
+            wrapped = params[0]
+            self._wrapping[decorator] = (
+                wrapper.asynchronous is None
+                and self.has_transparent_decorators(wrapper)
+                and any(
+                    isinstance(call.func, cst.Name)
+                    and any(
+                        getattr(a, "node", None) is wrapped
+                        for a in self._assignments_of(call.func)
+                    )
+                    for call in self.calls_in(wrapper)
+                )
+            )
+        return self._wrapping[decorator]
+
+    def _returned_def(self, function: cst.FunctionDef) -> cst.FunctionDef | None:
+        """The nested ``def`` a function returns by name (``return wrapper``), if that is
+        all it returns."""
+        values = self.returned_values(function)
+        if len(values) != 1 or not isinstance(values[0], cst.Name):
+            return None
+        bound = self.definition_bound_to(values[0].value, values[0])
+        return bound if isinstance(bound, cst.FunctionDef) else None
+
+    def _assignments_of(self, name: cst.Name) -> Iterable[object]:
+        scope = self.scope(name)
+        return scope[name.value] if scope is not None else ()
 
     def self_name(self, function: cst.FunctionDef) -> str | None:
         """The name of the instance (or class) parameter of a method, if ``function`` is one."""
@@ -240,47 +414,103 @@ class ModuleModel:
             return None
         return function.params.params[0].name.value
 
-    def resolve_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The single ``def`` of this module a call runs: a plain name bound only to a def,
-        or ``self.method(...)`` inside a method of the class defining ``method``."""
-        func = call.func
+    def resolve_function(self, call: cst.Call, depth: int = 0) -> cst.FunctionDef | None:
+        """The single ``def`` of this module a call runs (see ``resolve_callee``)."""
+        return self.resolve_callee(call.func, depth)
+
+    def resolve_callee(self, func: cst.BaseExpression, depth: int = 0) -> cst.FunctionDef | None:
+        """The single ``def`` of this module that calling ``func`` runs: a plain name bound
+        only to a def, or ``receiver.method`` where the receiver is ``self`` inside a method or
+        an instance of a class of this module (``Store().save``, ``self.store.save``)."""
         if isinstance(func, cst.Name):
-            return self._function_bound_to(func)
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            owner = self.enclosing_function(call)
-            while isinstance(owner, cst.Lambda):
-                owner = self.enclosing_function(owner)
-            if owner is not None and func.value.value == self.self_name(owner):
-                klass = self.enclosing_class(owner)
-                if klass is not None:
-                    return self.method_of(klass, func.attr.value)
+            bound = self.definition_bound_to(func.value, func)
+            return bound if isinstance(bound, cst.FunctionDef) else None
+        if isinstance(func, cst.Attribute):
+            klass = self.receiver_class(func.value, depth)
+            if klass is not None:
+                return self.method_of(klass, func.attr.value)
         return None
 
-    def _function_bound_to(self, name: cst.Name) -> cst.FunctionDef | None:
+    def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
+        """The ``class`` statement of this module that ``name`` refers to, if it is the only
+        binding of the name."""
+        bound = self.definition_bound_to(name.value, name)
+        return bound if isinstance(bound, cst.ClassDef) else None
+
+    def single_assigned_value(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of ``name = value`` when that is the only binding of ``name``."""
         scope = self.scope(name)
-        if scope is None:
-            return None
-        assignments = scope[name.value]
+        assignments = scope[name.value] if scope is not None else ()
         if len(assignments) != 1:
             return None
         (assignment,) = assignments
-        node = getattr(assignment, "node", None)
-        return node if isinstance(node, cst.FunctionDef) else None
+        return self.assigned_value(getattr(assignment, "node", None))
 
-    def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous)."""
+    def definition_bound_to(self, name: str, at: cst.CSTNode) -> cst.CSTNode | None:
+        """The ``def`` or ``class`` statement that is the only binding of ``name`` at ``at``."""
+        scope = self.scope(at)
+        return _definition_in(scope, name) if scope is not None else None
+
+    def constructed_class(self, call: cst.Call) -> cst.ClassDef | None:
+        """The class of this module that ``call`` instantiates (``Store()``), if any."""
+        if not isinstance(call.func, cst.Name):
+            return None
+        bound = self.definition_bound_to(call.func.value, call.func)
+        return bound if isinstance(bound, cst.ClassDef) else None
+
+    def receiver_class(self, receiver: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
+        """The class of this module whose instance ``receiver`` holds (or that it names):
+        the enclosing class for a method's ``self``/``cls``, a class named directly, else the
+        one local type inferred for it."""
+        if isinstance(receiver, cst.Name):
+            owner = self.enclosing_function(receiver)
+            while isinstance(owner, cst.Lambda):
+                owner = self.enclosing_function(owner)
+            if isinstance(owner, cst.FunctionDef) and receiver.value == self.self_name(owner):
+                return self.enclosing_class(owner)
+            bound = self.definition_bound_to(receiver.value, receiver)
+            if isinstance(bound, cst.ClassDef):
+                return bound  # `Store.load()`: a static or class method, or an explicit self
+        types = self.infer_types(receiver, depth + 1)
+        if len(types) == 1:
+            return self._local_classes.get(next(iter(types)))
+        return None
+
+    def method_of(self, klass: cst.ClassDef, name: str, depth: int = 0) -> cst.FunctionDef | None:
+        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous),
+        else in its bases defined in this module, searched left to right."""
         found = [
             statement
             for statement in klass.body.body
             if isinstance(statement, cst.FunctionDef) and statement.name.value == name
         ]
-        return found[0] if len(found) == 1 else None
+        if found or depth > _INFERENCE_DEPTH:
+            return found[0] if len(found) == 1 else None
+        for base in klass.bases:
+            if isinstance(base.value, cst.Name) and base.keyword is None:
+                bound = self.definition_bound_to(base.value.value, klass)
+                if isinstance(bound, cst.ClassDef):
+                    method = self.method_of(bound, name, depth + 1)
+                    if method is not None:
+                        return method
+        return None
+
+    def local_type(self, klass: cst.ClassDef) -> str:
+        """The type name the model gives instances of ``klass`` (a class of this module)."""
+        name = f"{LOCAL_TYPE_PREFIX}{klass.name.value}#{id(klass)}"
+        self._local_classes[name] = klass
+        return name
+
+    def returned_values(self, function: cst.FunctionDef) -> list[cst.BaseExpression]:
+        """The expressions the function's own ``return`` statements give back."""
+        return [r.value for r in self._body(function).returns if r.value is not None]
 
     # -- types --------------------------------------------------------------------------------
 
     def infer_types(self, expression: cst.BaseExpression, depth: int = 0) -> frozenset[str]:
-        """Catalog types ``expression`` may hold; empty when unknown. Every binding of a name
-        must agree on a known type, so an unknown binding makes the answer unknown."""
+        """Types ``expression`` may hold: catalog types, or ``local_type`` names for classes
+        of this module; empty when unknown. Every binding of a name must agree on a known
+        type, so an unknown binding makes the answer unknown."""
         if depth > _INFERENCE_DEPTH:
             return frozenset()
         cached = self._types.get(expression)
@@ -291,31 +521,101 @@ class ModuleModel:
 
     def _infer(self, expression: cst.BaseExpression, depth: int) -> Iterable[str]:
         if isinstance(expression, cst.Call):
-            return self._call_result_types(expression)
+            return self._call_result_types(expression, depth)
         if isinstance(expression, cst.Name):
             return self._name_types(expression, depth)
-        if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
-            return self._self_attribute_types(expression, depth)
+        if isinstance(expression, cst.Attribute):
+            return self._attribute_types_of(expression, depth) or self._returned_by(
+                expression.value, expression.attr.value, depth
+            )
+        if isinstance(expression, cst.BinaryOperation) and isinstance(
+            expression.operator, cst.Divide
+        ):
+            return self._returned_by(expression.left, "__truediv__", depth)
+        if isinstance(expression, cst.Await):
+            awaited = self.awaited_types(expression)
+            return awaited[0] if len(awaited) == 1 else ()
         return ()
 
-    def _call_result_types(self, call: cst.Call) -> set[str]:
+    def awaited_types(self, expression: cst.Await) -> tuple[frozenset[str], ...]:
+        """What ``await f(...)`` gives, by catalog: one type set, or one per tuple element."""
+        call = expression.expression
+        if not isinstance(call, cst.Call):
+            return ()
+        found = {self.catalog.awaits[n] for n in self.call_names(call) if n in self.catalog.awaits}
+        if len(found) != 1:
+            return ()
+        return tuple(frozenset({self.canonical(t)}) for t in found.pop())
+
+    def _returned_by(self, owner: cst.BaseExpression, member: str, depth: int) -> set[str]:
+        """Catalog types of ``owner.member`` (a property) or ``owner / x``
+        (``__truediv__``): ``path.parent`` and ``path / "name"`` are paths."""
+        returns = self.catalog.returns
+        return {
+            returns[f"{t}.{member}"]
+            for t in self.infer_types(owner, depth + 1)
+            if f"{t}.{member}" in returns
+        }
+
+    def _call_result_types(self, call: cst.Call, depth: int) -> set[str]:
+        """Catalog types a call returns or constructs; an instance of a class of this module;
+        or what a function of this module returns."""
         types: set[str] = set()
         for name in self.call_names(call):
             if name in self.catalog.returns:
                 types.add(self.catalog.returns[name])
             elif name in self.catalog.known_types:
                 types.add(name)
-        return types
+        if types:
+            return types
+        klass = self.constructed_class(call)
+        if klass is not None:
+            return {self.local_type(klass)}
+        function = self.resolve_function(call, depth + 1)
+        return set(self._return_types(function, depth)) if function is not None else set()
+
+    def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
+        """What calling a plain function of this module gives back: its return annotation,
+        else the types every returned value agrees on (``return None`` aside)."""
+        if (
+            function.asynchronous is not None
+            or self.is_generator(function)
+            or not self.has_transparent_decorators(function)
+        ):
+            return frozenset()
+        return self._body_result_types(function, depth)
+
+    def _body_result_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
+        if function.returns is not None:
+            return self.annotation_types(function.returns.annotation, function)
+        return self._agreed_types(self.returned_values(function), depth)
+
+    def _agreed_types(self, values: list[cst.BaseExpression], depth: int) -> frozenset[str]:
+        """The types of several values that may flow into one place: unknown (empty) as
+        soon as one of them is unknown; ``None`` values aside, as in ``_name_types``."""
+        types: set[str] = set()
+        for value in values:
+            if _is_none(value):
+                continue
+            found = self.infer_types(value, depth + 1)
+            if not found:
+                return frozenset()
+            types |= found
+        return frozenset(types)
 
     def _name_types(self, name: cst.Name, depth: int) -> set[str]:
+        """What every binding of the name agrees on; ``x = None`` bindings aside (a method
+        called on ``None`` fails anyway, so the other bindings are what the call sees)."""
         scope = self.scope(name)
         if scope is None:
             return set()
-        assignments = scope[name.value]
         types: set[str] = set()
-        for assignment in assignments:
+        for assignment in scope[name.value]:
             if not isinstance(assignment, Assignment):
                 return set()
+            value = self.assigned_value(assignment.node)
+            if value is not None and _is_none(value):
+                continue
             found = self._binding_types(assignment.node, depth)
             if not found:
                 return set()
@@ -325,99 +625,273 @@ class ModuleModel:
     def _binding_types(self, target: cst.CSTNode, depth: int) -> frozenset[str]:
         """The types a binding site gives its name: ``x = T()``, ``x: T``, ``with T() as x``."""
         parent = self.parent(target)
-        if isinstance(parent, cst.AssignTarget):
-            statement = self.parent(parent)
-            if isinstance(statement, cst.Assign) and parent.target is target:
-                return self.infer_types(statement.value, depth + 1)
         if isinstance(parent, cst.AnnAssign) and parent.target is target:
-            if parent.value is not None:
-                return self.infer_types(parent.value, depth + 1)
-            return self._annotation_types(parent.annotation)
+            declared = self.annotation_types(parent.annotation.annotation, parent)
+            if declared or parent.value is None:
+                return declared
+            return self.infer_types(parent.value, depth + 1)
+        value = self.assigned_value(target)
+        if value is not None:
+            return self.infer_types(value, depth + 1)
+        if isinstance(parent, cst.Element):
+            return self._unpacked_types(parent)
         if isinstance(target, cst.Param) and target.annotation is not None:
-            return self._annotation_types(target.annotation)
+            return self.annotation_types(target.annotation.annotation, target)
         if isinstance(parent, cst.AsName) and parent.name is target:
             item = self.parent(parent)
             if isinstance(item, cst.WithItem):
                 return self.infer_types(item.item, depth + 1) - _ENTER_RETURNS_OTHER
         return frozenset()
 
-    def _annotation_types(self, annotation: cst.Annotation) -> frozenset[str]:
+    def _unpacked_types(self, element: cst.Element) -> frozenset[str]:
+        """``a, b = await f(...)``: the type of one element, when the catalog knows the
+        tuple ``f`` returns."""
+        sequence = self.parent(element)
+        target = self.parent(sequence) if isinstance(sequence, (cst.Tuple, cst.List)) else None
+        statement = self.parent(target) if isinstance(target, cst.AssignTarget) else None
+        if not isinstance(statement, cst.Assign) or not isinstance(statement.value, cst.Await):
+            return frozenset()
+        assert isinstance(sequence, (cst.Tuple, cst.List))
+        elements = sequence.elements
+        awaited = self.awaited_types(statement.value)
+        if len(awaited) != len(elements) or any(
+            isinstance(e, cst.StarredElement) for e in elements
+        ):
+            return frozenset()
+        return awaited[list(elements).index(element)]
+
+    def annotation_types(self, annotation: cst.BaseExpression, at: cst.CSTNode) -> frozenset[str]:
+        """Types an annotation declares: ``T``, ``Optional[T]``, ``T | None``,
+        ``Union[T, U]``, ``"T"``, where each ``T`` is a catalog type or a class of this
+        module. Unknown (empty) when one member is neither."""
+        scope = self.scope(at)
+        if scope is None:
+            return frozenset()
+        types: set[str] = set()
+        for member in self._annotation_members(annotation, scope):
+            if _is_none(member):
+                continue
+            found = self._annotated_type(member, scope)
+            if found is None:
+                return frozenset()
+            types.add(found)
+        return frozenset(types)
+
+    def _annotation_members(
+        self, annotation: cst.BaseExpression, scope: Scope
+    ) -> list[cst.BaseExpression]:
+        """The alternatives an annotation allows, ``None`` included, strings parsed."""
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(
+            annotation.operator, cst.BitOr
+        ):
+            return [
+                *self._annotation_members(annotation.left, scope),
+                *self._annotation_members(annotation.right, scope),
+            ]
+        if isinstance(annotation, cst.Subscript) and (
+            self._names_in(annotation.value, scope) & _UNION_FORMS
+        ):
+            return [
+                member
+                for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
+                for member in self._annotation_members(element.slice.value, scope)
+            ]
+        text = annotation.evaluated_value if isinstance(annotation, cst.SimpleString) else None
+        if isinstance(text, str):
+            try:
+                parsed = cst.parse_expression(text)
+            except Exception:  # a string that is no expression (any parser error) declares nothing
+                return [annotation]
+            if not isinstance(parsed, cst.SimpleString):
+                return self._annotation_members(parsed, scope)
+        return [annotation]
+
+    def _names_in(self, expression: cst.BaseExpression, scope: Scope) -> frozenset[str]:
+        """Qualified names of a dotted name, also for nodes parsed from string annotations
+        (which carry no metadata): those are resolved in ``scope`` by their text."""
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return frozenset()
         return frozenset(
-            name
-            for name in self.qualified_names(annotation.annotation)
-            if name in self.catalog.known_types
+            self.canonical(qualified.name)
+            for qualified in scope.get_qualified_names_for(self.code(expression))
+            if qualified.source in _RESOLVED_SOURCES
         )
 
-    def _self_attribute_types(self, attribute: cst.Attribute, depth: int) -> set[str]:
-        receiver = attribute.value
-        assert isinstance(receiver, cst.Name)
-        function = self.enclosing_function(attribute)
-        if not isinstance(function, cst.FunctionDef) or receiver.value != self.self_name(function):
+    def _annotated_type(self, member: cst.BaseExpression, scope: Scope) -> str | None:
+        known = self._names_in(member, scope) & self.catalog.known_types
+        if known:
+            return min(known)
+        if isinstance(member, cst.Name):
+            bound = _definition_in(scope, member.value)
+            if isinstance(bound, cst.ClassDef):
+                return self.local_type(bound)
+        return None
+
+    def _attribute_types_of(self, attribute: cst.Attribute, depth: int) -> set[str]:
+        """Types of ``receiver.attr`` where the receiver is ``self`` or an instance of a
+        class of this module: its declared type, else what every assignment agrees on."""
+        klass = self.receiver_class(attribute.value, depth)
+        if klass is None:
             return set()
-        klass = self.enclosing_class(function)
-        assert klass is not None
         key = (klass, attribute.attr.value)
         if key not in self._attribute_types:
             self._attribute_types[key] = frozenset()  # guards against recursion
-            self._attribute_types[key] = self._attribute_values_types(klass, key[1], depth)
+            self._attribute_types[key] = self._class_attribute_types(klass, key[1], depth)
         return set(self._attribute_types[key])
 
-    def _attribute_values_types(self, klass: cst.ClassDef, attr: str, depth: int) -> frozenset[str]:
+    def _class_attribute_types(self, klass: cst.ClassDef, attr: str, depth: int) -> frozenset[str]:
+        declared = [
+            self.annotation_types(a, klass) for a in self.attribute_annotations(klass, attr)
+        ]
+        if declared and all(declared):
+            return frozenset().union(*declared)
         values = list(self.attribute_assignments(klass, attr))
-        types: set[str] = set()
-        for value in values:
-            found = self.infer_types(value, depth + 1)
-            if not found:
-                return frozenset()
-            types |= found
-        return frozenset(types)
+        if values:
+            return self._agreed_types(values, depth)
+        getter = self.method_of(klass, attr)
+        if getter is not None and self._is_property(getter):
+            return self._body_result_types(getter, depth)
+        return frozenset()
+
+    def _is_property(self, function: cst.FunctionDef) -> bool:
+        return any(
+            self.qualified_names(_decorator_callee(d.decorator)) & _PROPERTIES
+            for d in function.decorators
+        )
+
+    def instance_attributes(self, method: cst.FunctionDef) -> list[tuple[str, cst.BaseExpression]]:
+        """``(attr, value)`` for each ``self.<attr> = value`` in the body of ``method``."""
+        self_name = self.self_name(method)
+        if self_name is None:
+            return []
+        found = _Attributes()
+        method.body.visit(_SelfAssignments(self_name, found))
+        return [(attr, value) for attr, values in found.values.items() for value in values]
 
     def attribute_assignments(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
         """Values assigned to ``self.<attr>`` in the methods of ``klass`` and to ``attr`` in
         its body."""
-        for statement in klass.body.body:
-            if isinstance(statement, cst.FunctionDef):
-                self_name = self.self_name(statement)
-                if self_name is not None:
-                    yield from _self_assignments(statement, self_name, attr)
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Assign):
-                        for target in small.targets:
-                            if isinstance(target.target, cst.Name) and target.target.value == attr:
-                                yield small.value
+        yield from self._class_attributes(klass).values.get(attr, ())
+
+    def attribute_annotations(self, klass: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
+        """Annotations declared for ``attr``: ``attr: T`` in the class body, ``self.attr: T``
+        in its methods."""
+        yield from self._class_attributes(klass).annotations.get(attr, ())
+
+    def _class_attributes(self, klass: cst.ClassDef) -> _Attributes:
+        """Every attribute binding of a class, indexed by name in one pass over its body."""
+        found = self._attributes.get(klass)
+        if found is None:
+            found = _Attributes()
+            for statement in klass.body.body:
+                if isinstance(statement, cst.FunctionDef):
+                    self_name = self.self_name(statement)
+                    if self_name is not None:
+                        statement.body.visit(_SelfAssignments(self_name, found))
+                elif isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        found.add_class_level(small)
+            self._attributes[klass] = found
+        return found
+
+
+@dataclass
+class _Attributes:
+    """Values and annotations bound to each attribute name of one class."""
+
+    values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    annotations: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+
+    def add(
+        self, attr: str, value: cst.BaseExpression | None, annotation: cst.Annotation | None
+    ) -> None:
+        if value is not None:
+            self.values.setdefault(attr, []).append(value)
+        if annotation is not None:
+            self.annotations.setdefault(attr, []).append(annotation.annotation)
+
+    def add_class_level(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                if isinstance(target.target, cst.Name):
+                    self.add(target.target.value, small.value, None)
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            self.add(small.target.value, small.value, small.annotation)
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, self_name: str, attr: str) -> None:
-        self.self_name = self_name
-        self.attr = attr
-        self.values: list[cst.BaseExpression] = []
+    """Records ``self.x = v`` and ``self.x: T = v`` of one method (not nested functions)."""
 
-    def _matches(self, target: cst.BaseExpression) -> bool:
-        return (
+    def __init__(self, self_name: str, into: _Attributes) -> None:
+        self.self_name = self_name
+        self.into = into
+
+    def _attr(self, target: cst.BaseExpression) -> str | None:
+        if (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
             and target.value.value == self.self_name
-            and target.attr.value == self.attr
-        )
+        ):
+            return target.attr.value
+        return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if any(self._matches(target.target) for target in node.targets):
-            self.values.append(node.value)
+        for target in node.targets:
+            attr = self._attr(target.target)
+            if attr is not None:
+                self.into.add(attr, node.value, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None and self._matches(node.target):
-            self.values.append(node.value)
+        attr = self._attr(node.target)
+        if attr is not None:
+            self.into.add(attr, node.value, node.annotation)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
 
-def _self_assignments(function: cst.FunctionDef, self_name: str, attr: str) -> list[cst.BaseExpression]:
-    visitor = _SelfAssignments(self_name, attr)
-    function.body.visit(visitor)
-    return visitor.values
+def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
+    """The ``def`` or ``class`` statement that is the only binding of ``name`` in ``scope``."""
+    assignments = scope[name]
+    if len(assignments) != 1:
+        return None
+    (assignment,) = assignments
+    node = getattr(assignment, "node", None)
+    return node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+def _is_dotted_name(expression: cst.BaseExpression) -> bool:
+    while isinstance(expression, cst.Attribute):
+        expression = expression.value
+    return isinstance(expression, cst.Name)
+
+
+def _is_none(expression: cst.BaseExpression) -> bool:
+    return isinstance(expression, cst.Name) and expression.value == "None"
+
+
+def _is_main_test(test: cst.BaseExpression, operator: type[cst.BaseCompOp]) -> bool:
+    """``__name__ == "__main__"`` (either way round, or one side of an ``and`` for ``==``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return operator is cst.Equal and (
+            _is_main_test(test.left, operator) or _is_main_test(test.right, operator)
+        )
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, operator):
+        return False
+    sides = {_main_side(test.left), _main_side(comparison.comparator)}
+    return sides == {"name", "main"}
+
+
+def _main_side(expression: cst.BaseExpression) -> str | None:
+    if isinstance(expression, cst.Name) and expression.value == "__name__":
+        return "name"
+    if isinstance(expression, cst.SimpleString) and expression.evaluated_value == "__main__":
+        return "main"
+    return None
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:

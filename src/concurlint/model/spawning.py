@@ -1,0 +1,366 @@
+"""Where code is handed to another thread or process, and which code that is.
+
+A spawn site is a call from the catalog's ``[[spawner]]`` list (``Thread(target=...)``,
+``pool.submit(fn, ...)``, ``Pool(initializer=...)``, ...). For each site the model knows the
+expression handed over as the callable, what it resolves to in this module (a module-level
+function, a nested function, a method, a lambda, a ``functools.partial`` of one of those),
+and the argument expressions sent along. Shared by the thread and process families.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import libcst as cst
+
+from concurlint.model.module import FunctionNode, ModuleModel
+
+PARTIAL = frozenset({"functools.partial"})
+_RESOLUTION_DEPTH = 4
+
+
+class CallableKind(enum.Enum):
+    FUNCTION = "module-level function"
+    NESTED = "nested function"
+    METHOD = "method"
+    LOCAL_CLASS_METHOD = "method of a local class"
+    LAMBDA = "lambda"
+    CALL_RESULT = "call result"  # `target=work()`: the result of a call, not a callable
+    UNKNOWN = "unknown callable"
+
+
+@dataclass(frozen=True)
+class ArgumentSlot:
+    """Where a spawner takes one of its parameters: by position and/or by keyword."""
+
+    position: int | None = None
+    keyword: str | None = None
+
+    def find(self, call: cst.Call) -> cst.Arg | None:
+        positional = 0
+        for arg in call.args:
+            if arg.keyword is not None:
+                if arg.keyword.value == self.keyword:
+                    return arg
+            elif arg.star:
+                return None  # positions after a star argument are unknown
+            else:
+                if positional == self.position:
+                    return arg
+                positional += 1
+        return None
+
+
+@dataclass(frozen=True)
+class Spawner:
+    """One ``[[spawner]]`` entry of the catalog."""
+
+    kind: str  # "thread" or "process"
+    names: frozenset[str]
+    target: ArgumentSlot
+    args: ArgumentSlot | None
+    kwargs: ArgumentSlot | None
+    iterable: ArgumentSlot | None
+    rest: str | None
+    role: str = "entry"  # "entry", "initializer" or "task" (see rules/spawning.toml)
+    executor: ArgumentSlot | None = None  # where the executor that decides the kind is passed
+
+    @classmethod
+    def from_catalog(cls, entry: Mapping[str, Any]) -> Spawner:
+        def slot(key: str) -> ArgumentSlot | None:
+            return ArgumentSlot(**entry[key]) if key in entry else None
+
+        return cls(
+            kind=entry["kind"],
+            names=frozenset(entry["names"]),
+            target=ArgumentSlot(**entry["target"]),
+            args=slot("args"),
+            kwargs=slot("kwargs"),
+            iterable=slot("iterable"),
+            rest=entry.get("rest"),
+            role=entry.get("role", "entry"),
+            executor=slot("executor"),
+        )
+
+    @classmethod
+    def for_subclass(cls, kind: str, base: str) -> Spawner:
+        """Constructing a subclass of ``base``: its ``run`` is the entry point and every
+        constructor argument travels with the instance."""
+        return cls(kind, frozenset({base}), ArgumentSlot(), None, None, None, "arguments")
+
+
+@dataclass(frozen=True)
+class SpawnerBase:
+    """One ``[[spawner-base]]`` entry: a class whose subclasses run ``method`` elsewhere."""
+
+    kind: str
+    names: frozenset[str]
+    method: str
+
+    @classmethod
+    def from_catalog(cls, entry: Mapping[str, Any]) -> SpawnerBase:
+        return cls(entry["kind"], frozenset(entry["names"]), entry["method"])
+
+
+@dataclass(frozen=True)
+class CallableTarget:
+    """What a callable expression runs, resolved within the module."""
+
+    expression: cst.BaseExpression
+    kind: CallableKind
+    function: FunctionNode | None = None  # the code that runs, when resolved
+    through_partial: bool = False
+    partial_arguments: tuple[cst.Arg, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpawnSite:
+    call: cst.Call
+    api: str  # the catalog name the call matched, e.g. "threading.Thread"
+    spawner: Spawner
+    target: CallableTarget | None
+
+    @property
+    def kind(self) -> str:
+        return self.spawner.kind
+
+    def sent_arguments(self) -> Iterator[cst.BaseExpression]:
+        """Expressions whose values are sent to the target: items of an ``args`` tuple,
+        values of a ``kwargs`` dict, the remaining arguments, or partial's bound arguments."""
+        spawner, call = self.spawner, self.call
+        for slot in (spawner.args, spawner.kwargs):
+            arg = slot.find(call) if slot is not None else None
+            if arg is not None:
+                yield from _container_items(arg.value)
+        if spawner.rest == "arguments":
+            skipped = [spawner.target.find(call)]
+            if spawner.executor is not None:
+                skipped.append(spawner.executor.find(call))
+            yield from (a.value for a in call.args if a not in skipped and not a.star)
+        if self.target is not None:
+            yield from (a.value for a in self.target.partial_arguments if not a.star)
+
+    def sent_iterables(self) -> Iterator[cst.BaseExpression]:
+        """Iterables whose items are sent to the target (``map``, ``starmap``)."""
+        spawner, call = self.spawner, self.call
+        if spawner.iterable is not None:
+            arg = spawner.iterable.find(call)
+            if arg is not None:
+                yield arg.value
+        if spawner.rest == "iterables":
+            target_arg = spawner.target.find(call)
+            yield from (a.value for a in call.args if a is not target_arg and a.keyword is None)
+
+
+def _container_items(expression: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    if isinstance(expression, (cst.Tuple, cst.List)):
+        yield from (e.value for e in expression.elements if isinstance(e, cst.Element))
+    elif isinstance(expression, cst.Dict):
+        yield from (e.value for e in expression.elements if isinstance(e, cst.DictElement))
+
+
+def _last_name(call: cst.Call) -> str | None:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+
+
+class _CallIndex(cst.CSTVisitor):
+    """Calls that could be spawn sites (by their last name, or a plain name that may be a
+    class of this module) and the classes of the module, in source order."""
+
+    def __init__(self, last_names: frozenset[str]) -> None:
+        self.last_names = last_names
+        self.calls: list[cst.Call] = []
+        self.classes: list[cst.ClassDef] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) or _last_name(node) in self.last_names:
+            self.calls.append(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(node)
+
+
+class SpawnAnalysis:
+    """Every spawn site of a module; get it with ``model.analysis(SpawnAnalysis)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.spawners = tuple(
+            Spawner.from_catalog(entry) for entry in model.catalog.section("spawner")
+        )
+        self.bases = tuple(
+            SpawnerBase.from_catalog(entry) for entry in model.catalog.section("spawner-base")
+        )
+        self.executor_kinds: Mapping[str, str] = model.catalog.section("executor-kinds")
+
+    @cached_property
+    def _index(self) -> _CallIndex:
+        last_names = frozenset(
+            name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
+        )
+        index = _CallIndex(last_names)
+        self.model.module.visit(index)
+        return index
+
+    @cached_property
+    def sites(self) -> tuple[SpawnSite, ...]:
+        """Spawn sites in source order. Only calls whose last name could match a spawner
+        (or that name a class of this module) are resolved: a module without any costs one
+        cheap walk."""
+        class_names = frozenset(klass.name.value for klass in self.spawner_classes)
+        return tuple(
+            site
+            for call in self._index.calls
+            if _last_name(call) in self._index.last_names | class_names
+            and (site := self.site(call)) is not None
+        )
+
+    def site(self, call: cst.Call) -> SpawnSite | None:
+        names = self.model.call_names(call)
+        for spawner in self.spawners:
+            matched = names & spawner.names
+            if matched:
+                arg = spawner.target.find(call)
+                target = self.resolve_callable(arg.value) if arg is not None else None
+                if spawner.executor is not None:
+                    spawner = replace(spawner, kind=self._executor_kind(spawner, call))
+                return SpawnSite(call, min(matched), spawner, target)
+        if isinstance(call.func, cst.Name):
+            return self._subclass_site(call, call.func)
+        return None
+
+    def _executor_kind(self, spawner: Spawner, call: cst.Call) -> str:
+        """The kind of the executor a call is given: the spawner's own kind (its default
+        executor) for none or ``None``, "unknown" when its type cannot be inferred."""
+        assert spawner.executor is not None
+        arg = spawner.executor.find(call)
+        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            return spawner.kind
+        kinds = {self.executor_kinds.get(t) for t in self.model.infer_types(arg.value)}
+        return kinds.pop() if len(kinds) == 1 and None not in kinds else "unknown"
+
+    @cached_property
+    def spawner_classes(self) -> Mapping[cst.ClassDef, tuple[SpawnerBase, str]]:
+        """Classes of this module deriving from a ``[[spawner-base]]`` class, directly or
+        through other classes of the module, with the base and the catalog name matched."""
+        found: dict[cst.ClassDef, tuple[SpawnerBase, str]] = {}
+        for klass in self._index.classes:  # source order: a base class is seen first
+            for base in klass.bases:
+                matched = self._spawner_base(base.value, found)
+                if matched is not None:
+                    found[klass] = matched
+                    break
+        return found
+
+    def names_spawner_base(self, expression: cst.BaseExpression) -> bool:
+        """True when ``expression`` names a ``[[spawner-base]]`` class itself."""
+        return self._spawner_base(expression, {}) is not None
+
+    def _spawner_base(
+        self, expression: cst.BaseExpression, found: Mapping[cst.ClassDef, tuple[SpawnerBase, str]]
+    ) -> tuple[SpawnerBase, str] | None:
+        names = self.model.qualified_names(expression)
+        for base in self.bases:
+            matched = names & base.names
+            if matched:
+                return base, min(matched)
+        if isinstance(expression, cst.Name):
+            klass = self.model.class_bound_to(expression)
+            if klass is not None:
+                return found.get(klass)
+        return None
+
+    def _subclass_site(self, call: cst.Call, name: cst.Name) -> SpawnSite | None:
+        klass = self.model.class_bound_to(name)
+        matched = self.spawner_classes.get(klass) if klass is not None else None
+        if klass is None or matched is None:
+            return None
+        base, api = matched
+        method = self._entry_method(klass, base.method)
+        local = self.model.enclosing_function(klass) is not None
+        kind = CallableKind.LOCAL_CLASS_METHOD if local else CallableKind.METHOD
+        target = CallableTarget(name, kind, method)
+        return SpawnSite(call, api, Spawner.for_subclass(base.kind, api), target)
+
+    def _entry_method(self, klass: cst.ClassDef, method: str) -> cst.FunctionDef | None:
+        """``method`` as defined by ``klass`` or the nearest spawner class it derives from."""
+        for _ in range(_RESOLUTION_DEPTH):
+            found = self.model.method_of(klass, method)
+            if found is not None:
+                return found
+            parents = [
+                parent
+                for base in klass.bases
+                if isinstance(base.value, cst.Name)
+                and (parent := self.model.class_bound_to(base.value)) in self.spawner_classes
+            ]
+            if not parents:
+                return None
+            klass = parents[0]
+        return None
+
+    def of_kind(self, kind: str) -> tuple[SpawnSite, ...]:
+        return tuple(site for site in self.sites if site.kind == kind)
+
+    def resolve_callable(self, expression: cst.BaseExpression, depth: int = 0) -> CallableTarget:
+        """Resolve a callable expression through names, ``self.method``, ``partial`` and
+        lambdas; names bound more than once resolve to UNKNOWN (precision first)."""
+        model = self.model
+        if isinstance(expression, cst.Lambda):
+            return CallableTarget(expression, CallableKind.LAMBDA, expression)
+        if isinstance(expression, cst.Call):
+            if model.qualified_names(expression.func) & PARTIAL and expression.args and depth < 4:
+                inner = self.resolve_callable(expression.args[0].value, depth + 1)
+                return CallableTarget(
+                    expression, inner.kind, inner.function, True, tuple(expression.args[1:])
+                )
+            return CallableTarget(expression, CallableKind.CALL_RESULT)
+        if isinstance(expression, (cst.Name, cst.Attribute)):
+            function = model.resolve_callee(expression) or self._instance_method(expression)
+            if function is not None:
+                return CallableTarget(expression, self._function_kind(function), function)
+            if isinstance(expression, cst.Name) and depth < 4:
+                value = model.single_assigned_value(expression)
+                if value is not None:
+                    resolved = self.resolve_callable(value, depth + 1)
+                    return CallableTarget(
+                        expression, resolved.kind, resolved.function,
+                        resolved.through_partial, resolved.partial_arguments,
+                    )
+        return CallableTarget(expression, CallableKind.UNKNOWN)
+
+    def _instance_method(self, expression: cst.BaseExpression) -> cst.FunctionDef | None:
+        """``Klass(...).method`` or ``obj.method`` with ``obj = Klass(...)`` its only binding,
+        for a class of this module."""
+        if not isinstance(expression, cst.Attribute):
+            return None
+        instance = expression.value
+        if isinstance(instance, cst.Name):
+            instance = self.model.single_assigned_value(instance)
+        if isinstance(instance, cst.Call) and isinstance(instance.func, cst.Name):
+            klass = self.model.class_bound_to(instance.func)
+            if klass is not None:
+                return self.model.method_of(klass, expression.attr.value)
+        return None
+
+    def _function_kind(self, function: cst.FunctionDef) -> CallableKind:
+        klass = self.model.enclosing_class(function)
+        if klass is not None:
+            if self.model.enclosing_function(klass) is not None:
+                return CallableKind.LOCAL_CLASS_METHOD
+            return CallableKind.METHOD
+        if self.model.enclosing_function(function) is not None:
+            return CallableKind.NESTED
+        return CallableKind.FUNCTION
+
+    def lambda_callee(self, function: cst.Lambda) -> cst.FunctionDef | None:
+        """The function a ``lambda: work(...)`` calls, so its body is what runs."""
+        body = function.body
+        if isinstance(body, cst.Call):
+            return self.model.resolve_function(body)
+        return None

@@ -1,0 +1,110 @@
+"""Many files: answers from the cache first, the rest linted by the engine in parallel.
+
+Importing this module does not import libcst or the rules: a run that the cache answers
+entirely never loads them, which is most of what a warm run would otherwise cost.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TextIO
+
+from concurlint.cache import Cache
+from concurlint.config import Settings
+from concurlint.diagnostic import Diagnostic, FileResult, Span
+from concurlint.files import Unreadable, read_bytes
+from concurlint.selection import selected_for
+
+UNANALYZABLE = "CCL001"
+
+
+def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(
+        path=path,
+        span=Span(line, column, line, column),
+        code=UNANALYZABLE,
+        name="unanalyzable-file",
+        message=f"cannot analyze this file: {reason}",
+        url="",
+    )
+
+
+def unreadable_result(problem: Unreadable, settings: Settings) -> FileResult:
+    if not selected_for(settings, problem.path, UNANALYZABLE):
+        return FileResult(problem.path)
+    return FileResult(problem.path, (unanalyzable(problem.path, problem.reason, problem.line),))
+
+
+class Progress:
+    """``files done / total`` and a bar on one line of a terminal, redrawn at most ten
+    times a second and erased at the end. The caller decides whether a terminal is there."""
+
+    WIDTH = 30
+    INTERVAL = 0.1
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self._drawn = 0.0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self._drawn >= self.INTERVAL or self.done == self.total:
+            self._drawn = now
+            filled = self.WIDTH * self.done // max(self.total, 1)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} files")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def lint_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    problems: Iterable[Unreadable] = (),
+    jobs: int = 1,
+    cache: Cache | None = None,
+    progress: bool = False,
+) -> list[FileResult]:
+    """Lint every path (in parallel when ``jobs`` > 1), reusing cached results; sorted by
+    path, so the output depends neither on scheduling nor on the order paths were given."""
+    results = [unreadable_result(problem, settings) for problem in problems]
+    bar = Progress(len(paths)) if progress and paths else None
+    pending = _answer_from_cache(paths, cache, results, bar.advance if bar else None)
+    if pending:
+        from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
+
+        results.extend(lint_files(pending, settings, jobs, cache, bar.advance if bar else None))
+    if bar is not None:
+        bar.close()
+    return sorted(results, key=lambda result: result.path)
+
+
+def _answer_from_cache(
+    paths: Sequence[str],
+    cache: Cache | None,
+    results: list[FileResult],
+    on_done: Callable[[int], None] | None,
+) -> list[str]:
+    """Append the cached results; return the paths still to lint."""
+    if cache is None:
+        return list(paths)
+    pending = []
+    for path in paths:
+        content = read_bytes(path)
+        hit = cache.get(path, content) if isinstance(content, bytes) else None
+        if hit is None:
+            pending.append(path)
+            continue
+        results.append(hit)
+        if on_done is not None:
+            on_done(1)
+    return pending

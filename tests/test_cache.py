@@ -1,0 +1,134 @@
+"""The result cache: hits only when nothing that decides a result changed, and a run that
+is killed or shares the folder with another one never leaves it unusable."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from concurlint import cache as cache_module
+from concurlint.cache import Cache
+from concurlint.config import Settings
+from concurlint.diagnostic import FileResult
+from concurlint.model.catalog import load_catalog
+from concurlint.runner import lint_paths
+
+BLOCKING = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    path = tmp_path / "a.py"
+    path.write_text(BLOCKING)
+    return path
+
+
+def _open(folder: Path, settings: Settings) -> Cache:
+    return Cache.open(folder, settings, load_catalog(settings.catalog_extensions()).digest)
+
+
+def _planted(folder: Path, settings: Settings, module: Path) -> FileResult:
+    """Store a result the linter would never produce, so that a hit is recognizable."""
+    planted = FileResult(str(module), skipped=True)
+    _open(folder, settings).put(str(module), module.read_bytes(), planted)
+    return planted
+
+
+def _lint(module: Path, settings: Settings, folder: Path) -> FileResult:
+    (result,) = lint_paths([str(module)], settings, cache=_open(folder, settings))
+    return result
+
+
+def test_unchanged_file_is_answered_from_the_cache(tmp_path: Path, module: Path) -> None:
+    settings = Settings(root=tmp_path)
+    planted = _planted(tmp_path / "cache", settings, module)
+    assert _lint(module, settings, tmp_path / "cache") == planted
+
+
+def test_changed_content_is_linted_again(tmp_path: Path, module: Path) -> None:
+    settings = Settings(root=tmp_path)
+    _planted(tmp_path / "cache", settings, module)
+    module.write_text(BLOCKING.replace("time.sleep(1)", "time.sleep(2)"))
+    assert [d.code for d in _lint(module, settings, tmp_path / "cache").diagnostics] == ["CCL201"]
+
+
+def test_changed_settings_are_a_miss(tmp_path: Path, module: Path) -> None:
+    settings = Settings(root=tmp_path)
+    _planted(tmp_path / "cache", settings, module)
+    ignoring = replace(settings, ignore=("CCL201",))
+    assert _lint(module, ignoring, tmp_path / "cache") == FileResult(str(module))
+
+
+def test_changed_catalog_is_a_miss(tmp_path: Path, module: Path) -> None:
+    settings = Settings(root=tmp_path)
+    _planted(tmp_path / "cache", settings, module)
+    extended = replace(settings, extend_blocking_calls=("mylib.fetch",))
+    assert _lint(module, extended, tmp_path / "cache").diagnostics
+
+
+def test_new_version_is_a_miss(
+    tmp_path: Path, module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(root=tmp_path)
+    _planted(tmp_path / "cache", settings, module)
+    monkeypatch.setattr(cache_module, "__version__", "999.0")
+    assert _lint(module, settings, tmp_path / "cache").diagnostics
+
+
+def test_unreadable_entry_is_a_miss_and_is_rewritten(tmp_path: Path, module: Path) -> None:
+    settings = Settings(root=tmp_path)
+    cache = _open(tmp_path / "cache", settings)
+    _planted(tmp_path / "cache", settings, module)
+    (entry,) = (path for path in cache.folder.rglob("*") if path.is_file())
+    entry.write_bytes(entry.read_bytes()[:10])  # as if truncated
+    assert _lint(module, settings, tmp_path / "cache").diagnostics
+    assert cache.get(str(module), module.read_bytes()) is not None
+
+
+def _cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "concurlint", "--jobs", "1", *args],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_killed_run_leaves_a_usable_cache(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for index in range(40):
+        extra = f"\n\nasync def g{index}():\n    open('x')\n"
+        (project / f"m{index:03}.py").write_text(BLOCKING + extra)
+    cache_dir = tmp_path / "cache"
+    run = _cli(["--cache-dir", str(cache_dir), "."], project)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _entries(cache_dir) < 3:
+        time.sleep(0.02)  # wait until some entries exist, then kill the run mid-way
+    run.send_signal(signal.SIGKILL)
+    run.communicate()
+    assert run.returncode == -signal.SIGKILL
+    cached = _cli(["--cache-dir", str(cache_dir), "."], project).communicate()
+    fresh = _cli(["--no-cache", "."], project).communicate()
+    assert cached[0] == fresh[0]
+    assert cached[0].count("CCL201") == 80
+
+
+def _entries(cache_dir: Path) -> int:
+    return sum(1 for path in cache_dir.glob("*/*/*") if not path.name.startswith("."))
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, module: Path) -> None:
+    _cli(["--no-cache", "a.py"], tmp_path).communicate()
+    assert not (tmp_path / ".concurlint_cache").exists()
+
+
+def test_default_cache_is_tagged_for_backup_tools_and_git(tmp_path: Path, module: Path) -> None:
+    _cli(["a.py"], tmp_path).communicate()
+    folder = tmp_path / ".concurlint_cache"
+    assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d1")
+    assert (folder / ".gitignore").read_text().endswith("*\n")

@@ -1,0 +1,86 @@
+"""``flake8 --select CCL`` must report exactly what ``concurlint`` reports, and obey flake8's
+own suppression and selection as well as ``[tool.concurlint]``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+FORMAT = "%(path)s:%(row)d:%(col)d: %(code)s %(text)s"
+BLOCKING = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
+Report = tuple[str, int, int, str]
+
+
+def flake8(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "CCL", f"--format={FORMAT}", *args],
+        cwd=cwd, capture_output=True, text=True,
+    )
+
+
+def concurlint(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "concurlint", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def flake8_reports(stdout: str) -> list[Report]:
+    reports = []
+    for line in stdout.splitlines():
+        path, row, col, message = line.split(":", 3)
+        reports.append((path, int(row), int(col), message.strip()))
+    return reports
+
+
+def cli_reports(stdout: str) -> list[Report]:
+    return [
+        (item["path"], item["line"], item["column"], f"{item['code']} {item['message']}")
+        for item in json.loads(stdout)
+    ]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "a.py").write_text(BLOCKING)
+    return tmp_path
+
+
+def test_flake8_reports_exactly_what_the_cli_reports_on_the_fixtures() -> None:
+    via_flake8 = flake8_reports(flake8(["fixtures"], ROOT).stdout)
+    via_cli = cli_reports(concurlint(["--format", "json", "fixtures"], ROOT).stdout)
+    assert via_cli, "the fixtures must produce reports to compare"
+    assert sorted(via_flake8) == sorted(via_cli)
+
+
+def test_flake8_exit_code_and_location(project: Path) -> None:
+    completed = flake8(["a.py"], project)
+    assert completed.returncode == 1
+    assert completed.stdout.startswith("a.py:5:5: CCL201 `time.sleep()` blocks the event loop")
+
+
+def test_flake8_noqa_silences(project: Path) -> None:
+    (project / "a.py").write_text(BLOCKING.replace("sleep(1)", "sleep(1)  # noqa:CCL201"))
+    assert flake8(["a.py"], project).stdout == ""
+
+
+def test_flake8_extend_ignore_silences(project: Path) -> None:
+    assert flake8(["--extend-ignore", "CCL201", "a.py"], project).stdout == ""
+
+
+def test_flake8_honours_concurlint_settings(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.concurlint]\nignore = ['CCL201']\n")
+    completed = flake8(["a.py"], project)
+    assert (completed.returncode, completed.stdout) == (0, "")
+
+
+def test_flake8_fails_loudly_on_a_bad_concurlint_setting(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.concurlint]\nselect = ['CCL999']\n")
+    completed = flake8(["a.py"], project)
+    assert completed.returncode != 0
+    assert "failed during execution" in completed.stdout + completed.stderr
+    assert "unknown rule code or prefix `CCL999`" in completed.stdout + completed.stderr

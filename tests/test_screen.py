@@ -1,0 +1,142 @@
+"""The screens and the cheaper metadata never change what is reported.
+
+Screening (rule words, then the rules' verdicts on Python's ``ast``) and the model's own
+parent map and per-node qualified names are only allowed to save time: every test here
+compares them with the plain, unscreened, whole-module-provider way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from benchmarks.corpus import python_files, stdlib
+from conftest import FIXTURES, ROOT
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    QualifiedNameSource,
+)
+
+from concurlint.config import Settings
+from concurlint.engine import RuleSet, lint_files, lint_source, run_with_deep_stack
+from concurlint.files import Source, read_source
+from concurlint.model.catalog import load_catalog
+from concurlint.model.module import ModuleModel, parent_map
+from concurlint.screen import TreeFacts
+
+# A few standard-library modules: some report, some are kept by the word screen only to be
+# dropped by the ast screen, some use asyncio heavily without reporting.
+STDLIB_SAMPLE = (
+    "asyncio/base_subprocess.py",
+    "asyncio/queues.py",
+    "asyncio/runners.py",
+    "asyncio/staggered.py",
+    "concurrent/futures/thread.py",
+    "sched.py",
+    "queue.py",
+)
+_RESOLVED = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
+
+
+def fixture_files() -> list[str]:
+    return sorted(str(path) for path in FIXTURES.rglob("*.py"))
+
+
+def stdlib_sample() -> list[str]:
+    return [str(stdlib() / name) for name in STDLIB_SAMPLE if (stdlib() / name).is_file()]
+
+
+def _sources(paths: list[str]) -> list[Source]:
+    sources = [read_source(path) for path in paths]
+    assert all(isinstance(source, Source) for source in sources)
+    return sources  # type: ignore[return-value]
+
+
+def _screened_and_unscreened(paths: list[str], settings: Settings) -> tuple[list, list]:
+    def lint_both() -> tuple[list, list]:
+        screened, unscreened = RuleSet.build(settings), RuleSet.build(settings, screen=False)
+        sources = _sources(paths)
+        return (
+            [lint_source(source, screened).diagnostics for source in sources],
+            [lint_source(source, unscreened).diagnostics for source in sources],
+        )
+
+    return run_with_deep_stack(lint_both)
+
+
+@pytest.mark.parametrize("corpus", [fixture_files, stdlib_sample], ids=["fixtures", "stdlib"])
+def test_screened_reports_equal_unscreened(corpus) -> None:
+    screened, unscreened = _screened_and_unscreened(corpus(), Settings(root=ROOT))
+    assert screened == unscreened
+
+
+def test_catalog_extension_widens_the_screen(tmp_path: Path) -> None:
+    module = tmp_path / "client.py"
+    module.write_text("from mylib import sync_fetch\n\n\nasync def f():\n    sync_fetch()\n")
+    settings = Settings(root=tmp_path, extend_blocking_calls=("mylib.sync_fetch",))
+    screened, unscreened = _screened_and_unscreened([str(module)], settings)
+    assert [d.code for d in screened[0]] == ["CCL201"]
+    assert screened == unscreened
+
+
+def test_import_roots_follow_returns_and_canonical_modules() -> None:
+    catalog = load_catalog({"returns": {"mylib.connect": "asyncio.AbstractEventLoop"}})
+    roots = catalog.import_roots({"asyncio.AbstractEventLoop.sock_recv"})
+    assert roots == {"asyncio", "mylib"}
+
+
+def test_import_roots_give_up_when_a_builtin_leads_there() -> None:
+    assert load_catalog().import_roots({"io.IOBase.read"}) is None
+
+
+def test_tree_facts_see_code_not_strings() -> None:
+    facts = TreeFacts(__import__("ast").parse("'create_task'\nimport a.b\nx.ensure_future()\n"))
+    assert facts.mentions_any({"ensure_future"}) and not facts.mentions_any({"create_task"})
+    assert facts.imports_any({"a.b"}) and facts.imports_any({"a"}) and not facts.imports_any({"b"})
+
+
+@pytest.mark.parametrize("corpus", [fixture_files, stdlib_sample], ids=["fixtures", "stdlib"])
+def test_parent_map_equals_parent_provider(corpus) -> None:
+    def compare(source: Source) -> None:
+        module = cst.parse_module(source.text)
+        expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+        actual = parent_map(module)
+        assert actual.keys() == expected.keys()
+        assert all(actual[node] is expected[node] for node in expected)
+
+    for source in _sources(corpus()):
+        run_with_deep_stack(compare, source)
+
+
+def test_qualified_names_equal_qualified_name_provider() -> None:
+    catalog = load_catalog()
+    for source in _sources(fixture_files()):
+        wrapper = MetadataWrapper(cst.parse_module(source.text), unsafe_skip_copy=True)
+        provided = wrapper.resolve(QualifiedNameProvider)
+        model = ModuleModel(wrapper, catalog)
+        for node, lazy in provided.items():
+            names = lazy() if callable(lazy) else lazy
+            expected = {catalog.canonical(q.name) for q in names if q.source in _RESOLVED}
+            if isinstance(node, cst.Attribute) and not _is_dotted(node):
+                expected = set()  # the model names `open(p).read` nothing, not `builtins.open`
+            assert model.qualified_names(node) == expected
+
+
+def _is_dotted(expression: cst.BaseExpression) -> bool:
+    while isinstance(expression, cst.Attribute):
+        expression = expression.value
+    return isinstance(expression, cst.Name)
+
+
+@pytest.mark.slow
+def test_screened_reports_equal_unscreened_on_the_whole_stdlib() -> None:
+    paths = python_files(stdlib())
+    settings = Settings(root=ROOT)
+    jobs = os.cpu_count() or 1
+    screened = sorted(lint_files(paths, settings, jobs), key=lambda r: r.path)
+    unscreened = sorted(lint_files(paths, settings, jobs, screen=False), key=lambda r: r.path)
+    assert [r.diagnostics for r in screened] == [r.diagnostics for r in unscreened]
