@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from concurlint import __version__
 from concurlint.cache import CACHE_DIR, Cache
@@ -34,8 +34,15 @@ def _codes(value: str) -> list[str]:
     return [code.strip().upper() for code in value.split(",") if code.strip()]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line (argparse would print the whole usage first), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="concurlint",
         description="Find concurrency pitfalls in Python code: threads, asyncio, "
         "multiprocessing and gevent.",
@@ -134,15 +141,12 @@ def _fix(
 
     remaining: list[FileResult] = lint_paths([], settings, problems)  # type: ignore[arg-type]
     fixed = 0
-    try:
-        outcomes = fix_paths(paths, settings, args.unsafe_fixes)
-    except FixError as error:
-        print(f"concurlint: error: {error}", file=sys.stderr)
-        raise SystemExit(EXIT_ERROR) from error
-    for outcome in outcomes:
+    for outcome in fix_paths(paths, settings, args.unsafe_fixes):
         if isinstance(outcome, FileResult):
             remaining.append(outcome)
             continue
+        if outcome.error is not None:
+            print(f"concurlint: error: {outcome.error}", file=sys.stderr)
         if outcome.changed:
             if args.diff:
                 sys.stdout.write(_unified_diff(outcome))

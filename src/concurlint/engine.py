@@ -29,6 +29,7 @@ from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
 from concurlint.files import Source, Unreadable, decode_source, read_bytes
+from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
@@ -114,8 +115,15 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
         rules = ruleset.screen_tree(rules, compiled) if rules else []
         if not rules:
             return FileResult(source.path, skipped=True)
+        refusal = tree_refusal(compiled)
     elif not rules:
         return compiled
+    else:
+        refusal = token_refusal(source.text)
+    if refusal is not None:  # Python's own message first, when it has one
+        if isinstance(compiled, FileResult) and compiled.diagnostics:
+            return compiled
+        return _failed(ruleset, source.path, refusal)
     try:
         module = cst.parse_module(source.text)
     except Exception as error:  # a parser failure must not stop the run
@@ -138,7 +146,7 @@ def _compile(source: Source, ruleset: RuleSet) -> ast.Module | FileResult:
     """The file's ``ast``, or what to report when Python's C parser rejects it (a broken
     file is reported as CCL001 even when no rule needs libcst, at a fraction of the cost)."""
     try:
-        return ast.parse(source.text, source.path)
+        return parse_quietly(source.text, source.path)
     except SyntaxError as error:
         return _failed(ruleset, source.path, f"syntax error: {error.msg}",
                        error.lineno or 1, error.offset or 1)

@@ -7,8 +7,10 @@ PEP 263 cookie) and whether the file starts with a BOM. Line endings stay inside
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import os
+import stat
 import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 from concurlint.config import Settings
 
 SOURCE_SUFFIXES = (".py", ".pyi")
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Unreadable:
 def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
     """flake8's rule: a pattern matches the base name or the path (relative to the config root)."""
     try:
-        relative = path.resolve().relative_to(root).as_posix()
+        relative = Path(os.path.realpath(path)).relative_to(root).as_posix()
     except ValueError:
         relative = path.as_posix()
     return any(
@@ -68,16 +71,15 @@ def discover(
         elif path.is_file():
             if not (force_exclude and _is_excluded(path, patterns, settings.root)):
                 found.add(os.path.normpath(given))
-        elif os.path.lexists(path):
-            problems.append(Unreadable(os.path.normpath(given), "not a regular file"))
         else:
-            problems.append(Unreadable(os.path.normpath(given), "no such file or directory"))
+            problems.append(Unreadable(os.path.normpath(given), _missing_reason(path)))
     return sorted(found), problems
 
 
 def _walk(top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unreadable]) -> Iterator[str]:
     def on_error(error: OSError) -> None:
-        problems.append(Unreadable(os.path.normpath(error.filename or str(top)), _reason(error)))
+        where = os.path.normpath(error.filename or str(top))
+        problems.append(Unreadable(where, f"cannot read folder: {_reason(error)}"))
 
     for folder, subfolders, names in os.walk(top, onerror=on_error, followlinks=False):
         base = Path(folder)
@@ -86,6 +88,16 @@ def _walk(top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unrea
             candidate = base / name
             if name.endswith(SOURCE_SUFFIXES) and not _is_excluded(candidate, patterns, root):
                 yield os.path.normpath(candidate)
+
+
+def _missing_reason(path: Path) -> str:
+    """Why ``path`` is neither a file nor a folder: a symlink loop, a broken symlink, ..."""
+    try:
+        path.stat()
+    except OSError as error:
+        broken = path.is_symlink() and error.errno == errno.ENOENT
+        return "broken symbolic link" if broken else _reason(error)
+    return "not a regular file"
 
 
 def _reason(error: OSError) -> str:
@@ -100,7 +112,10 @@ def read_source(path: str) -> Source | Unreadable:
 
 def read_bytes(path: str) -> bytes | Unreadable:
     try:
-        with open(path, "rb") as stream:
+        # Non-blocking, then checked: a FIFO or a device named *.py must not hang the run.
+        with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return Unreadable(path, "not a regular file")
             return stream.read()
     except OSError as error:
         return Unreadable(path, f"cannot read: {_reason(error)}")

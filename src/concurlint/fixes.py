@@ -26,7 +26,7 @@ MAX_PASSES = 10
 
 
 class FixError(Exception):
-    """A fix would have produced broken code or could not be written."""
+    """A fixed file could not be written back."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class FixOutcome:
     fixed: int  # number of diagnostics repaired
     result: FileResult  # what remains after fixing
     initial: FileResult  # what the file on disk has, before fixing
+    error: str | None = None  # why every fix was abandoned (the text is left unchanged)
 
     @property
     def changed(self) -> bool:
@@ -60,8 +61,10 @@ def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOut
         new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
         try:
             cst.parse_module(new_text)
-        except Exception as error:  # noqa: BLE001 - any parser failure means a broken fix
-            raise FixError(f"{source.path}: a fix produced code that does not parse ({error})") from error
+        except Exception as error:  # any parser failure means a broken fix: revert them all
+            reason = " ".join(str(error).split())
+            message = f"{source.path}: not fixed: a fix produced code that does not parse"
+            return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
         text, fixed = new_text, fixed + count
         result = lint_source(Source(source.path, text, source.encoding), ruleset)
     return FixOutcome(source, text, fixed, result, initial)
@@ -69,20 +72,25 @@ def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOut
 
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, int]:
     """Apply every fix whose edits overlap no earlier one; returns the text and the count."""
-    chosen: list[Edit] = []
-    imports: set[str] = set()
-    count = 0
-    for fix in sorted(fixes, key=lambda f: f.edits[0].start if f.edits else 0):
-        if any(_overlaps(edit, other) for edit in fix.edits for other in chosen):
-            continue
-        chosen.extend(fix.edits)
-        imports.update(fix.imports)
-        count += 1
-    for edit in sorted(chosen, reverse=True):
+    chosen = one_pass(fixes)
+    for edit in sorted((edit for fix in chosen for edit in fix.edits), reverse=True):
         text = text[: edit.start] + edit.content + text[edit.end :]
-    for module in sorted(imports):
+    for module in sorted({module for fix in chosen for module in fix.imports}):
         text = add_import(text, module)
-    return text, count
+    return text, len(chosen)
+
+
+def one_pass(fixes: Iterable[Fix]) -> list[Fix]:
+    """The fixes one pass applies: in order of position, each whose edits overlap no edit of
+    a fix already chosen (the others wait for the next pass, after a re-lint)."""
+    chosen: list[Fix] = []
+    edits: list[Edit] = []
+    for fix in sorted(fixes, key=lambda f: f.edits[0].start if f.edits else 0):
+        if any(_overlaps(edit, other) for edit in fix.edits for other in edits):
+            continue
+        chosen.append(fix)
+        edits.extend(fix.edits)
+    return chosen
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
@@ -137,7 +145,11 @@ def write_atomically(source: Source, text: str) -> None:
         raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
     if not mode & stat.S_IWUSR:
         raise FixError(f"{path}: not fixed: the file is read-only")
-    data = encode_source(source, text)
+    try:
+        data = encode_source(source, text)
+    except UnicodeEncodeError as error:
+        message = f"{path}: not fixed: the fixed text cannot be encoded as {error.encoding}"
+        raise FixError(message) from error
     folder = os.path.dirname(os.path.abspath(path))
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".concurlint-", suffix=".tmp")

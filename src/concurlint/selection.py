@@ -6,6 +6,7 @@ too, and must not pay for importing the parser.
 
 from __future__ import annotations
 
+import os
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def selected_for(settings: Settings, path: str, code: str) -> bool:
 def _path_matches(path: str, pattern: str, root: Path) -> bool:
     candidate = Path(path)
     try:
-        relative = candidate.resolve().relative_to(root).as_posix()
+        relative = Path(os.path.realpath(candidate)).relative_to(root).as_posix()
     except ValueError:
         relative = candidate.as_posix()
     return fnmatch(relative, pattern) or fnmatch(candidate.name, pattern)
