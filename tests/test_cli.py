@@ -114,7 +114,10 @@ def test_syntax_error_in_a_file_no_rule_screens_in_is_reported(project: Path) ->
 
 def test_missing_path_is_reported(project: Path) -> None:
     completed = run(["nope.py"], project)
-    assert "nope.py:1:1: CCL001 cannot analyze this file: no such file or directory" in completed.stdout
+    assert (
+        "nope.py:1:1: CCL001 cannot analyze this file: no such file or directory"
+        in completed.stdout
+    )
 
 
 def test_fix_rewrites_and_adds_nothing_else(project: Path) -> None:

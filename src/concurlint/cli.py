@@ -48,27 +48,51 @@ def build_parser() -> argparse.ArgumentParser:
         "multiprocessing and gevent.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
-    parser.add_argument("--select", type=_codes, help="codes or prefixes to enable (e.g. CCL2,CCL101)")
+    parser.add_argument(
+        "--select", type=_codes, help="codes or prefixes to enable (e.g. CCL2,CCL101)"
+    )
     parser.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     parser.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     parser.add_argument("--diff", action="store_true", help="print fixes as a diff, write nothing")
-    parser.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output format")
-    parser.add_argument("--config", type=Path, help="a pyproject.toml (or TOML) to read settings from")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATTERS), default="text", help="output format"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="a pyproject.toml (or TOML) to read settings from"
+    )
     parser.add_argument("--exclude", type=lambda v: v.split(","), help="replace the excluded globs")
     parser.add_argument("--extend-exclude", type=lambda v: v.split(","), help="add excluded globs")
-    parser.add_argument("--force-exclude", action="store_true",
-                        help="apply excludes to files named on the command line too")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                        help="parallel processes (default: number of CPUs)")
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to files named on the command line too",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel processes (default: number of CPUs)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument("--cache-dir", type=Path,
-                        help=f"folder for cached results (default: {CACHE_DIR} in the root)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help=f"folder for cached results (default: {CACHE_DIR} in the root)",
+    )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when reporting")
-    parser.add_argument("--statistics", action="store_true",
-                        help="print the number of diagnostics per rule instead of each one")
-    parser.add_argument("--quiet", "-q", action="store_true",
-                        help="print diagnostics only, without the summary line")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print the number of diagnostics per rule instead of each one",
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print diagnostics only, without the summary line",
+    )
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--explain", metavar="CODE", help="explain a rule and exit")
     parser.add_argument("--version", action="version", version=f"concurlint {__version__}")
@@ -179,7 +203,9 @@ def _unified_diff(outcome: FixOutcome) -> str:
 
 def _summarize(diagnostics: Sequence[Diagnostic], fixed: int, args: argparse.Namespace) -> None:
     if args.diff:
-        message = f"Would fix {fixed} error{'s' * (fixed != 1)}." if fixed else "No fixes available."
+        message = (
+            f"Would fix {fixed} error{'s' * (fixed != 1)}." if fixed else "No fixes available."
+        )
     elif not diagnostics:
         message = f"Fixed {fixed} error{'s' * (fixed != 1)}." if fixed else "All checks passed!"
     else:

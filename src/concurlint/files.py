@@ -48,7 +48,9 @@ def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
     except ValueError:
         relative = path.as_posix()
     return any(
-        fnmatch(path.name, pattern) or fnmatch(relative, pattern) or fnmatch(path.as_posix(), pattern)
+        fnmatch(path.name, pattern)
+        or fnmatch(relative, pattern)
+        or fnmatch(path.as_posix(), pattern)
         for pattern in patterns
     )
 
@@ -76,7 +78,9 @@ def discover(
     return sorted(found), problems
 
 
-def _walk(top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unreadable]) -> Iterator[str]:
+def _walk(
+    top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unreadable]
+) -> Iterator[str]:
     def on_error(error: OSError) -> None:
         where = os.path.normpath(error.filename or str(top))
         problems.append(Unreadable(where, f"cannot read folder: {_reason(error)}"))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.config import Settings
+from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
 from concurlint.model.module import is_preamble
@@ -94,7 +94,7 @@ def one_pass(fixes: Iterable[Fix]) -> list[Fix]:
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
-    return a.start < b.end and b.start < a.end or (a.start == b.start)
+    return (a.start < b.end and b.start < a.end) or (a.start == b.start)
 
 
 def add_import(text: str, module: str) -> str:
@@ -175,6 +175,8 @@ def fix_path(path: str, ruleset: RuleSet, unsafe: bool) -> FixOutcome | FileResu
     return fix_source(source, ruleset, unsafe)
 
 
-def fix_paths(paths: Iterable[str], settings: Settings, unsafe: bool) -> list[FixOutcome | FileResult]:
+def fix_paths(
+    paths: Iterable[str], settings: Settings, unsafe: bool
+) -> list[FixOutcome | FileResult]:
     ruleset = RuleSet.build(settings)
     return run_with_deep_stack(lambda: [fix_path(path, ruleset, unsafe) for path in paths])

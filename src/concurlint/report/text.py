@@ -1,4 +1,4 @@
-"""``path:line:col: CODE message`` with `` [*]`` when ``--fix`` can repair it (flake8/ruff style)."""
+"""``path:line:col: CODE message``, with `` [*]`` when ``--fix`` can repair it (as in ruff)."""
 
 from __future__ import annotations
 
