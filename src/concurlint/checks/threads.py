@@ -79,10 +79,9 @@ class ThreadTargetCalled(_ThreadRule):
     def visit_Module(self, node: cst.Module) -> None:
         for site in self.model.analysis(SpawnAnalysis).of_kind("thread"):
             target = site.target
-            if target is None or target.kind is not CallableKind.CALL_RESULT:
-                continue
-            call = target.expression
-            assert isinstance(call, cst.Call)
+            call = target.expression if target is not None else None
+            if not isinstance(call, cst.Call) or target.kind is not CallableKind.CALL_RESULT:
+                continue  # a name bound to a call's result is not `target=work()` written out
             function = self.model.resolve_function(call)
             if function is None or not self._returns_none(function):
                 continue
