@@ -1,6 +1,7 @@
 """Per-file results on disk, keyed on everything that decides them.
 
-A key hashes the file's bytes and path together with a salt: concurlint's version, the
+A key hashes the file's bytes and path (for a result, also the digest of the project facts
+it used; for a module summary, the module name) together with a salt: concurlint's version, the
 Python and libcst versions, the catalog digest and the settings. Content, not modification
 time, decides: a CI checkout resets every mtime, and an edit that restores a file finds its
 old entry again. Any change to the salt starts a new generation folder, so nothing stale
@@ -27,6 +28,7 @@ from pathlib import Path
 from concurlint import __version__
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
+from concurlint.summary import ModuleSummary
 
 CACHE_DIR = ".concurlint_cache"
 _TEMPORARY_PREFIX = ".tmp-"
@@ -61,25 +63,44 @@ class Cache:
         return cls(root / cache_salt(settings, catalog_digest)[:32])
 
     @staticmethod
-    def key(path: str, content: bytes) -> str:
+    def key(path: str, content: bytes, extra: str = "") -> str:
+        """``extra`` is what else decides the entry: the digest of the project facts a
+        result used, or the module name a summary was made for."""
         digest = hashlib.sha256(path.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
         digest.update(content)
+        if extra:
+            digest.update(b"\0" + extra.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / key
 
-    def get(self, path: str, content: bytes) -> FileResult | None:
-        try:
-            result = pickle.loads(self._entry(self.key(path, content)).read_bytes())
-        except Exception:  # missing, truncated or foreign: a miss, recomputed
-            return None
+    def get(self, path: str, content: bytes, facts: str = "") -> FileResult | None:
+        """The result stored for these bytes and the project facts of digest ``facts``."""
+        result = self._load(self.key(path, content, facts))
         return result if isinstance(result, FileResult) and result.path == path else None
 
-    def put(self, path: str, content: bytes, result: FileResult) -> None:
-        """Store ``result`` atomically; a cache that cannot be written is skipped."""
-        entry = self._entry(self.key(path, content))
+    def put(self, path: str, content: bytes, result: FileResult, facts: str = "") -> None:
+        self._store(self.key(path, content, facts), result)
+
+    def get_summary(self, path: str, content: bytes, module: str) -> ModuleSummary | None:
+        """The module summary of these bytes read as ``module``."""
+        summary = self._load(self.key(path, content, f"summary:{module}"))
+        return summary if isinstance(summary, ModuleSummary) else None
+
+    def put_summary(self, path: str, content: bytes, summary: ModuleSummary) -> None:
+        self._store(self.key(path, content, f"summary:{summary.module}"), summary)
+
+    def _load(self, key: str) -> object:
+        try:
+            return pickle.loads(self._entry(key).read_bytes())
+        except Exception:  # missing, truncated or foreign: a miss, recomputed
+            return None
+
+    def _store(self, key: str, value: object) -> None:
+        """Store ``value`` atomically; a cache that cannot be written is skipped."""
+        entry = self._entry(key)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=entry.parent)
@@ -87,7 +108,7 @@ class Cache:
             return
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(result, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, entry)
         except OSError:
             with contextlib.suppress(OSError):

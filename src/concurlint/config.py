@@ -41,7 +41,15 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extend_blocking_calls: tuple[str, ...] = ()
+    src: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd, compare=False)
+
+    def source_roots(self) -> tuple[str, ...]:
+        """Folders that imports are resolved from, like entries of ``sys.path``: the
+        configured ``src`` (relative to the config's folder), else the usual layouts, the
+        config's folder itself and its ``src/``."""
+        folders = self.src or (".", "src")
+        return tuple(str(self.root / folder) for folder in folders)
 
     def catalog_extensions(self) -> dict[str, Any]:
         """User additions to the catalog, merged over the shipped data."""
@@ -66,6 +74,7 @@ _KEYS: Mapping[str, tuple[str, str]] = {
     "extend-exclude": ("extend_exclude", "strings"),
     "per-file-ignores": ("per_file_ignores", "per-file"),
     "extend-blocking-calls": ("extend_blocking_calls", "strings"),
+    "src": ("src", "strings"),
 }
 
 

@@ -1,0 +1,281 @@
+"""What one module offers the others, read with Python's own ``ast`` parser.
+
+Every linted file gets a summary, whatever the screens decide: a module without a single
+concurrency keyword can still hold the blocking helper that a coroutine elsewhere calls.
+The C parser costs a small fraction of libcst, and the summary depends only on the file's
+text and module name, so it is cached like a result.
+
+A summary lists the module's imports (local name -> absolute dotted name) and, for each
+plain function and method, the calls its own body makes, as absolute dotted names
+(``pkg.storage._write``, ``builtins.open``). Whether any of them blocks is decided later,
+for the whole project at once (``concurlint.project``). Names the summary cannot pin down
+(a local variable, a name bound twice, an attribute of an unknown value) are left out:
+precision first.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_BUILTINS = frozenset(dir(builtins))
+# Decorators that return the function itself (or call it as written): calling the result
+# still runs the body.
+_TRANSPARENT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "functools.cache", "functools.lru_cache",
+    "functools.wraps", "typing.overload", "typing.final", "abc.abstractmethod",
+})
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call made by a function's own body: what it names and the argument text that
+    decides a ``nonblocking`` form of the catalog (positional values, then keywords)."""
+
+    target: str
+    positional: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """A ``def`` at module level or in a class at module level."""
+
+    qualname: str  # "save" or "Store.save"
+    coroutine: bool  # an ``async def`` that is no async generator
+    plain: bool  # calling it runs its body now: not async, not a generator, transparent decorators
+    calls: tuple[CallSite, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """Picklable facts of one module, in source order."""
+
+    module: str
+    is_package: bool
+    imports: tuple[tuple[str, str], ...]  # local name -> absolute dotted name
+    functions: tuple[FunctionSummary, ...]
+
+
+def module_name(path: str, roots: Iterable[str]) -> tuple[str, bool]:
+    """The dotted name Python would import ``path`` as, and whether it is a package.
+
+    Under one of the project ``roots`` (the deepest wins) the name is the path below it;
+    elsewhere, the folders holding an ``__init__.py`` above the file make the package.
+    """
+    from pathlib import Path
+
+    file = Path(path).resolve()
+    is_package = file.stem == "__init__"
+    parts = list(file.with_suffix("").parts)
+    if is_package:
+        parts.pop()
+    containing = [Path(root).resolve() for root in roots]
+    under = [root for root in containing if root in file.parents]
+    if under:
+        base = len(max(under, key=lambda root: len(root.parts)).parts)
+        return ".".join(parts[base:]), is_package
+    folder, names = file.parent, parts[-1:] if not is_package else []
+    if is_package:
+        names = [folder.name]
+        folder = folder.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        names.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(names), is_package
+
+
+def summarize(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
+    """The summary of a parsed module named ``module``."""
+    package = module if is_package else module.rpartition(".")[0]
+    imports = dict(_module_imports(tree, package))
+    bound = _binding_counts(tree.body)
+    resolver = _Resolver(module, imports, bound)
+    functions: list[FunctionSummary] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions.append(_function(statement, statement.name, resolver, None))
+        elif isinstance(statement, ast.ClassDef):
+            for member in statement.body:
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    qualname = f"{statement.name}.{member.name}"
+                    functions.append(_function(member, qualname, resolver, statement.name))
+    usable = tuple(sorted(
+        (name, target) for name, target in imports.items() if bound.get(name, 0) == 1
+    ))
+    return ModuleSummary(module, is_package, usable, tuple(functions))
+
+
+def absolute(module: str | None, level: int, package: str) -> str | None:
+    """``from ..x import y`` seen from ``package``: the absolute name of ``..x``."""
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts) or (level - 1 == len(parts) and not module):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, *([module] if module else [])]) or None
+
+
+def _module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
+    for statement in _module_level(tree.body):
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    yield alias.asname, alias.name
+                else:
+                    root = alias.name.partition(".")[0]
+                    yield root, root
+        elif isinstance(statement, ast.ImportFrom):
+            source = absolute(statement.module, statement.level, package)
+            if source is None:
+                continue
+            for alias in statement.names:
+                if alias.name != "*":
+                    yield alias.asname or alias.name, f"{source}.{alias.name}"
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import time: the body and its ``if``/``try`` blocks."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If):
+            yield from _module_level(statement.body)
+            yield from _module_level(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            for block in (statement.body, statement.orelse, statement.finalbody,
+                          *(handler.body for handler in statement.handlers)):
+                yield from _module_level(block)
+
+
+def _binding_counts(body: list[ast.stmt]) -> dict[str, int]:
+    """How many statements bind each module-level name; only a name bound once resolves."""
+    counts: dict[str, int] = {}
+    for statement in _module_level(body):
+        for name in _bound_by(statement):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _bound_by(statement: ast.stmt) -> Iterator[str]:
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        yield statement.name
+    elif isinstance(statement, ast.Import | ast.ImportFrom):
+        for alias in statement.names:
+            yield alias.asname or alias.name.partition(".")[0]
+    elif not isinstance(statement, ast.If | ast.Try):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+                yield node.id
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                yield from node.names
+
+
+@dataclass(frozen=True)
+class _Resolver:
+    module: str
+    imports: dict[str, str]
+    bound: dict[str, int]
+
+    def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
+               self_name: str | None) -> str | None:
+        """The absolute dotted name a call of ``func`` runs, when the names pin it down."""
+        parts: list[str] = []
+        while isinstance(func, ast.Attribute):
+            parts.insert(0, func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return None
+        head = func.id
+        if head == self_name and klass is not None and len(parts) == 1:
+            return f"{self.module}.{klass}.{parts[0]}"
+        if head in local:
+            return None
+        count = self.bound.get(head, 0)
+        if count == 1 and head in self.imports:
+            return ".".join([self.imports[head], *parts])
+        if count == 1:
+            return ".".join([self.module, head, *parts])
+        if count == 0 and head in _BUILTINS:
+            return ".".join(["builtins", head, *parts])
+        return None
+
+
+def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str,
+              resolver: _Resolver, klass: str | None) -> FunctionSummary:
+    own = list(_own_nodes(node))
+    generator = any(isinstance(child, ast.Yield | ast.YieldFrom) for child in own)
+    transparent = all(_decorator_name(decorator, resolver) in _TRANSPARENT_DECORATORS
+                      for decorator in node.decorator_list)
+    is_async = isinstance(node, ast.AsyncFunctionDef)
+    local = _locals(node, own)
+    self_name = _self_name(node, resolver) if klass is not None else None
+    calls: list[CallSite] = []
+    for child in sorted((n for n in own if isinstance(n, ast.Call)),
+                        key=lambda call: (call.lineno, call.col_offset)):
+        target = resolver.target(child.func, local, klass, self_name)
+        if target is not None:
+            calls.append(_site(target, child))
+    return FunctionSummary(
+        qualname,
+        coroutine=is_async and not generator and transparent,
+        plain=not is_async and not generator and transparent,
+        calls=tuple(calls),
+    )
+
+
+def _site(target: str, call: ast.Call) -> CallSite:
+    positional = tuple(ast.unparse(arg) for arg in call.args if not isinstance(arg, ast.Starred))
+    keywords = tuple((kw.arg, ast.unparse(kw.value)) for kw in call.keywords if kw.arg)
+    return CallSite(target, positional, keywords)
+
+
+def _decorator_name(decorator: ast.expr, resolver: _Resolver) -> str | None:
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    target = resolver.target(func, frozenset(), None, None)
+    if target is not None and target.startswith("builtins."):
+        return target.removeprefix("builtins.")
+    return target
+
+
+def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver) -> str | None:
+    """The instance parameter of a method (none for static and class methods)."""
+    kinds = {_decorator_name(decorator, resolver) for decorator in node.decorator_list}
+    if kinds & {"staticmethod", "classmethod"}:
+        return None
+    positional = [*node.args.posonlyargs, *node.args.args]
+    return positional[0].arg if positional else None
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """The nodes of the function's own body, not of nested functions, classes or lambdas."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _NESTED_SCOPES):
+                yield child  # its name is bound here; its body is another scope
+                continue
+            pending.append(child)
+
+
+def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef,
+            own: list[ast.AST]) -> frozenset[str]:
+    """Names the function binds itself: parameters, assignments, nested defs, imports."""
+    arguments = function.args
+    names = {arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    names.update(arg.arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
+    for node in own:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(alias.asname or alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Global):
+            names.difference_update(node.names)
+    return frozenset(names)
