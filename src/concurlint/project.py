@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from concurlint.cache import Cache
 
 _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
+_INITIALIZER = ".__init__"
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class _Function:
 
     @property
     def shown(self) -> str:
-        return f"{self.module.rpartition('.')[2]}.{self.summary.qualname}()"
+        """``storage.save()``; a class's ``__init__`` shows as the constructor call."""
+        qualname = self.summary.qualname.removesuffix(_INITIALIZER)
+        return f"{self.module.rpartition('.')[2]}.{qualname}()"
 
 
 class Project:
@@ -175,16 +178,13 @@ class Project:
         callee = self._callee(self.resolve(site.target))
         if callee is None or callee not in found:
             return None
-        chain, entry = found[callee]
-        if callee.endswith(".__init__") and not site.target.endswith(".__init__"):
-            chain = (chain[0].replace(".__init__()", "()"), *chain[1:])
-        return chain, entry
+        return found[callee]
 
     def _callee(self, name: str) -> str | None:
         """The function that calling ``name`` runs: itself, or a class's ``__init__``."""
         if name in self.functions:
             return name
-        initializer = f"{name}.__init__"
+        initializer = f"{name}{_INITIALIZER}"
         return initializer if initializer in self.functions else None
 
     # -- names -------------------------------------------------------------------------------
@@ -201,6 +201,8 @@ class Project:
     def _exported_aliases(self) -> dict[str, str]:
         """Every absolute name under which a function of the project can be imported."""
         aliases = {name: name for name in self.functions}
+        aliases.update((name.removesuffix(_INITIALIZER), name) for name in self.functions
+                       if name.endswith(_INITIALIZER))
         for module in self.modules.values():
             for local, _ in module.imports:
                 name = f"{module.module}.{local}"
