@@ -18,7 +18,7 @@ from concurlint.files import discover
 from concurlint.model.catalog import load_catalog
 from concurlint.project import project_facts
 from concurlint.runner import lint_paths
-from concurlint.summary import module_name
+from concurlint.summary import ModuleNames
 
 CASE = Path(__file__).parent / "data" / "project" / "app"
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -85,11 +85,11 @@ def test_screening_never_drops_a_cross_module_report(project: Path) -> None:
 
 
 def test_module_names_follow_the_configured_roots(project: Path) -> None:
-    roots = load_settings(start=project).source_roots()
-    assert module_name(str(project / "src/app/services/__init__.py"), roots) == (
-        "app.services", True)
-    assert module_name(str(project / "src/app/util/disk.py"), roots) == ("app.util.disk", False)
-    assert module_name(str(project / "scripts/warm.py"), roots) == ("warm", False)
+    module_name = ModuleNames(load_settings(start=project).source_roots())
+    assert module_name(str(project / "src/app/services/__init__.py")) == ("app.services", True)
+    assert module_name(str(project / "src/app/util/disk.py")) == ("app.util.disk", False)
+    assert module_name(str(project / "scripts/warm.py")) == ("warm", False)
+    assert module_name(str(project / "src/app/__init__.py")) == ("app", True)
 
 
 def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
@@ -114,9 +114,9 @@ def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
     disk = project / "src/app/util/disk.py"
     disk.write_text(disk.read_text().replace("time.sleep(0.1)", "print(0.1)"))
     results = lint_paths(paths, settings, cache=cache)
-    # disk.py itself, and the modules whose facts about disk changed; not the others
-    assert sorted(Path(path).name for path in linted) == [
-        "cycle.py", "disk.py", "handlers.py", "storage.py"]
+    # disk.py itself, and the modules that use a name whose facts changed (cycle.py uses
+    # disk too, but only functions that still block or never did)
+    assert sorted(Path(path).name for path in linted) == ["disk.py", "handlers.py", "storage.py"]
     lines = {line for path, line, _ in _reported(results) if path.endswith("handlers.py")}
     assert 16 not in lines  # stash() -> disk.flush() -> disk.wait() no longer sleeps
     assert 13 in lines

@@ -24,13 +24,20 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from concurlint import __version__
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
 from concurlint.summary import ModuleSummary
 
+if TYPE_CHECKING:
+    from concurlint.project import FileFacts
+
 CACHE_DIR = ".concurlint_cache"
+# The layout of summaries and project facts: a change of their classes bumps it, so entries
+# of an older layout are never read.
+SUMMARY_FORMAT = "summary-2"
 _TEMPORARY_PREFIX = ".tmp-"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -74,7 +81,7 @@ class Cache:
         return digest.hexdigest()
 
     def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / key
+        return self.folder / key[-2:] / key
 
     def get(self, path: str, content: bytes, facts: str = "") -> FileResult | None:
         """The result stored for these bytes and the project facts of digest ``facts``."""
@@ -86,11 +93,19 @@ class Cache:
 
     def get_summary(self, path: str, content: bytes, module: str) -> ModuleSummary | None:
         """The module summary of these bytes read as ``module``."""
-        summary = self._load(self.key(path, content, f"summary:{module}"))
+        summary = self._load(self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
         return summary if isinstance(summary, ModuleSummary) else None
 
     def put_summary(self, path: str, content: bytes, summary: ModuleSummary) -> None:
-        self._store(self.key(path, content, f"summary:{summary.module}"), summary)
+        self._store(self.key(path, content, f"{SUMMARY_FORMAT}:{summary.module}"), summary)
+
+    def get_project(self, key: str) -> dict[str, FileFacts] | None:
+        """The facts of a whole run, by the digest of every file's bytes and module name."""
+        facts = self._load(f"{SUMMARY_FORMAT}-{key}")
+        return facts if isinstance(facts, dict) else None
+
+    def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
+        self._store(f"{SUMMARY_FORMAT}-{key}", facts)
 
     def _load(self, key: str) -> object:
         try:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,9 +26,9 @@ from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.summary import (
     CallSite,
     FunctionSummary,
+    ModuleNames,
     ModuleSummary,
     absolute,
-    module_name,
     summarize,
 )
 
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
+_PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
+_SUMMARY_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class Project:
 
     def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog) -> None:
         self.catalog = catalog
+        self._groups = {name: group for group in reversed(catalog.blocking)
+                        for name in group.names}
+        self._resolved: dict[str, str] = {}
         self.modules = _unique_modules(summaries)
         self.functions = {
             f"{module.module}.{function.qualname}": _Function(module.module, function)
@@ -114,11 +121,15 @@ class Project:
             for name, function in self.functions.items()
             if function.summary.coroutine and "." not in function.summary.qualname
         }
-        self._aliases = self._exported_aliases()
 
     def resolve(self, name: str) -> str:
         """Follow re-exports: ``pkg.save`` -> ``pkg.storage.save`` when ``pkg/__init__.py``
         imports it; a name that is no re-export is returned as given."""
+        if name not in self._resolved:
+            self._resolved[name] = self._follow(name)
+        return self._resolved[name]
+
+    def _follow(self, name: str) -> str:
         for _ in range(_REEXPORT_HOPS):
             module, rest = self._split(name)
             if module is None or not rest:
@@ -131,54 +142,52 @@ class Project:
         return name
 
     def facts_for(self, summary: ModuleSummary) -> FileFacts:
-        """The facts about every name ``summary``'s module imports from the project."""
-        targets = [target for _, target in summary.imports]
-        if not targets:
-            return FileFacts(_package(summary))
-        blocking = tuple(
-            (name, *self.blocking[function])
-            for name, function in self._aliases.items()
-            if function in self.blocking and _imported(name, targets)
-        )
-        coroutines = tuple(
-            (name, self.coroutines[function])
-            for name, function in self._aliases.items()
-            if function in self.coroutines and _imported(name, targets)
-        )
-        return FileFacts(_package(summary), blocking, coroutines)
+        """The facts about every name ``summary``'s module uses through its imports."""
+        blocking = []
+        coroutines = []
+        for name in summary.uses:
+            function = self._callee(self.resolve(name))
+            if function in self.blocking:
+                blocking.append((name, *self.blocking[function]))
+            if function in self.coroutines:
+                coroutines.append((name, self.coroutines[function]))
+        return FileFacts(_package(summary), tuple(blocking), tuple(coroutines))
 
     # -- propagation -------------------------------------------------------------------------
 
     def _propagate_blocking(self) -> dict[str, tuple[tuple[str, ...], str]]:
-        """Fixed point: each round adds the functions one of whose calls now blocks."""
+        """Functions with a blocking catalog call first, then their callers, breadth
+        first (so each chain is a shortest one); a function is visited once, so cycles and
+        recursion terminate."""
         found: dict[str, tuple[tuple[str, ...], str]] = {}
-        pending = sorted(name for name, function in self.functions.items()
-                         if function.summary.plain)
-        changed = True
-        while changed:
-            changed = False
-            for name in pending:
-                if name in found:
+        callers: dict[str, list[str]] = {}
+        for name, function in sorted(self.functions.items()):
+            if not function.summary.plain:
+                continue
+            for site in function.summary.calls:
+                entry = self._catalog_entry(site)
+                if entry is not None:
+                    found.setdefault(name, ((function.shown, f"{entry}()"), entry))
                     continue
-                for site in self.functions[name].summary.calls:
-                    blocked = self._site_blocks(site, found)
-                    if blocked is not None:
-                        found[name] = ((self.functions[name].shown, *blocked[0]), blocked[1])
-                        changed = True
-                        break
+                callee = self._callee(self.resolve(site.target))
+                if callee is not None:
+                    callers.setdefault(callee, []).append(name)
+        queue = deque(found)
+        while queue:
+            callee = queue.popleft()
+            chain, entry = found[callee]
+            for caller in callers.get(callee, ()):
+                if caller not in found:
+                    found[caller] = ((self.functions[caller].shown, *chain), entry)
+                    queue.append(caller)
         return found
 
-    def _site_blocks(
-        self, site: CallSite, found: Mapping[str, tuple[tuple[str, ...], str]]
-    ) -> tuple[tuple[str, ...], str] | None:
+    def _catalog_entry(self, site: CallSite) -> str | None:
+        """The blocking catalog entry a call names, unless its arguments make it return
+        at once (``os.waitpid(pid, os.WNOHANG)``)."""
         name = self.catalog.canonical(site.target)
-        for group in self.catalog.blocking:
-            if name in group.names and not _nonblocking(site, group):
-                return (f"{name}()",), name
-        callee = self._callee(self.resolve(site.target))
-        if callee is None or callee not in found:
-            return None
-        return found[callee]
+        group = self._groups.get(name)
+        return name if group is not None and not _nonblocking(site, group) else None
 
     def _callee(self, name: str) -> str | None:
         """The function that calling ``name`` runs: itself, or a class's ``__init__``."""
@@ -198,19 +207,6 @@ class Project:
                 return module, ".".join(parts[end:])
         return None, name
 
-    def _exported_aliases(self) -> dict[str, str]:
-        """Every absolute name under which a function of the project can be imported."""
-        aliases = {name: name for name in self.functions}
-        aliases.update((name.removesuffix(_INITIALIZER), name) for name in self.functions
-                       if name.endswith(_INITIALIZER))
-        for module in self.modules.values():
-            for local, _ in module.imports:
-                name = f"{module.module}.{local}"
-                target = self._callee(self.resolve(name))
-                if target is not None and target != name:
-                    aliases[name] = target
-        return aliases
-
 
 def _unique_modules(summaries: Iterable[ModuleSummary]) -> dict[str, ModuleSummary]:
     """Modules by name; a name two files claim (scripts in separate folders) is left out."""
@@ -229,10 +225,6 @@ def _package(summary: ModuleSummary) -> str:
     return summary.module if summary.is_package else summary.module.rpartition(".")[0]
 
 
-def _imported(name: str, targets: Iterable[str]) -> bool:
-    return any(name == target or name.startswith(target + ".") for target in targets)
-
-
 def _nonblocking(site: CallSite, group: BlockingGroup) -> bool:
     keywords = dict(site.keywords)
     for form in group.nonblocking:
@@ -245,33 +237,66 @@ def _nonblocking(site: CallSite, group: BlockingGroup) -> bool:
 
 
 def project_facts(
-    paths: Sequence[str], settings: Settings, cache: Cache | None = None
+    paths: Sequence[str],
+    settings: Settings,
+    cache: Cache | None = None,
+    contents: Mapping[str, bytes | Unreadable] | None = None,
+    jobs: int = 1,
 ) -> dict[str, FileFacts]:
     """Summarize every path (from the cache when it can), join them, and return the facts
-    of each path that imports something the project knows about."""
-    roots = settings.source_roots()
-    summaries = {}
-    for path in paths:
-        summary = read_summary(path, roots, cache)
-        if summary is not None:
-            summaries[path] = summary
-    project = Project(summaries.values(), load_catalog(settings.catalog_extensions()))
-    facts = {path: project.facts_for(summary) for path, summary in summaries.items()}
-    return {path: found for path, found in facts.items() if found.digest}
+    of each path that imports something the project knows about.
 
-
-def read_summary(
-    path: str, roots: Sequence[str], cache: Cache | None = None
-) -> ModuleSummary | None:
-    """The summary of ``path`` (None when it cannot be read or parsed: then it exports
-    nothing, and the lint pass reports why)."""
-    raw = read_bytes(path)
-    if isinstance(raw, Unreadable):
-        return None
-    module, is_package = module_name(path, roots)
-    cached = cache.get_summary(path, raw, module) if cache is not None else None
+    The joined facts are cached too, keyed on every file's bytes and module name: a run in
+    which nothing changed reads one entry instead of a summary per file."""
+    names = ModuleNames(settings.source_roots())
+    contents = contents if contents is not None else {path: read_bytes(path) for path in paths}
+    files = {
+        path: (raw, *names(path)) for path in paths
+        if isinstance(raw := contents.get(path), bytes)
+    }
+    key = _project_key(files)
+    cached = cache.get_project(key) if cache is not None else None
     if cached is not None:
         return cached
+    summaries = _summaries(files, cache, jobs)
+    project = Project(summaries.values(), load_catalog(settings.catalog_extensions()))
+    facts = {path: project.facts_for(summary) for path, summary in summaries.items()}
+    found = {path: facts for path, facts in facts.items() if facts.digest}
+    if cache is not None:
+        cache.put_project(key, found)
+    return found
+
+
+def _summaries(
+    files: Mapping[str, tuple[bytes, str, bool]], cache: Cache | None, jobs: int
+) -> dict[str, ModuleSummary]:
+    """Every file's summary: from the cache, else parsed (on ``jobs`` processes when
+    there are many to parse, as on a cold run)."""
+    found: dict[str, ModuleSummary | None] = {}
+    missing = []
+    for path, (raw, module, _) in files.items():
+        cached = cache.get_summary(path, raw, module) if cache is not None else None
+        if cached is not None:
+            found[path] = cached
+        else:
+            missing.append(path)
+    work = [(path, *files[path]) for path in missing]
+    if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
+    else:
+        made = [_summarize_one(item) for item in work]
+    for (path, raw, _, _), summary in zip(work, made, strict=True):
+        found[path] = summary
+        if cache is not None and summary is not None:
+            cache.put_summary(path, raw, summary)
+    return {path: summary for path, summary in found.items() if summary is not None}
+
+
+def _summarize_one(item: tuple[str, bytes, str, bool]) -> ModuleSummary | None:
+    """The summary of one file (None when it cannot be decoded or parsed: then it exports
+    nothing, and the lint pass reports why)."""
+    path, raw, module, is_package = item
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
         return None
@@ -279,7 +304,12 @@ def read_summary(
         tree = ast.parse(source.text, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    summary = summarize(tree, module, is_package)
-    if cache is not None:
-        cache.put_summary(path, raw, summary)
-    return summary
+    return summarize(tree, module, is_package)
+
+
+def _project_key(files: Mapping[str, tuple[bytes, str, bool]]) -> str:
+    digest = hashlib.sha256()
+    for path, (raw, module, is_package) in sorted(files.items()):
+        digest.update(f"{path}\0{module}\0{is_package}\0".encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(raw).digest())
+    return digest.hexdigest()

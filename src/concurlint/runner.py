@@ -82,8 +82,9 @@ def lint_paths(
     the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
     bar = Progress(len(paths)) if progress and paths else None
-    facts = project_facts(paths, settings, cache)
-    pending = _answer_from_cache(paths, cache, results, bar.advance if bar else None, facts)
+    contents = {path: read_bytes(path) for path in paths}
+    facts = project_facts(paths, settings, cache, contents, jobs)
+    pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
@@ -95,7 +96,7 @@ def lint_paths(
 
 
 def _answer_from_cache(
-    paths: Sequence[str],
+    contents: Mapping[str, bytes | Unreadable],
     cache: Cache | None,
     results: list[FileResult],
     on_done: Callable[[int], None] | None,
@@ -103,10 +104,9 @@ def _answer_from_cache(
 ) -> list[str]:
     """Append the cached results; return the paths still to lint."""
     if cache is None:
-        return list(paths)
+        return list(contents)
     pending = []
-    for path in paths:
-        content = read_bytes(path)
+    for path, content in contents.items():
         digest = facts[path].digest if path in facts else ""
         hit = cache.get(path, content, digest) if isinstance(content, bytes) else None
         if hit is None:

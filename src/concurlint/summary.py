@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -58,34 +59,43 @@ class ModuleSummary:
     is_package: bool
     imports: tuple[tuple[str, str], ...]  # local name -> absolute dotted name
     functions: tuple[FunctionSummary, ...]
+    uses: tuple[str, ...]  # absolute dotted names the module names through its imports
 
 
-def module_name(path: str, roots: Iterable[str]) -> tuple[str, bool]:
-    """The dotted name Python would import ``path`` as, and whether it is a package.
+class ModuleNames:
+    """The dotted name Python would import a file as, and whether it is a package.
 
     Under one of the project ``roots`` (the deepest wins) the name is the path below it;
     elsewhere, the folders holding an ``__init__.py`` above the file make the package.
+    Folders are looked at once per run, however many files they hold.
     """
-    from pathlib import Path
 
-    file = Path(path).resolve()
-    is_package = file.stem == "__init__"
-    parts = list(file.with_suffix("").parts)
-    if is_package:
-        parts.pop()
-    containing = [Path(root).resolve() for root in roots]
-    under = [root for root in containing if root in file.parents]
-    if under:
-        base = len(max(under, key=lambda root: len(root.parts)).parts)
-        return ".".join(parts[base:]), is_package
-    folder, names = file.parent, parts[-1:] if not is_package else []
-    if is_package:
-        names = [folder.name]
-        folder = folder.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        names.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(names), is_package
+    def __init__(self, roots: Iterable[str]) -> None:
+        self.roots = sorted({os.path.abspath(root) for root in roots}, key=len, reverse=True)
+        self._packages: dict[str, list[str]] = {}
+
+    def __call__(self, path: str) -> tuple[str, bool]:
+        file = os.path.abspath(path)
+        folder, name = os.path.split(file)
+        stem = name.rpartition(".")[0] or name
+        is_package = stem == "__init__"
+        names = self._package(folder) + ([] if is_package else [stem])
+        return ".".join(names), is_package
+
+    def _package(self, folder: str) -> list[str]:
+        """The package names a folder stands for (empty for a root or a plain folder)."""
+        if folder not in self._packages:
+            root = next((root for root in self.roots
+                         if folder == root or folder.startswith(root + os.sep)), None)
+            if root is not None:
+                relative = os.path.relpath(folder, root)
+                self._packages[folder] = [] if relative == "." else relative.split(os.sep)
+            elif os.path.isfile(os.path.join(folder, "__init__.py")):
+                parent, name = os.path.split(folder)
+                self._packages[folder] = [*self._package(parent), name] if parent != folder else []
+            else:
+                self._packages[folder] = []
+        return self._packages[folder]
 
 
 def summarize(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
@@ -94,19 +104,60 @@ def summarize(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
     imports = dict(_module_imports(tree, package))
     bound = _binding_counts(tree.body)
     resolver = _Resolver(module, imports, bound)
+    usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
+    used: set[str] = set()
+    for qualname, function, klass in _summarized(tree):
+        own = list(_own_nodes(function))
+        functions.append(_function(function, own, qualname, resolver, klass))
+        used.update(_uses(own, usable))
+    used.update(_uses(_module_nodes(tree), usable))
+    return ModuleSummary(
+        module, is_package, tuple(sorted(usable.items())), tuple(functions), tuple(sorted(used))
+    )
+
+
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
+    """Functions of the module and methods of its classes, with their qualified name."""
     for statement in tree.body:
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            functions.append(_function(statement, statement.name, resolver, None))
+        if isinstance(statement, _Function):
+            yield statement.name, statement, None
         elif isinstance(statement, ast.ClassDef):
             for member in statement.body:
-                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
-                    qualname = f"{statement.name}.{member.name}"
-                    functions.append(_function(member, qualname, resolver, statement.name))
-    usable = tuple(sorted(
-        (name, target) for name, target in imports.items() if bound.get(name, 0) == 1
-    ))
-    return ModuleSummary(module, is_package, usable, tuple(functions))
+                if isinstance(member, _Function):
+                    yield f"{statement.name}.{member.name}", member, statement.name
+
+
+def _module_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Nodes outside the summarized functions' bodies (those are walked once, with them)."""
+    summarized = {id(function.body) for _, function, _ in _summarized(tree)}
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                if id(value) not in summarized:
+                    pending.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+
+
+def _uses(nodes: Iterable[ast.AST], imports: dict[str, str]) -> Iterator[str]:
+    """Every dotted name (``storage.save``, ``save``) whose head is a module-level import,
+    as an absolute name: what the file can ask the project about."""
+    for node in nodes:
+        if isinstance(node, ast.Attribute | ast.Name):
+            parts: list[str] = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id in imports:
+                yield ".".join([imports[node.id], *reversed(parts)])
 
 
 def absolute(module: str | None, level: int, package: str) -> str | None:
@@ -204,9 +255,8 @@ class _Resolver:
         return None
 
 
-def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str,
+def _function(node: _Function, own: list[ast.AST], qualname: str,
               resolver: _Resolver, klass: str | None) -> FunctionSummary:
-    own = list(_own_nodes(node))
     generator = any(isinstance(child, ast.Yield | ast.YieldFrom) for child in own)
     transparent = all(_decorator_name(decorator, resolver) in _TRANSPARENT_DECORATORS
                       for decorator in node.decorator_list)
@@ -228,9 +278,21 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str,
 
 
 def _site(target: str, call: ast.Call) -> CallSite:
-    positional = tuple(ast.unparse(arg) for arg in call.args if not isinstance(arg, ast.Starred))
-    keywords = tuple((kw.arg, ast.unparse(kw.value)) for kw in call.keywords if kw.arg)
+    positional = tuple(_text(arg) for arg in call.args if not isinstance(arg, ast.Starred))
+    keywords = tuple((kw.arg, _text(kw.value)) for kw in call.keywords if kw.arg)
     return CallSite(target, positional, keywords)
+
+
+def _text(value: ast.expr) -> str:
+    """The source of a constant or dotted name (what ``nonblocking`` forms are made of);
+    ``""`` for anything else, which no form matches."""
+    if isinstance(value, ast.Constant):
+        return repr(value.value)
+    parts: list[str] = []
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    return ".".join([value.id, *reversed(parts)]) if isinstance(value, ast.Name) else ""
 
 
 def _decorator_name(decorator: ast.expr, resolver: _Resolver) -> str | None:
@@ -250,17 +312,20 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver
     return positional[0].arg if positional else None
 
 
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+def _own_nodes(function: _Function) -> Iterator[ast.AST]:
     """The nodes of the function's own body, not of nested functions, classes or lambdas."""
     pending: list[ast.AST] = list(function.body)
     while pending:
         node = pending.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _NESTED_SCOPES):
-                yield child  # its name is bound here; its body is another scope
-                continue
-            pending.append(child)
+        if isinstance(node, _NESTED_SCOPES):
+            continue  # its name is bound here; its body is another scope
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
 
 
 def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef,
