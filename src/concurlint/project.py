@@ -109,6 +109,7 @@ class Project:
         self._groups = {name: group for group in reversed(catalog.blocking)
                         for name in group.names}
         self._resolved: dict[str, str] = {}
+        self._entries: dict[CallSite, str | None] = {}
         self.modules = _unique_modules(summaries)
         self.functions = {
             f"{module.module}.{function.qualname}": _Function(module.module, function)
@@ -185,9 +186,12 @@ class Project:
     def _catalog_entry(self, site: CallSite) -> str | None:
         """The blocking catalog entry a call names, unless its arguments make it return
         at once (``os.waitpid(pid, os.WNOHANG)``)."""
-        name = self.catalog.canonical(site.target)
-        group = self._groups.get(name)
-        return name if group is not None and not _nonblocking(site, group) else None
+        if site not in self._entries:
+            name = self.catalog.canonical(site.target)
+            group = self._groups.get(name)
+            blocks = group is not None and not _nonblocking(site, group)
+            self._entries[site] = name if blocks else None
+        return self._entries[site]
 
     def _callee(self, name: str) -> str | None:
         """The function that calling ``name`` runs: itself, or a class's ``__init__``."""
@@ -258,8 +262,10 @@ def project_facts(
     cached = cache.get_project(key) if cache is not None else None
     if cached is not None:
         return cached
-    summaries = _summaries(files, cache, jobs)
-    project = Project(summaries.values(), load_catalog(settings.catalog_extensions()))
+    catalog = load_catalog(settings.catalog_extensions())
+    blocking = frozenset().union(*(group.names for group in catalog.blocking))
+    summaries = _summaries(files, cache, jobs, blocking)
+    project = Project(summaries.values(), catalog)
     facts = {path: project.facts_for(summary) for path, summary in summaries.items()}
     found = {path: facts for path, facts in facts.items() if facts.digest}
     if cache is not None:
@@ -268,7 +274,10 @@ def project_facts(
 
 
 def _summaries(
-    files: Mapping[str, tuple[bytes, str, bool]], cache: Cache | None, jobs: int
+    files: Mapping[str, tuple[bytes, str, bool]],
+    cache: Cache | None,
+    jobs: int,
+    blocking: frozenset[str],
 ) -> dict[str, ModuleSummary]:
     """Every file's summary: from the cache, else parsed (on ``jobs`` processes when
     there are many to parse, as on a cold run)."""
@@ -280,23 +289,23 @@ def _summaries(
             found[path] = cached
         else:
             missing.append(path)
-    work = [(path, *files[path]) for path in missing]
+    work = [(path, *files[path], blocking) for path in missing]
     if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
     else:
         made = [_summarize_one(item) for item in work]
-    for (path, raw, _, _), summary in zip(work, made, strict=True):
+    for (path, raw, _, _, _), summary in zip(work, made, strict=True):
         found[path] = summary
         if cache is not None and summary is not None:
             cache.put_summary(path, raw, summary)
     return {path: summary for path, summary in found.items() if summary is not None}
 
 
-def _summarize_one(item: tuple[str, bytes, str, bool]) -> ModuleSummary | None:
+def _summarize_one(item: tuple[str, bytes, str, bool, frozenset[str]]) -> ModuleSummary | None:
     """The summary of one file (None when it cannot be decoded or parsed: then it exports
     nothing, and the lint pass reports why)."""
-    path, raw, module, is_package = item
+    path, raw, module, is_package, blocking = item
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
         return None
@@ -304,7 +313,7 @@ def _summarize_one(item: tuple[str, bytes, str, bool]) -> ModuleSummary | None:
         tree = ast.parse(source.text, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return summarize(tree, module, is_package)
+    return summarize(tree, module, is_package, blocking)
 
 
 def _project_key(files: Mapping[str, tuple[bytes, str, bool]]) -> str:

@@ -98,12 +98,17 @@ class ModuleNames:
         return self._packages[folder]
 
 
-def summarize(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
-    """The summary of a parsed module named ``module``."""
+def summarize(
+    tree: ast.Module, module: str, is_package: bool, blocking: frozenset[str] = frozenset()
+) -> ModuleSummary:
+    """The summary of a parsed module named ``module``. ``blocking`` (the catalog's blocking
+    names) keeps it small: a call of another builtin cannot block, and only a call that may
+    name a catalog entry keeps the argument text its ``nonblocking`` forms look at."""
     package = module if is_package else module.rpartition(".")[0]
     imports = dict(_module_imports(tree, package))
     bound = _binding_counts(tree.body)
-    resolver = _Resolver(module, imports, bound)
+    resolver = _Resolver(module, imports, bound, blocking,
+                         frozenset(name.rpartition(".")[2] for name in blocking))
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
@@ -111,6 +116,9 @@ def summarize(tree: ast.Module, module: str, is_package: bool) -> ModuleSummary:
         own = list(_own_nodes(function))
         functions.append(_function(function, own, qualname, resolver, klass))
         used.update(_uses(own, usable))
+        for nested in own:
+            if isinstance(nested, _NESTED_SCOPES):  # closures use names too
+                used.update(_uses(ast.walk(nested), usable))
     used.update(_uses(_module_nodes(tree), usable))
     return ModuleSummary(
         module, is_package, tuple(sorted(usable.items())), tuple(functions), tuple(sorted(used))
@@ -230,6 +238,8 @@ class _Resolver:
     module: str
     imports: dict[str, str]
     bound: dict[str, int]
+    blocking: frozenset[str]
+    blocking_leaves: frozenset[str]  # last parts of the blocking names
 
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
@@ -263,12 +273,16 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     is_async = isinstance(node, ast.AsyncFunctionDef)
     local = _locals(node, own)
     self_name = _self_name(node, resolver) if klass is not None else None
-    calls: list[CallSite] = []
+    calls: dict[CallSite, None] = {}  # in source order, each once
     for child in sorted((n for n in own if isinstance(n, ast.Call)),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
-        if target is not None:
-            calls.append(_site(target, child))
+        if target is None or (target.startswith("builtins.") and target not in resolver.blocking):
+            continue
+        if target.rpartition(".")[2] in resolver.blocking_leaves:
+            calls[_site(target, child)] = None
+        else:
+            calls[CallSite(target)] = None
     return FunctionSummary(
         qualname,
         coroutine=is_async and not generator and transparent,
