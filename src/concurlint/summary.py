@@ -108,7 +108,8 @@ def summarize(
     imports = dict(_module_imports(tree, package))
     bound = _binding_counts(tree.body)
     resolver = _Resolver(module, imports, bound, blocking,
-                         frozenset(name.rpartition(".")[2] for name in blocking))
+                         frozenset(name.rpartition(".")[2] for name in blocking),
+                         _flags(tree.body, bound))
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
@@ -240,6 +241,7 @@ class _Resolver:
     bound: dict[str, int]
     blocking: frozenset[str]
     blocking_leaves: frozenset[str]  # last parts of the blocking names
+    flags: frozenset[str]  # module-level names assigned once: configuration flags
 
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
@@ -274,7 +276,8 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     local = _locals(node, own)
     self_name = _self_name(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
-    for child in sorted((n for n in own if isinstance(n, ast.Call)),
+    configured = _under_flags(own, resolver.flags - local)
+    for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
         if target is None or (target.startswith("builtins.") and target not in resolver.blocking):
@@ -289,6 +292,36 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
         plain=not is_async and not generator and transparent,
         calls=tuple(calls),
     )
+
+
+def _flags(body: list[ast.stmt], bound: dict[str, int]) -> frozenset[str]:
+    """Module-level names bound once, by an assignment (``is_jython = ...``,
+    ``_mswindows = ...``): code under ``if`` such a name runs only in some configurations."""
+    return frozenset(
+        name
+        for statement in _module_level(body)
+        if isinstance(statement, ast.Assign | ast.AnnAssign)
+        for name in _bound_by(statement)
+        if bound.get(name, 0) == 1
+    )
+
+
+def _under_flags(own: list[ast.AST], flags: frozenset[str]) -> set[int]:
+    """Ids of the nodes under an ``if`` (or its ``else``) that tests only a configuration
+    flag: a helper whose blocking call runs on another platform (``if is_jython:
+    time.sleep(0.1)``) is not taken to block; a miss rather than a false report."""
+    inside: set[int] = set()
+    for node in own:
+        if isinstance(node, ast.If) and _flag_test(node.test) in flags:
+            for statement in (*node.body, *node.orelse):
+                inside.update(id(child) for child in ast.walk(statement))
+    return inside
+
+
+def _flag_test(test: ast.expr) -> str | None:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return test.id if isinstance(test, ast.Name) else None
 
 
 def _site(target: str, call: ast.Call) -> CallSite:

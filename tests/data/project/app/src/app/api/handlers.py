@@ -20,6 +20,7 @@ async def upload(record):
     quick("x")
     cyc.spin()
     cyc.disk.poll(3)
+    cyc.disk.maybe_pause()
     thirdparty.save("out.json")
     await asyncio.sleep(0)
 
