@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from concurlint.config import Settings
 from concurlint.files import Unreadable, decode_source, read_bytes
@@ -89,8 +89,7 @@ class FileFacts:
 NO_FACTS = FileFacts()
 
 
-@dataclass(frozen=True)
-class _Function:
+class _Function(NamedTuple):
     module: str
     summary: FunctionSummary
 
@@ -109,7 +108,7 @@ class Project:
         self._groups = {name: group for group in reversed(catalog.blocking)
                         for name in group.names}
         self._resolved: dict[str, str] = {}
-        self._entries: dict[CallSite, str | None] = {}
+        self._canonical: dict[str, str] = {}
         self.modules = _unique_modules(summaries)
         self.functions = {
             f"{module.module}.{function.qualname}": _Function(module.module, function)
@@ -186,12 +185,11 @@ class Project:
     def _catalog_entry(self, site: CallSite) -> str | None:
         """The blocking catalog entry a call names, unless its arguments make it return
         at once (``os.waitpid(pid, os.WNOHANG)``)."""
-        if site not in self._entries:
-            name = self.catalog.canonical(site.target)
-            group = self._groups.get(name)
-            blocks = group is not None and not _nonblocking(site, group)
-            self._entries[site] = name if blocks else None
-        return self._entries[site]
+        name = self._canonical.get(site.target)
+        if name is None:
+            name = self._canonical[site.target] = self.catalog.canonical(site.target)
+        group = self._groups.get(name)
+        return name if group is not None and not _nonblocking(site, group) else None
 
     def _callee(self, name: str) -> str | None:
         """The function that calling ``name`` runs: itself, or a class's ``__init__``."""

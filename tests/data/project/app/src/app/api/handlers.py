@@ -1,4 +1,4 @@
-import asyncio
+import asyncio  # noqa: I001 - the imports are the subject of this case
 
 import app.util.cycle as cyc
 import thirdparty
