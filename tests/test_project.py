@@ -121,6 +121,12 @@ def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
     assert 16 not in lines  # stash() -> disk.flush() -> disk.wait() no longer sleeps
     assert 13 in lines
 
+    linted.clear()
+    storage = project / "src/app/services/storage.py"
+    storage.write_text(storage.read_text() + "# a comment changes no summary\n")
+    lint_paths(paths, settings, cache=cache)
+    assert [Path(path).name for path in linted] == ["storage.py"]
+
 
 def test_a_module_without_the_project_reports_only_what_its_own_file_shows(
     project: Path,

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
-SUMMARY_FORMAT = "summary-5"
+SUMMARY_FORMAT = "summary-6"
 _TEMPORARY_PREFIX = ".tmp-"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -91,13 +91,17 @@ class Cache:
     def put(self, path: str, content: bytes, result: FileResult, facts: str = "") -> None:
         self._store(self.key(path, content, facts), result)
 
-    def get_summary(self, path: str, content: bytes, module: str) -> ModuleSummary | None:
-        """The module summary of these bytes read as ``module``."""
-        summary = self._load(self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
-        return summary if isinstance(summary, ModuleSummary) else None
+    def get_summary(
+        self, path: str, content: bytes, module: str
+    ) -> tuple[ModuleSummary, str] | None:
+        """The module summary of these bytes read as ``module``, with its own digest."""
+        entry = self._load(self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], ModuleSummary):
+            return entry
+        return None
 
-    def put_summary(self, path: str, content: bytes, summary: ModuleSummary) -> None:
-        self._store(self.key(path, content, f"{SUMMARY_FORMAT}:{summary.module}"), summary)
+    def put_summary(self, path: str, content: bytes, summary: tuple[ModuleSummary, str]) -> None:
+        self._store(self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}"), summary)
 
     def get_project(self, key: str) -> dict[str, FileFacts] | None:
         """The facts of a whole run, by the digest of every file's bytes and module name."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import pickle
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -262,13 +263,19 @@ def project_facts(
         return cached
     catalog = load_catalog(settings.catalog_extensions())
     blocking = frozenset().union(*(group.names for group in catalog.blocking))
-    summaries = _summaries(files, cache, jobs, blocking)
-    project = Project(summaries.values(), catalog)
-    facts = {path: project.facts_for(summary) for path, summary in summaries.items()}
-    found = {path: facts for path, facts in facts.items() if facts.digest}
+    made = _summaries(files, cache, jobs, blocking)
+    # An edit that leaves every summary as it was (a comment, a changed expression) finds
+    # the joined facts under the summaries' own digests: no join, no propagation.
+    same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
+    cached = cache.get_project(same) if cache is not None else None
+    if cached is None:
+        project = Project((summary for summary, _ in made.values()), catalog)
+        facts = {path: project.facts_for(summary) for path, (summary, _) in made.items()}
+        cached = {path: facts for path, facts in facts.items() if facts.digest}
     if cache is not None:
-        cache.put_project(key, found)
-    return found
+        cache.put_project(key, cached)
+        cache.put_project(same, cached)
+    return cached
 
 
 def _summaries(
@@ -276,10 +283,10 @@ def _summaries(
     cache: Cache | None,
     jobs: int,
     blocking: frozenset[str],
-) -> dict[str, ModuleSummary]:
-    """Every file's summary: from the cache, else parsed (on ``jobs`` processes when
-    there are many to parse, as on a cold run)."""
-    found: dict[str, ModuleSummary | None] = {}
+) -> dict[str, tuple[ModuleSummary, str]]:
+    """Every file's summary and its digest: from the cache, else parsed (on ``jobs``
+    processes when there are many to parse, as on a cold run)."""
+    found: dict[str, tuple[ModuleSummary, str] | None] = {}
     missing = []
     for path, (raw, module, _) in files.items():
         cached = cache.get_summary(path, raw, module) if cache is not None else None
@@ -300,9 +307,11 @@ def _summaries(
     return {path: summary for path, summary in found.items() if summary is not None}
 
 
-def _summarize_one(item: tuple[str, bytes, str, bool, frozenset[str]]) -> ModuleSummary | None:
-    """The summary of one file (None when it cannot be decoded or parsed: then it exports
-    nothing, and the lint pass reports why)."""
+def _summarize_one(
+    item: tuple[str, bytes, str, bool, frozenset[str]],
+) -> tuple[ModuleSummary, str] | None:
+    """The summary of one file and its digest (None when it cannot be decoded or parsed:
+    then it exports nothing, and the lint pass reports why)."""
     path, raw, module, is_package, blocking = item
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
@@ -311,12 +320,19 @@ def _summarize_one(item: tuple[str, bytes, str, bool, frozenset[str]]) -> Module
         tree = ast.parse(source.text, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return summarize(tree, module, is_package, blocking)
+    summary = summarize(tree, module, is_package, blocking)
+    return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()
 
 
 def _project_key(files: Mapping[str, tuple[bytes, str, bool]]) -> str:
+    return _digest(
+        f"{path}\0{module}\0{is_package}\0{hashlib.sha256(raw).hexdigest()}"
+        for path, (raw, module, is_package) in sorted(files.items())
+    )
+
+
+def _digest(parts: Iterable[str]) -> str:
     digest = hashlib.sha256()
-    for path, (raw, module, is_package) in sorted(files.items()):
-        digest.update(f"{path}\0{module}\0{is_package}\0".encode("utf-8", "surrogateescape"))
-        digest.update(hashlib.sha256(raw).digest())
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     return digest.hexdigest()
