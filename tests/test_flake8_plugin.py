@@ -84,3 +84,14 @@ def test_flake8_fails_loudly_on_a_bad_concurlint_setting(project: Path) -> None:
     assert completed.returncode != 0
     assert "failed during execution" in completed.stdout + completed.stderr
     assert "unknown rule code or prefix `CCL999`" in completed.stdout + completed.stderr
+
+
+def test_flake8_sees_other_modules_only_once_a_cache_exists(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (tmp_path / "helpers.py").write_text("import time\n\n\ndef nap():\n    time.sleep(1)\n")
+    (tmp_path / "app.py").write_text("from helpers import nap\n\n\nasync def f():\n    nap()\n")
+    assert flake8_reports(flake8(["app.py"], tmp_path).stdout) == []
+    concurlint(["."], tmp_path)  # leaves the cache with every module's summary
+    (report,) = flake8_reports(flake8(["app.py"], tmp_path).stdout)
+    assert report[:3] == ("app.py", 5, 5)
+    assert "(helpers.nap() -> time.sleep())" in report[3]

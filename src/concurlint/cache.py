@@ -1,6 +1,7 @@
 """Per-file results on disk, keyed on everything that decides them.
 
-A key hashes the file's bytes and path together with a salt: concurlint's version, the
+A key hashes the file's bytes and path (for a result, also the digest of the project facts
+it used; for a module summary, the module name) together with a salt: concurlint's version, the
 Python and libcst versions, the catalog digest and the settings. Content, not modification
 time, decides: a CI checkout resets every mtime, and an edit that restores a file finds its
 old entry again. Any change to the salt starts a new generation folder, so nothing stale
@@ -23,12 +24,20 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from concurlint import __version__
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
+from concurlint.summary import ModuleSummary
+
+if TYPE_CHECKING:
+    from concurlint.project import FileFacts
 
 CACHE_DIR = ".concurlint_cache"
+# The layout of summaries and project facts: a change of their classes bumps it, so entries
+# of an older layout are never read.
+SUMMARY_FORMAT = "summary-6"
 _TEMPORARY_PREFIX = ".tmp-"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -61,25 +70,56 @@ class Cache:
         return cls(root / cache_salt(settings, catalog_digest)[:32])
 
     @staticmethod
-    def key(path: str, content: bytes) -> str:
+    def key(path: str, content: bytes, extra: str = "") -> str:
+        """``extra`` is what else decides the entry: the digest of the project facts a
+        result used, or the module name a summary was made for."""
         digest = hashlib.sha256(path.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
         digest.update(content)
+        if extra:
+            digest.update(b"\0" + extra.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
     def _entry(self, key: str) -> Path:
-        return self.folder / key[:2] / key
+        return self.folder / key[-2:] / key
 
-    def get(self, path: str, content: bytes) -> FileResult | None:
-        try:
-            result = pickle.loads(self._entry(self.key(path, content)).read_bytes())
-        except Exception:  # missing, truncated or foreign: a miss, recomputed
-            return None
+    def get(self, path: str, content: bytes, facts: str = "") -> FileResult | None:
+        """The result stored for these bytes and the project facts of digest ``facts``."""
+        result = self._load(self.key(path, content, facts))
         return result if isinstance(result, FileResult) and result.path == path else None
 
-    def put(self, path: str, content: bytes, result: FileResult) -> None:
-        """Store ``result`` atomically; a cache that cannot be written is skipped."""
-        entry = self._entry(self.key(path, content))
+    def put(self, path: str, content: bytes, result: FileResult, facts: str = "") -> None:
+        self._store(self.key(path, content, facts), result)
+
+    def get_summary(
+        self, path: str, content: bytes, module: str
+    ) -> tuple[ModuleSummary, str] | None:
+        """The module summary of these bytes read as ``module``, with its own digest."""
+        entry = self._load(self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], ModuleSummary):
+            return entry
+        return None
+
+    def put_summary(self, path: str, content: bytes, summary: tuple[ModuleSummary, str]) -> None:
+        self._store(self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}"), summary)
+
+    def get_project(self, key: str) -> dict[str, FileFacts] | None:
+        """The facts of a whole run, by the digest of every file's bytes and module name."""
+        facts = self._load(f"{SUMMARY_FORMAT}-{key}")
+        return facts if isinstance(facts, dict) else None
+
+    def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
+        self._store(f"{SUMMARY_FORMAT}-{key}", facts)
+
+    def _load(self, key: str) -> object:
+        try:
+            return pickle.loads(self._entry(key).read_bytes())
+        except Exception:  # missing, truncated or foreign: a miss, recomputed
+            return None
+
+    def _store(self, key: str, value: object) -> None:
+        """Store ``value`` atomically; a cache that cannot be written is skipped."""
+        entry = self._entry(key)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=entry.parent)
@@ -87,7 +127,7 @@ class Cache:
             return
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(result, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, entry)
         except OSError:
             with contextlib.suppress(OSError):

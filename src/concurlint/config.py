@@ -42,7 +42,15 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extend_blocking_calls: tuple[str, ...] = ()
     gevent_patched_by: tuple[str, ...] = ()
+    src: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd, compare=False)
+
+    def source_roots(self) -> tuple[str, ...]:
+        """Folders that imports are resolved from, like entries of ``sys.path``: the
+        configured ``src`` (relative to the config's folder), else the usual layouts, the
+        config's folder itself and its ``src/``."""
+        folders = self.src or (".", "src")
+        return tuple(str(self.root / folder) for folder in folders)
 
     def catalog_extensions(self) -> dict[str, Any]:
         """User additions to the catalog, merged over the shipped data."""
@@ -68,6 +76,7 @@ _KEYS: Mapping[str, tuple[str, str]] = {
     "per-file-ignores": ("per_file_ignores", "per-file"),
     "extend-blocking-calls": ("extend_blocking_calls", "strings"),
     "gevent-patched-by": ("gevent_patched_by", "strings"),
+    "src": ("src", "strings"),
 }
 
 
@@ -109,7 +118,9 @@ def settings_from_table(table: Mapping[str, Any], origin: str, root: Path) -> Se
     for key, raw in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{origin}: unknown key `{key}` in [tool.concurlint] (known: {known})")
+            raise ConfigError(
+                f"{origin}: unknown key `{key}` in [tool.concurlint] (known: {known})"
+            )
         attribute, kind = _KEYS[key]
         values[attribute] = _convert(raw, kind, f"{origin}: `{key}`")
     return Settings(root=root, **values)

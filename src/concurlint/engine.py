@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TypeVar
@@ -34,6 +34,7 @@ from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.noqa import is_suppressed
 from concurlint.positions import Positions
+from concurlint.project import NO_FACTS, FileFacts
 from concurlint.rule import FileContext, NodeFix, Report, Rule
 from concurlint.runner import UNANALYZABLE, lint_paths, unanalyzable, unreadable_result
 from concurlint.screen import TreeFacts
@@ -79,22 +80,26 @@ class RuleSet:
     def selected_for(self, path: str, code: str) -> bool:
         return selected_for(self.settings, path, code)
 
-    def active_rules(self, path: str, text: str) -> list[Rule]:
-        """Rules that are selected for ``path`` and whose screen words occur in ``text``."""
+    def active_rules(self, path: str, text: str, project: FileFacts = NO_FACTS) -> list[Rule]:
+        """Rules that are selected for ``path`` and whose screen words occur in ``text``
+        (or that the other modules' ``project`` facts let report)."""
         ignored = ignored_in(self.settings, path)
         return [
             rule
             for rule, words in zip(self.rules, self.screens, strict=True)
-            if (not self.screen or any(word in text for word in words))
+            if (not self.screen or any(word in text for word in words)
+                or rule.screen_facts(project))
             and not any(rule.code.startswith(prefix) for prefix in ignored)
         ]
 
-    def screen_tree(self, rules: Sequence[Rule], tree: ast.Module) -> list[Rule]:
+    def screen_tree(
+        self, rules: Sequence[Rule], tree: ast.Module, project: FileFacts = NO_FACTS
+    ) -> list[Rule]:
         """The rules that can still report once the file's ``ast`` facts are known."""
         if not self.screen:
             return list(rules)
         facts = TreeFacts(tree)
-        return [rule for rule in rules if rule.screen_tree(facts)]
+        return [rule for rule in rules if rule.screen_tree(facts) or rule.screen_facts(project)]
 
 
 def line_starts(text: str) -> list[int]:
@@ -102,17 +107,18 @@ def line_starts(text: str) -> list[int]:
     return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
 
-def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
+def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS) -> FileResult:
     """Lint one decoded file. Never raises: failures become a CCL001 diagnostic.
 
     Three screens, cheapest first: the rules' words in the text, Python's own parser (a
     file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts
     on the ``ast`` facts; only a file some rule still wants is parsed by libcst.
+    ``project`` holds what the other linted modules say about the names this one imports.
     """
-    rules = ruleset.active_rules(source.path, source.text)
+    rules = ruleset.active_rules(source.path, source.text, project)
     compiled = _compile(source, ruleset)
     if isinstance(compiled, ast.Module):
-        rules = ruleset.screen_tree(rules, compiled) if rules else []
+        rules = ruleset.screen_tree(rules, compiled, project) if rules else []
         if not rules:
             return FileResult(source.path, skipped=True)
         refusal = tree_refusal(compiled)
@@ -134,7 +140,7 @@ def lint_source(source: Source, ruleset: RuleSet) -> FileResult:
         reason = " ".join(str(error).split()) or type(error).__name__
         return _failed(ruleset, source.path, f"libcst cannot parse it: {reason}")
     try:
-        diagnostics = _check(source, module, rules)
+        diagnostics = _check(source, module, rules, project)
     except RecursionError:
         return _failed(ruleset, source.path, "too deeply nested to analyze")
     except Exception as error:  # one internal error must not stop the run
@@ -160,9 +166,11 @@ def _failed(ruleset: RuleSet, path: str, reason: str, line: int = 1, column: int
     return FileResult(path, (unanalyzable(path, reason, line, column),))
 
 
-def _check(source: Source, module: cst.Module, rules: Sequence[Rule]) -> list[Diagnostic]:
+def _check(
+    source: Source, module: cst.Module, rules: Sequence[Rule], project: FileFacts
+) -> list[Diagnostic]:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    context = FileContext(source.path, ModuleModel(wrapper, rules[0].catalog))
+    context = FileContext(source.path, ModuleModel(wrapper, rules[0].catalog, project))
     for rule in rules:
         rule.start(context)
     wrapper.visit_batched(rules)
@@ -260,9 +268,12 @@ def _deep_stack_executor() -> ThreadPoolExecutor:
     return executor
 
 
-def lint_path(path: str, ruleset: RuleSet, cache: Cache | None = None) -> FileResult:
+def lint_path(
+    path: str, ruleset: RuleSet, cache: Cache | None = None, project: FileFacts = NO_FACTS
+) -> FileResult:
     """Read, lint and (with a cache) store one file; the key is taken from the very bytes
-    that were linted, so a file edited meanwhile never gets another version's result."""
+    that were linted (and the project facts used), so a file edited meanwhile never gets
+    another version's result."""
     raw = read_bytes(path)
     if isinstance(raw, Unreadable):
         return FileResult(path, _unreadable(raw, ruleset))
@@ -270,9 +281,9 @@ def lint_path(path: str, ruleset: RuleSet, cache: Cache | None = None) -> FileRe
     if isinstance(source, Unreadable):
         result = FileResult(path, _unreadable(source, ruleset))
     else:
-        result = lint_source(source, ruleset)
+        result = lint_source(source, ruleset, project)
     if cache is not None:
-        cache.put(path, raw, result)
+        cache.put(path, raw, result, project.digest)
     return result
 
 
@@ -286,10 +297,10 @@ def _init_worker(settings: Settings, cache: Cache | None, screen: bool) -> None:
     _WORKER["executor"] = _deep_stack_executor()
 
 
-def _lint_in_worker(paths: Sequence[str]) -> list[FileResult]:
+def _lint_in_worker(paths: Sequence[str], project: Mapping[str, FileFacts]) -> list[FileResult]:
     ruleset, cache = _WORKER["rules"], _WORKER["cache"]
     executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
-    return executor.submit(_lint_serially, paths, ruleset, cache).result()
+    return executor.submit(_lint_serially, paths, ruleset, cache, None, project).result()
 
 
 def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
@@ -308,13 +319,16 @@ def lint_files(
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
     screen: bool = True,
+    project: Mapping[str, FileFacts] | None = None,
 ) -> list[FileResult]:
     """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
-    ``on_done(count)`` is called in this process as files finish."""
+    ``on_done(count)`` is called in this process as files finish. ``project`` gives each
+    path the facts of the other modules it imports (see ``concurlint.project``)."""
+    project = project or {}
     if jobs > 1 and len(paths) > 1:
-        return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done)
+        return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done, project)
     ruleset = RuleSet.build(settings, screen)
-    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done)
+    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project)
 
 
 def _lint_serially(
@@ -322,10 +336,12 @@ def _lint_serially(
     ruleset: RuleSet,
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
+    project: Mapping[str, FileFacts] | None = None,
 ) -> list[FileResult]:
     results = []
     for path in paths:
-        results.append(lint_path(path, ruleset, cache))
+        facts = project.get(path, NO_FACTS) if project else NO_FACTS
+        results.append(lint_path(path, ruleset, cache, facts))
         if on_done is not None:
             on_done(1)
     return results
@@ -336,6 +352,7 @@ def _lint_in_pool(
     worker_setup: tuple[Settings, Cache | None, bool],
     jobs: int,
     on_done: Callable[[int], None] | None,
+    project: Mapping[str, FileFacts],
 ) -> list[FileResult]:
     """Largest files first, in small chunks, so that no worker is left with the tail."""
     ordered = sorted(paths, key=_size, reverse=True)
@@ -346,7 +363,12 @@ def _lint_in_pool(
         initializer=_init_worker,
         initargs=worker_setup,
     ) as pool:
-        for done in as_completed([pool.submit(_lint_in_worker, chunk) for chunk in chunks]):
+        tasks = [
+            pool.submit(_lint_in_worker, chunk, {path: project[path] for path in chunk
+                                                 if path in project})
+            for chunk in chunks
+        ]
+        for done in as_completed(tasks):
             chunk_results = done.result()
             results.extend(chunk_results)
             if on_done is not None:

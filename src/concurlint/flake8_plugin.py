@@ -8,19 +8,28 @@ working directory, as the command does). flake8 then applies its own ``# noqa``,
 flake8 hands plugins an ``ast`` tree, which libcst cannot use: a file some rule screens in is
 parsed a second time by libcst (see docs/integrations.md for the measured cost). What flake8's
 parse does save: it proves the file compiles, so a file no rule screens in is skipped outright.
+
+flake8 hands over one file at a time, but calls into other modules of the project need their
+summaries: when the project has a concurlint cache (``.concurlint_cache`` in the config's
+folder, left by a ``concurlint`` run), the plugin joins the summaries of every file under
+the project (reading them from the cache, summarizing the few that changed) once per
+process, exactly as the command does. Without a cache it sees the file alone.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 from concurlint import __version__
+from concurlint.cache import CACHE_DIR, Cache
 from concurlint.config import load_settings, validate_codes
 from concurlint.engine import RuleSet, lint_source, run_with_deep_stack
-from concurlint.files import Source
+from concurlint.files import Source, discover
+from concurlint.project import NO_FACTS, FileFacts, project_facts
 
 Flake8Report = tuple[int, int, str, type]
 
@@ -34,6 +43,19 @@ def _ruleset(cwd: Path) -> RuleSet:
     return ruleset
 
 
+@cache
+def _project(cwd: Path) -> dict[str, FileFacts]:
+    """The facts of every file of the project by absolute path, when a cache exists."""
+    settings = _ruleset(cwd).settings
+    folder = settings.root / CACHE_DIR
+    if not folder.is_dir():
+        return {}
+    paths, _ = discover([str(settings.root)], settings)
+    store = Cache.open(folder, settings, _ruleset(cwd).catalog.digest)
+    facts = project_facts(paths, settings, store)
+    return {os.path.abspath(path): found for path, found in facts.items()}
+
+
 class ConcurlintChecker:
     """The ``CCL`` plugin. flake8 builds one per file, passing arguments by name."""
 
@@ -44,14 +66,15 @@ class ConcurlintChecker:
         # Settings are resolved here, not in run(): flake8 turns an exception raised while
         # building a plugin into a one-line "plugin failed" error instead of a traceback.
         self.ruleset = _ruleset(Path.cwd())
+        self.project = _project(Path.cwd()).get(os.path.abspath(filename), NO_FACTS)
         self.filename = filename
         self.text = "".join(lines)
 
     def run(self) -> Iterator[Flake8Report]:
-        if not self.ruleset.active_rules(self.filename, self.text):
+        if not self.ruleset.active_rules(self.filename, self.text, self.project):
             return
         source = Source(self.filename, self.text, "utf-8")
-        result = run_with_deep_stack(lint_source, source, self.ruleset)
+        result = run_with_deep_stack(lint_source, source, self.ruleset, self.project)
         for diagnostic in result.diagnostics:
             span = diagnostic.span
             yield span.line, span.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)

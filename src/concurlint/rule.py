@@ -17,6 +17,7 @@ from concurlint.config import Settings
 from concurlint.diagnostic import Safety
 from concurlint.model.catalog import Catalog
 from concurlint.model.module import ModuleModel
+from concurlint.project import FileFacts
 from concurlint.screen import TreeFacts
 
 
@@ -99,6 +100,12 @@ class Rule(cst.BatchableCSTVisitor):
             self._roots[key] = self.catalog.import_roots(key)
         roots = self._roots[key]
         return roots is None or facts.imports_any(roots)
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """True when what other modules of the project say (``facts``) lets this rule report
+        on a file its words or ``ast`` screen would reject. Rules that read the facts from
+        the model override it; the default keeps the other screens as they are."""
+        return False
 
     def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
         self.context.reports.append(Report(self, node, args, fix))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TextIO
 
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, FileResult, Span
 from concurlint.files import Unreadable, read_bytes
+from concurlint.project import FileFacts, project_facts
 from concurlint.selection import selected_for
 
 UNANALYZABLE = "CCL001"
@@ -75,32 +76,39 @@ def lint_paths(
     progress: bool = False,
 ) -> list[FileResult]:
     """Lint every path (in parallel when ``jobs`` > 1), reusing cached results; sorted by
-    path, so the output depends neither on scheduling nor on the order paths were given."""
+    path, so the output depends neither on scheduling nor on the order paths were given.
+
+    The project pass comes first: every path's module summary (cached too), joined into
+    the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
     bar = Progress(len(paths)) if progress and paths else None
-    pending = _answer_from_cache(paths, cache, results, bar.advance if bar else None)
+    contents = {path: read_bytes(path) for path in paths}
+    facts = project_facts(paths, settings, cache, contents, jobs)
+    pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
-        results.extend(lint_files(pending, settings, jobs, cache, bar.advance if bar else None))
+        results.extend(lint_files(pending, settings, jobs, cache, bar.advance if bar else None,
+                                  project=facts))
     if bar is not None:
         bar.close()
     return sorted(results, key=lambda result: result.path)
 
 
 def _answer_from_cache(
-    paths: Sequence[str],
+    contents: Mapping[str, bytes | Unreadable],
     cache: Cache | None,
     results: list[FileResult],
     on_done: Callable[[int], None] | None,
+    facts: Mapping[str, FileFacts],
 ) -> list[str]:
     """Append the cached results; return the paths still to lint."""
     if cache is None:
-        return list(paths)
+        return list(contents)
     pending = []
-    for path in paths:
-        content = read_bytes(path)
-        hit = cache.get(path, content) if isinstance(content, bytes) else None
+    for path, content in contents.items():
+        digest = facts[path].digest if path in facts else ""
+        hit = cache.get(path, content, digest) if isinstance(content, bytes) else None
         if hit is None:
             pending.append(path)
             continue

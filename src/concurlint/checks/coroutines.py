@@ -14,6 +14,7 @@ from concurlint.model.blocking import (
     LoopRunnerAnalysis,
     catalog_call,
 )
+from concurlint.project import FileFacts
 from concurlint.rule import NodeFix, Rule
 from concurlint.screen import TreeFacts
 
@@ -146,6 +147,10 @@ class CoroutineNeverAwaited(_CoroutineRule):
         roots = self._import_roots
         return roots is None or facts.imports_any(roots)
 
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """An imported coroutine function of the project can be dropped anywhere."""
+        return bool(facts.coroutines)
+
     @cached_property
     def _import_roots(self) -> frozenset[str] | None:
         return self.catalog.import_roots(self.catalog.names("coroutine-functions"))
@@ -177,7 +182,9 @@ class CoroutineNeverAwaited(_CoroutineRule):
                 return f"{function.name.value}()"
             return None
         matched = self.model.call_names(call) & self.catalog.names("coroutine-functions")
-        return f"{min(matched)}()" if matched else None
+        if matched:
+            return f"{min(matched)}()"
+        return self.model.project.coroutine(self.model.qualified_names(call.func))
 
 
 class TaskReferenceLost(_CoroutineRule):

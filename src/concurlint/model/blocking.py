@@ -1,5 +1,8 @@
 """What a call does to the thread that runs it: directly (catalog) or through plain helpers.
 
+Functions imported from other modules of the project come with their chain already followed
+by the project pass (``model.project``, see ``concurlint.project``).
+
 A helper is a plain ``def`` of the same module (or a method of a class of the module) whose
 body makes such a call, directly or through further helpers. Generators and functions with
 unknown decorators are not helpers: calling them does not run their body as written.
@@ -58,7 +61,7 @@ class _CallChains:
         return None
 
     def of_call(self, call: cst.Call) -> Blocking | None:
-        direct = self.direct(call)
+        direct = self.direct(call) or self.imported(call)
         if direct is not None:
             return direct
         function = self.model.resolve_function(call)
@@ -68,6 +71,11 @@ class _CallChains:
         initializer = self.model.method_of(klass, "__init__") if klass is not None else None
         if klass is not None and initializer is not None:
             return self._through(f"{klass.name.value}()", initializer)
+        return None
+
+    def imported(self, call: cst.Call) -> Blocking | None:
+        """What a function imported from another module of the project does; the
+        project pass has followed its chain already."""
         return None
 
     def of_with_item(self, item: cst.WithItem) -> Blocking | None:
@@ -144,6 +152,14 @@ class BlockingAnalysis(_CallChains):
     def __init__(self, model: ModuleModel) -> None:
         super().__init__(model)
         self.groups = model.catalog.blocking_groups(self.section)
+
+    def imported(self, call: cst.Call) -> Blocking | None:
+        found = self.model.project.blocking_chain(self.model.qualified_names(call.func))
+        if found is None:
+            return None
+        chain, name = found
+        group = next((group for group in self.groups if name in group.names), None)
+        return Blocking(chain, name, group) if group is not None else None
 
 
 class LoopRunnerAnalysis(_CallChains):

@@ -24,6 +24,7 @@ from libcst.metadata import (
 )
 
 from concurlint.model.catalog import Catalog
+from concurlint.project import NO_FACTS, FileFacts
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
@@ -133,10 +134,13 @@ class _BodyWalker(cst.CSTVisitor):
 class ModuleModel:
     """Metadata-backed answers about one module. Built once per file by the engine."""
 
-    def __init__(self, wrapper: MetadataWrapper, catalog: Catalog) -> None:
+    def __init__(
+        self, wrapper: MetadataWrapper, catalog: Catalog, project: FileFacts = NO_FACTS
+    ) -> None:
         self.wrapper = wrapper
         self.module = wrapper.module
         self.catalog = catalog
+        self.project = project  # what the other modules of the project say about imports
         self._bodies: dict[cst.CSTNode, _BodyWalker] = {}
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}

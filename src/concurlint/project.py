@@ -1,0 +1,340 @@
+"""The project pass: join the module summaries, propagate facts, hand each file its share.
+
+Imports between linted modules are resolved as Python would from the project roots, through
+re-exports in ``__init__.py`` files (``from .storage import save``). Facts propagate to a
+fixed point: a function blocks when a call of its own body blocks (a catalog entry, or a
+function of the project that blocks); cycles and recursion add nothing and terminate.
+
+Each file receives only the facts about names it imports (``FileFacts``), with a digest:
+its cached result stays valid until one of those facts changes, so an edit re-lints that
+file and the files whose facts it changed, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from concurlint.config import Settings
+from concurlint.files import Unreadable, decode_source, read_bytes
+from concurlint.limits import parse_quietly, tree_refusal
+from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
+from concurlint.summary import (
+    CallSite,
+    FunctionSummary,
+    ModuleNames,
+    ModuleSummary,
+    absolute,
+    summarize,
+)
+
+if TYPE_CHECKING:
+    from concurlint.cache import Cache
+
+_REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
+_INITIALIZER = ".__init__"
+_PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
+_SUMMARY_CHUNK = 16
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What other modules of the project tell one file: the absolute names it can import
+    that block (with their chain and catalog entry) and that are coroutine functions."""
+
+    package: str = ""  # the file's package, for its relative imports
+    blocking: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    coroutines: tuple[tuple[str, str], ...] = ()  # absolute name -> how to show it
+    _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self._blocking.update((name, (chain, entry)) for name, chain, entry in self.blocking)
+
+    @property
+    def digest(self) -> str:
+        """Empty when the file gets no facts (its cache key is then unchanged)."""
+        if not self.blocking and not self.coroutines:
+            return ""
+        known = repr((self.package, self.blocking, self.coroutines))
+        return hashlib.sha256(known.encode()).hexdigest()
+
+    def absolute(self, name: str) -> str | None:
+        """``.storage.save`` (libcst's name for a relative import) as an absolute name."""
+        level = len(name) - len(name.lstrip("."))
+        return absolute(name[level:] or None, level, self.package) if level else name
+
+    def blocking_chain(self, names: Iterable[str]) -> tuple[tuple[str, ...], str] | None:
+        """The chain and catalog entry of the first of ``names`` known to block."""
+        for name in sorted(names):
+            found = self._blocking.get(self.absolute(name) or "")
+            if found is not None:
+                return found
+        return None
+
+    def coroutine(self, names: Iterable[str]) -> str | None:
+        shown = dict(self.coroutines)
+        for name in sorted(names):
+            found = shown.get(self.absolute(name) or "")
+            if found is not None:
+                return found
+        return None
+
+
+NO_FACTS = FileFacts()
+
+
+class _Function(NamedTuple):
+    module: str
+    summary: FunctionSummary
+
+    @property
+    def shown(self) -> str:
+        """``storage.save()``; a class's ``__init__`` shows as the constructor call."""
+        qualname = self.summary.qualname.removesuffix(_INITIALIZER)
+        return f"{self.module.rpartition('.')[2]}.{qualname}()"
+
+
+class Project:
+    """The summaries of every linted module, joined; ``facts_for`` gives a file its share."""
+
+    def __init__(self, summaries: Iterable[ModuleSummary], catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._groups = {name: group for group in reversed(catalog.blocking)
+                        for name in group.names}
+        self._resolved: dict[str, str] = {}
+        self._canonical: dict[str, str] = {}
+        self.modules = _unique_modules(summaries)
+        self.functions = {
+            f"{module.module}.{function.qualname}": _Function(module.module, function)
+            for module in self.modules.values()
+            for function in module.functions
+        }
+        self.blocking = self._propagate_blocking()
+        self.coroutines = {
+            name: function.shown
+            for name, function in self.functions.items()
+            if function.summary.coroutine and "." not in function.summary.qualname
+        }
+
+    def resolve(self, name: str) -> str:
+        """Follow re-exports: ``pkg.save`` -> ``pkg.storage.save`` when ``pkg/__init__.py``
+        imports it; a name that is no re-export is returned as given."""
+        if name not in self._resolved:
+            self._resolved[name] = self._follow(name)
+        return self._resolved[name]
+
+    def _follow(self, name: str) -> str:
+        for _ in range(_REEXPORT_HOPS):
+            module, rest = self._split(name)
+            if module is None or not rest:
+                return name
+            imports = dict(self.modules[module].imports)
+            head, _, tail = rest.partition(".")
+            if head not in imports:
+                return name
+            name = ".".join(filter(None, (imports[head], tail)))
+        return name
+
+    def facts_for(self, summary: ModuleSummary) -> FileFacts:
+        """The facts about every name ``summary``'s module uses through its imports."""
+        blocking = []
+        coroutines = []
+        for name in summary.uses:
+            function = self._callee(self.resolve(name))
+            if function in self.blocking:
+                blocking.append((name, *self.blocking[function]))
+            if function in self.coroutines:
+                coroutines.append((name, self.coroutines[function]))
+        return FileFacts(_package(summary), tuple(blocking), tuple(coroutines))
+
+    # -- propagation -------------------------------------------------------------------------
+
+    def _propagate_blocking(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Functions with a blocking catalog call first, then their callers, breadth
+        first (so each chain is a shortest one); a function is visited once, so cycles and
+        recursion terminate."""
+        found: dict[str, tuple[tuple[str, ...], str]] = {}
+        callers: dict[str, list[str]] = {}
+        for name, function in sorted(self.functions.items()):
+            if not function.summary.plain:
+                continue
+            for site in function.summary.calls:
+                entry = self._catalog_entry(site)
+                if entry is not None:
+                    found.setdefault(name, ((function.shown, f"{entry}()"), entry))
+                    continue
+                callee = self._callee(self.resolve(site.target))
+                if callee is not None:
+                    callers.setdefault(callee, []).append(name)
+        queue = deque(found)
+        while queue:
+            callee = queue.popleft()
+            chain, entry = found[callee]
+            for caller in callers.get(callee, ()):
+                if caller not in found:
+                    found[caller] = ((self.functions[caller].shown, *chain), entry)
+                    queue.append(caller)
+        return found
+
+    def _catalog_entry(self, site: CallSite) -> str | None:
+        """The blocking catalog entry a call names, unless its arguments make it return
+        at once (``os.waitpid(pid, os.WNOHANG)``)."""
+        name = self._canonical.get(site.target)
+        if name is None:
+            name = self._canonical[site.target] = self.catalog.canonical(site.target)
+        group = self._groups.get(name)
+        return name if group is not None and not _nonblocking(site, group) else None
+
+    def _callee(self, name: str) -> str | None:
+        """The function that calling ``name`` runs: itself, or a class's ``__init__``."""
+        if name in self.functions:
+            return name
+        initializer = f"{name}{_INITIALIZER}"
+        return initializer if initializer in self.functions else None
+
+    # -- names -------------------------------------------------------------------------------
+
+    def _split(self, name: str) -> tuple[str | None, str]:
+        """The longest prefix of ``name`` that is a module of the project, and the rest."""
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            module = ".".join(parts[:end])
+            if module in self.modules:
+                return module, ".".join(parts[end:])
+        return None, name
+
+
+def _unique_modules(summaries: Iterable[ModuleSummary]) -> dict[str, ModuleSummary]:
+    """Modules by name; a name two files claim (scripts in separate folders) is left out."""
+    modules: dict[str, ModuleSummary] = {}
+    claimed: set[str] = set()
+    for summary in summaries:
+        if summary.module in claimed:
+            modules.pop(summary.module, None)
+        elif summary.module:
+            modules[summary.module] = summary
+            claimed.add(summary.module)
+    return modules
+
+
+def _package(summary: ModuleSummary) -> str:
+    return summary.module if summary.is_package else summary.module.rpartition(".")[0]
+
+
+def _nonblocking(site: CallSite, group: BlockingGroup) -> bool:
+    keywords = dict(site.keywords)
+    for form in group.nonblocking:
+        at = form.position
+        if at is not None and at < len(site.positional) and site.positional[at] == form.value:
+            return True
+        if keywords.get(form.keyword or "") == form.value:
+            return True
+    return False
+
+
+def project_facts(
+    paths: Sequence[str],
+    settings: Settings,
+    cache: Cache | None = None,
+    contents: Mapping[str, bytes | Unreadable] | None = None,
+    jobs: int = 1,
+) -> dict[str, FileFacts]:
+    """Summarize every path (from the cache when it can), join them, and return the facts
+    of each path that imports something the project knows about.
+
+    The joined facts are cached too, keyed on every file's bytes and module name: a run in
+    which nothing changed reads one entry instead of a summary per file."""
+    names = ModuleNames(settings.source_roots())
+    contents = contents if contents is not None else {path: read_bytes(path) for path in paths}
+    files = {
+        path: (raw, *names(path)) for path in paths
+        if isinstance(raw := contents.get(path), bytes)
+    }
+    key = _project_key(files)
+    cached = cache.get_project(key) if cache is not None else None
+    if cached is not None:
+        return cached
+    catalog = load_catalog(settings.catalog_extensions())
+    blocking = frozenset().union(*(group.names for group in catalog.blocking))
+    made = _summaries(files, cache, jobs, blocking)
+    # An edit that leaves every summary as it was (a comment, a changed expression) finds
+    # the joined facts under the summaries' own digests: no join, no propagation.
+    same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
+    cached = cache.get_project(same) if cache is not None else None
+    if cached is None:
+        project = Project((summary for summary, _ in made.values()), catalog)
+        facts = {path: project.facts_for(summary) for path, (summary, _) in made.items()}
+        cached = {path: facts for path, facts in facts.items() if facts.digest}
+    if cache is not None:
+        cache.put_project(key, cached)
+        cache.put_project(same, cached)
+    return cached
+
+
+def _summaries(
+    files: Mapping[str, tuple[bytes, str, bool]],
+    cache: Cache | None,
+    jobs: int,
+    blocking: frozenset[str],
+) -> dict[str, tuple[ModuleSummary, str]]:
+    """Every file's summary and its digest: from the cache, else parsed (on ``jobs``
+    processes when there are many to parse, as on a cold run)."""
+    found: dict[str, tuple[ModuleSummary, str] | None] = {}
+    missing = []
+    for path, (raw, module, _) in files.items():
+        cached = cache.get_summary(path, raw, module) if cache is not None else None
+        if cached is not None:
+            found[path] = cached
+        else:
+            missing.append(path)
+    work = [(path, *files[path], blocking) for path in missing]
+    if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
+    else:
+        made = [_summarize_one(item) for item in work]
+    for (path, raw, _, _, _), summary in zip(work, made, strict=True):
+        found[path] = summary
+        if cache is not None and summary is not None:
+            cache.put_summary(path, raw, summary)
+    return {path: summary for path, summary in found.items() if summary is not None}
+
+
+def _summarize_one(
+    item: tuple[str, bytes, str, bool, frozenset[str]],
+) -> tuple[ModuleSummary, str] | None:
+    """The summary of one file and its digest (None when it cannot be decoded or parsed:
+    then it exports nothing, and the lint pass reports why)."""
+    path, raw, module, is_package, blocking = item
+    source = decode_source(path, raw)
+    if isinstance(source, Unreadable):
+        return None
+    try:
+        tree = parse_quietly(source.text, path)
+        if tree_refusal(tree) is not None:
+            return None  # too deep for a walk: the lint pass reports it as CCL001
+        summary = summarize(tree, module, is_package, blocking)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()
+
+
+def _project_key(files: Mapping[str, tuple[bytes, str, bool]]) -> str:
+    return _digest(
+        f"{path}\0{module}\0{is_package}\0{hashlib.sha256(raw).hexdigest()}"
+        for path, (raw, module, is_package) in sorted(files.items())
+    )
+
+
+def _digest(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,393 @@
+"""What one module offers the others, read with Python's own ``ast`` parser.
+
+Every linted file gets a summary, whatever the screens decide: a module without a single
+concurrency keyword can still hold the blocking helper that a coroutine elsewhere calls.
+The C parser costs a small fraction of libcst, and the summary depends only on the file's
+text and module name, so it is cached like a result.
+
+A summary lists the module's imports (local name -> absolute dotted name) and, for each
+plain function and method, the calls its own body makes, as absolute dotted names
+(``pkg.storage._write``, ``builtins.open``). Whether any of them blocks is decided later,
+for the whole project at once (``concurlint.project``). Names the summary cannot pin down
+(a local variable, a name bound twice, an attribute of an unknown value) are left out:
+precision first.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_BUILTINS = frozenset(dir(builtins))
+# Decorators that return the function itself (or call it as written): calling the result
+# still runs the body.
+_TRANSPARENT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "functools.cache", "functools.lru_cache",
+    "functools.wraps", "typing.overload", "typing.final", "abc.abstractmethod",
+})
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call made by a function's own body: what it names and the argument text that
+    decides a ``nonblocking`` form of the catalog (positional values, then keywords)."""
+
+    target: str
+    positional: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """A ``def`` at module level or in a class at module level."""
+
+    qualname: str  # "save" or "Store.save"
+    coroutine: bool  # an ``async def`` that is no async generator
+    plain: bool  # calling it runs its body now: not async, not a generator, transparent decorators
+    calls: tuple[CallSite, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """Picklable facts of one module, in source order."""
+
+    module: str
+    is_package: bool
+    imports: tuple[tuple[str, str], ...]  # local name -> absolute dotted name
+    functions: tuple[FunctionSummary, ...]
+    uses: tuple[str, ...]  # absolute dotted names the module names through its imports
+
+
+class ModuleNames:
+    """The dotted name Python would import a file as, and whether it is a package.
+
+    Under one of the project ``roots`` (the deepest wins) the name is the path below it;
+    elsewhere, the folders holding an ``__init__.py`` above the file make the package.
+    Folders are looked at once per run, however many files they hold.
+    """
+
+    def __init__(self, roots: Iterable[str]) -> None:
+        self.roots = sorted({os.path.abspath(root) for root in roots}, key=len, reverse=True)
+        self._packages: dict[str, list[str]] = {}
+
+    def __call__(self, path: str) -> tuple[str, bool]:
+        file = os.path.abspath(path)
+        folder, name = os.path.split(file)
+        stem = name.rpartition(".")[0] or name
+        is_package = stem == "__init__"
+        names = self._package(folder) + ([] if is_package else [stem])
+        return ".".join(names), is_package
+
+    def _package(self, folder: str) -> list[str]:
+        """The package names a folder stands for (empty for a root or a plain folder)."""
+        if folder not in self._packages:
+            root = next((root for root in self.roots
+                         if folder == root or folder.startswith(root + os.sep)), None)
+            if root is not None:
+                relative = os.path.relpath(folder, root)
+                self._packages[folder] = [] if relative == "." else relative.split(os.sep)
+            elif os.path.isfile(os.path.join(folder, "__init__.py")):
+                parent, name = os.path.split(folder)
+                self._packages[folder] = [*self._package(parent), name] if parent != folder else []
+            else:
+                self._packages[folder] = []
+        return self._packages[folder]
+
+
+def summarize(
+    tree: ast.Module, module: str, is_package: bool, blocking: frozenset[str] = frozenset()
+) -> ModuleSummary:
+    """The summary of a parsed module named ``module``. ``blocking`` (the catalog's blocking
+    names) keeps it small: a call of another builtin cannot block, and only a call that may
+    name a catalog entry keeps the argument text its ``nonblocking`` forms look at."""
+    package = module if is_package else module.rpartition(".")[0]
+    imports = dict(_module_imports(tree, package))
+    bound = _binding_counts(tree.body)
+    resolver = _Resolver(module, imports, bound, blocking,
+                         frozenset(name.rpartition(".")[2] for name in blocking),
+                         _flags(tree.body, bound))
+    usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
+    functions: list[FunctionSummary] = []
+    used: set[str] = set()
+    for qualname, function, klass in _summarized(tree):
+        own = list(_own_nodes(function))
+        functions.append(_function(function, own, qualname, resolver, klass))
+        used.update(_uses(own, usable))
+        for nested in own:
+            if isinstance(nested, _NESTED_SCOPES):  # closures use names too
+                used.update(_uses(ast.walk(nested), usable))
+    used.update(_uses(_module_nodes(tree), usable))
+    return ModuleSummary(
+        module, is_package, tuple(sorted(usable.items())), tuple(functions), tuple(sorted(used))
+    )
+
+
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
+    """Functions of the module and methods of its classes, with their qualified name."""
+    for statement in tree.body:
+        if isinstance(statement, _Function):
+            yield statement.name, statement, None
+        elif isinstance(statement, ast.ClassDef):
+            for member in statement.body:
+                if isinstance(member, _Function):
+                    yield f"{statement.name}.{member.name}", member, statement.name
+
+
+def _module_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Nodes outside the summarized functions' bodies (those are walked once, with them)."""
+    summarized = {id(function.body) for _, function, _ in _summarized(tree)}
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                if id(value) not in summarized:
+                    pending.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+
+
+def _uses(nodes: Iterable[ast.AST], imports: dict[str, str]) -> Iterator[str]:
+    """Every dotted name (``storage.save``, ``save``) whose head is a module-level import,
+    as an absolute name: what the file can ask the project about."""
+    for node in nodes:
+        if isinstance(node, ast.Attribute | ast.Name):
+            parts: list[str] = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id in imports:
+                yield ".".join([imports[node.id], *reversed(parts)])
+
+
+def absolute(module: str | None, level: int, package: str) -> str | None:
+    """``from ..x import y`` seen from ``package``: the absolute name of ``..x``."""
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts) or (level - 1 == len(parts) and not module):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, *([module] if module else [])]) or None
+
+
+def _module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
+    for statement in _module_level(tree.body):
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    yield alias.asname, alias.name
+                else:
+                    root = alias.name.partition(".")[0]
+                    yield root, root
+        elif isinstance(statement, ast.ImportFrom):
+            source = absolute(statement.module, statement.level, package)
+            if source is None:
+                continue
+            for alias in statement.names:
+                if alias.name != "*":
+                    yield alias.asname or alias.name, f"{source}.{alias.name}"
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements that run at import time: the body and its ``if``/``try`` blocks."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If):
+            yield from _module_level(statement.body)
+            yield from _module_level(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            for block in (statement.body, statement.orelse, statement.finalbody,
+                          *(handler.body for handler in statement.handlers)):
+                yield from _module_level(block)
+
+
+def _binding_counts(body: list[ast.stmt]) -> dict[str, int]:
+    """How many statements bind each module-level name; only a name bound once resolves."""
+    counts: dict[str, int] = {}
+    for statement in _module_level(body):
+        for name in _bound_by(statement):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _bound_by(statement: ast.stmt) -> Iterator[str]:
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        yield statement.name
+    elif isinstance(statement, ast.Import | ast.ImportFrom):
+        for alias in statement.names:
+            yield alias.asname or alias.name.partition(".")[0]
+    elif not isinstance(statement, ast.If | ast.Try):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+                yield node.id
+            elif isinstance(node, ast.Global | ast.Nonlocal):
+                yield from node.names
+
+
+@dataclass(frozen=True)
+class _Resolver:
+    module: str
+    imports: dict[str, str]
+    bound: dict[str, int]
+    blocking: frozenset[str]
+    blocking_leaves: frozenset[str]  # last parts of the blocking names
+    flags: frozenset[str]  # module-level names assigned once: configuration flags
+
+    def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
+               self_name: str | None) -> str | None:
+        """The absolute dotted name a call of ``func`` runs, when the names pin it down."""
+        parts: list[str] = []
+        while isinstance(func, ast.Attribute):
+            parts.insert(0, func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return None
+        head = func.id
+        if head == self_name and klass is not None and len(parts) == 1:
+            return f"{self.module}.{klass}.{parts[0]}"
+        if head in local:
+            return None
+        count = self.bound.get(head, 0)
+        if count == 1 and head in self.imports:
+            return ".".join([self.imports[head], *parts])
+        if count == 1:
+            return ".".join([self.module, head, *parts])
+        if count == 0 and head in _BUILTINS:
+            return ".".join(["builtins", head, *parts])
+        return None
+
+
+def _function(node: _Function, own: list[ast.AST], qualname: str,
+              resolver: _Resolver, klass: str | None) -> FunctionSummary:
+    generator = any(isinstance(child, ast.Yield | ast.YieldFrom) for child in own)
+    transparent = all(_decorator_name(decorator, resolver) in _TRANSPARENT_DECORATORS
+                      for decorator in node.decorator_list)
+    is_async = isinstance(node, ast.AsyncFunctionDef)
+    local = _locals(node, own)
+    self_name = _self_name(node, resolver) if klass is not None else None
+    calls: dict[CallSite, None] = {}  # in source order, each once
+    configured = _under_flags(own, resolver.flags - local)
+    for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
+                        key=lambda call: (call.lineno, call.col_offset)):
+        target = resolver.target(child.func, local, klass, self_name)
+        if target is None or (target.startswith("builtins.") and target not in resolver.blocking):
+            continue
+        if target.rpartition(".")[2] in resolver.blocking_leaves:
+            calls[_site(target, child)] = None
+        else:
+            calls[CallSite(target)] = None
+    return FunctionSummary(
+        qualname,
+        coroutine=is_async and not generator and transparent,
+        plain=not is_async and not generator and transparent,
+        calls=tuple(calls),
+    )
+
+
+def _flags(body: list[ast.stmt], bound: dict[str, int]) -> frozenset[str]:
+    """Module-level names bound once, by an assignment (``is_jython = ...``,
+    ``_mswindows = ...``): code under ``if`` such a name runs only in some configurations."""
+    return frozenset(
+        name
+        for statement in _module_level(body)
+        if isinstance(statement, ast.Assign | ast.AnnAssign)
+        for name in _bound_by(statement)
+        if bound.get(name, 0) == 1
+    )
+
+
+def _under_flags(own: list[ast.AST], flags: frozenset[str]) -> set[int]:
+    """Ids of the nodes under an ``if`` (or its ``else``) that tests only a configuration
+    flag: a helper whose blocking call runs on another platform (``if is_jython:
+    time.sleep(0.1)``) is not taken to block; a miss rather than a false report."""
+    inside: set[int] = set()
+    for node in own:
+        if isinstance(node, ast.If) and _flag_test(node.test) in flags:
+            for statement in (*node.body, *node.orelse):
+                inside.update(id(child) for child in ast.walk(statement))
+    return inside
+
+
+def _flag_test(test: ast.expr) -> str | None:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return test.id if isinstance(test, ast.Name) else None
+
+
+def _site(target: str, call: ast.Call) -> CallSite:
+    positional = tuple(_text(arg) for arg in call.args if not isinstance(arg, ast.Starred))
+    keywords = tuple((kw.arg, _text(kw.value)) for kw in call.keywords if kw.arg)
+    return CallSite(target, positional, keywords)
+
+
+def _text(value: ast.expr) -> str:
+    """The source of a constant or dotted name (what ``nonblocking`` forms are made of);
+    ``""`` for anything else, which no form matches."""
+    if isinstance(value, ast.Constant):
+        return repr(value.value)
+    parts: list[str] = []
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    return ".".join([value.id, *reversed(parts)]) if isinstance(value, ast.Name) else ""
+
+
+def _decorator_name(decorator: ast.expr, resolver: _Resolver) -> str | None:
+    func = decorator.func if isinstance(decorator, ast.Call) else decorator
+    target = resolver.target(func, frozenset(), None, None)
+    if target is not None and target.startswith("builtins."):
+        return target.removeprefix("builtins.")
+    return target
+
+
+def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver) -> str | None:
+    """The instance parameter of a method (none for static and class methods)."""
+    kinds = {_decorator_name(decorator, resolver) for decorator in node.decorator_list}
+    if kinds & {"staticmethod", "classmethod"}:
+        return None
+    positional = [*node.args.posonlyargs, *node.args.args]
+    return positional[0].arg if positional else None
+
+
+def _own_nodes(function: _Function) -> Iterator[ast.AST]:
+    """The nodes of the function's own body, not of nested functions, classes or lambdas."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, _NESTED_SCOPES):
+            continue  # its name is bound here; its body is another scope
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+
+
+def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef,
+            own: list[ast.AST]) -> frozenset[str]:
+    """Names the function binds itself: parameters, assignments, nested defs, imports."""
+    arguments = function.args
+    names = {arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    names.update(arg.arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
+    for node in own:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(alias.asname or alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Global):
+            names.difference_update(node.names)
+    return frozenset(names)

@@ -1,0 +1,51 @@
+import asyncio  # noqa: I001 - the imports are the subject of this case
+
+import app.util.cycle as cyc
+import thirdparty
+from app import store_record
+from app.services import storage
+from .. import services
+from ..services.storage import Store, archive as stash, quick
+from ..services.storage import save
+
+
+async def upload(record):
+    storage.save("out.json", record)  # expect: CCL201
+    store_record("out.json", record)  # expect: CCL201
+    services.store("out.json", record)  # expect: CCL201
+    stash("out.json")  # expect: CCL201
+    Store("in.json")  # expect: CCL201
+    storage.countdown(3)  # expect: CCL201
+    cyc.spin_then_reap(3)  # expect: CCL201
+    quick("x")
+    cyc.spin()
+    cyc.disk.poll(3)
+    cyc.disk.maybe_pause()
+    thirdparty.save("out.json")
+    await asyncio.sleep(0)
+
+
+async def shadowed(record, save=None):
+    save("out.json", record)
+
+
+async def rebound(record):
+    stash = print
+    stash("out.json")
+
+
+def persist(record):
+    save("out.json", record)
+
+
+async def through_local_helper(record):
+    persist(record)  # expect: CCL201
+
+
+async def offloaded(record):
+    await asyncio.to_thread(save, "out.json", record)
+
+
+async def dropped():
+    cyc.refresh()  # expect: CCL202
+    await cyc.refresh()

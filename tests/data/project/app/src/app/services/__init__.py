@@ -1,0 +1,3 @@
+from .storage import save as store
+
+__all__ = ["store"]
