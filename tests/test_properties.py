@@ -88,8 +88,9 @@ def _compiles(text: str) -> bool:
 
 
 def _span_problems(text: str, diagnostics: tuple[Diagnostic, ...]) -> Iterator[str]:
-    lines = text.split("\n")  # the \r of a CRLF counts as a column: libcst's view too
-    starts = line_starts(text)
+    starts = line_starts(text)  # a lone \r ends a line too, for Python and for libcst
+    ends = [*starts[1:], len(text)]
+    lines = [text[start:end].rstrip("\r\n") for start, end in zip(starts, ends, strict=True)]
     for d in diagnostics:
         span = d.span
         if not 1 <= span.line <= span.end_line <= len(starts):
