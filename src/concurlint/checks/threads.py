@@ -264,6 +264,10 @@ class LockAcquireWithoutRelease(Rule):
     )
     keywords = ("acquire",)
 
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """An ``acquire()`` call names ``acquire`` in the code, not only in a string."""
+        return facts.mentions_any(self.keywords)
+
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
             return
@@ -445,8 +449,11 @@ class LockOrderInversion(Rule):
         return typed_lock_screen_words(self.catalog)
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """Only locks built as locks count, and those are reached through an import."""
-        return self.imports_lead_to(facts, self.catalog.names("lock-types"))
+        """Only locks built as locks count, and those are reached through an import and a
+        name of the lock type in the code."""
+        return self.imports_lead_to(facts, self.catalog.names("lock-types")) and (
+            facts.mentions_any(self.screen_words())
+        )
 
     def start(self, context: FileContext) -> None:
         super().start(context)
