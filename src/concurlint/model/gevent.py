@@ -19,8 +19,8 @@ from libcst.helpers import get_full_name_for_node
 
 from concurlint.model.blocking import Blocking, BlockingAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
+from concurlint.model.spawning import PARTIAL
 
-_PARTIAL = frozenset({"functools.partial"})
 _GREENLET = frozenset({"gevent.Greenlet"})
 _CLASS_SPAWNS = frozenset({"spawn", "spawn_later"})
 _FALSE = "False"
@@ -261,11 +261,9 @@ class GeventAnalysis:
                 yield klass, run
 
     def _class_bound_to(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
-        scope = self.model.scope(expression)
-        if not isinstance(expression, cst.Name) or scope is None:
+        if not isinstance(expression, cst.Name):
             return None
-        nodes = [getattr(a, "node", None) for a in scope[expression.value]]
-        return nodes[0] if len(nodes) == 1 and isinstance(nodes[0], cst.ClassDef) else None
+        return self.model.class_bound_to(expression)
 
     def _is_greenlet_class(self, klass: cst.ClassDef) -> bool:
         return any(
@@ -291,7 +289,7 @@ class GeventAnalysis:
     def _unwrap_partial(self, target: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(target, cst.Call) or not target.args:
             return target
-        if self.model.call_names(target) & _PARTIAL:
+        if self.model.call_names(target) & PARTIAL:
             return target.args[0].value
         return target
 
