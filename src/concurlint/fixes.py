@@ -21,6 +21,7 @@ from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
 from concurlint.model.module import is_preamble
+from concurlint.project import NO_FACTS, FileFacts, project_facts
 
 MAX_PASSES = 10
 
@@ -50,10 +51,14 @@ def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
     )
 
 
-def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOutcome:
-    """Lint and fix ``source`` to a fixed point (at most MAX_PASSES re-lints)."""
+def fix_source(
+    source: Source, ruleset: RuleSet, unsafe: bool = False, project: FileFacts = NO_FACTS
+) -> FixOutcome:
+    """Lint and fix ``source`` to a fixed point (at most MAX_PASSES re-lints). ``project``
+    holds what the other modules say about the names it imports; a fix rewrites this file
+    only, so those facts stay true between passes."""
     text, fixed = source.text, 0
-    result = initial = lint_source(source, ruleset)
+    result = initial = lint_source(source, ruleset, project)
     for _ in range(MAX_PASSES):
         fixes = [d.fix for d in result.diagnostics if applicable(d, unsafe)]
         if not fixes:
@@ -66,7 +71,7 @@ def fix_source(source: Source, ruleset: RuleSet, unsafe: bool = False) -> FixOut
             message = f"{source.path}: not fixed: a fix produced code that does not parse"
             return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
         text, fixed = new_text, fixed + count
-        result = lint_source(Source(source.path, text, source.encoding), ruleset)
+        result = lint_source(Source(source.path, text, source.encoding), ruleset, project)
     return FixOutcome(source, text, fixed, result, initial)
 
 
@@ -167,16 +172,23 @@ def write_atomically(source: Source, text: str) -> None:
         raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
 
 
-def fix_path(path: str, ruleset: RuleSet, unsafe: bool) -> FixOutcome | FileResult:
+def fix_path(
+    path: str, ruleset: RuleSet, unsafe: bool, project: FileFacts = NO_FACTS
+) -> FixOutcome | FileResult:
     """Fix one file in memory; an unreadable file comes back as its CCL001 result."""
     source = read_source(path)
     if isinstance(source, Unreadable):
-        return lint_path(path, ruleset)
-    return fix_source(source, ruleset, unsafe)
+        return lint_path(path, ruleset, project=project)
+    return fix_source(source, ruleset, unsafe, project)
 
 
 def fix_paths(
     paths: Iterable[str], settings: Settings, unsafe: bool
 ) -> list[FixOutcome | FileResult]:
+    """Fix every path with the facts of the project they form, as a lint run sees them."""
+    paths = list(paths)
     ruleset = RuleSet.build(settings)
-    return run_with_deep_stack(lambda: [fix_path(path, ruleset, unsafe) for path in paths])
+    facts = project_facts(paths, settings)
+    return run_with_deep_stack(
+        lambda: [fix_path(path, ruleset, unsafe, facts.get(path, NO_FACTS)) for path in paths]
+    )

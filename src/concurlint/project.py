@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
 from concurlint.files import Unreadable, decode_source, read_bytes
@@ -32,6 +33,13 @@ from concurlint.summary import (
     absolute,
     summarize,
 )
+from concurlint.summary_processes import (
+    NO_PROCESS_FACTS,
+    NO_PROCESS_SUMMARY,
+    ProcessFacts,
+    ProcessSummary,
+    summarize_processes,
+)
 
 if TYPE_CHECKING:
     from concurlint.cache import Cache
@@ -40,6 +48,7 @@ _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
+_Found = TypeVar("_Found")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class FileFacts:
     package: str = ""  # the file's package, for its relative imports
     blocking: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     coroutines: tuple[tuple[str, str], ...] = ()  # absolute name -> how to show it
+    processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -60,9 +70,9 @@ class FileFacts:
     @property
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
-        if not self.blocking and not self.coroutines:
+        if not self.blocking and not self.coroutines and not self.processes:
             return ""
-        known = repr((self.package, self.blocking, self.coroutines))
+        known = repr((self.package, self.blocking, self.coroutines, self.processes))
         return hashlib.sha256(known.encode()).hexdigest()
 
     def absolute(self, name: str) -> str | None:
@@ -72,8 +82,13 @@ class FileFacts:
 
     def blocking_chain(self, names: Iterable[str]) -> tuple[tuple[str, ...], str] | None:
         """The chain and catalog entry of the first of ``names`` known to block."""
+        return self.lookup(self._blocking, names)
+
+    def lookup(self, table: Mapping[str, _Found], names: Iterable[str]) -> _Found | None:
+        """The entry of ``table`` (keyed by absolute names) for the first of ``names`` (as
+        the model gives them, relative names included) that it holds."""
         for name in sorted(names):
-            found = self._blocking.get(self.absolute(name) or "")
+            found = table.get(self.absolute(name) or "")
             if found is not None:
                 return found
         return None
@@ -116,7 +131,7 @@ class Project:
             for module in self.modules.values()
             for function in module.functions
         }
-        self.blocking = self._propagate_blocking()
+        self.blocking = self._propagate(self._catalog_entry)
         self.coroutines = {
             name: function.shown
             for name, function in self.functions.items()
@@ -152,21 +167,24 @@ class Project:
                 blocking.append((name, *self.blocking[function]))
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
-        return FileFacts(_package(summary), tuple(blocking), tuple(coroutines))
+        return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
+                         self._process_facts(summary))
 
     # -- propagation -------------------------------------------------------------------------
 
-    def _propagate_blocking(self) -> dict[str, tuple[tuple[str, ...], str]]:
-        """Functions with a blocking catalog call first, then their callers, breadth
-        first (so each chain is a shortest one); a function is visited once, so cycles and
-        recursion terminate."""
+    def _propagate(
+        self, entry_of: Callable[[CallSite], str | None]
+    ) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Functions with a call that ``entry_of`` names a catalog entry (a blocking call, a
+        process creator) first, then their callers, breadth first (so each chain is a
+        shortest one); a function is visited once, so cycles and recursion terminate."""
         found: dict[str, tuple[tuple[str, ...], str]] = {}
         callers: dict[str, list[str]] = {}
         for name, function in sorted(self.functions.items()):
             if not function.summary.plain:
                 continue
             for site in function.summary.calls:
-                entry = self._catalog_entry(site)
+                entry = entry_of(site)
                 if entry is not None:
                     found.setdefault(name, ((function.shown, f"{entry}()"), entry))
                     continue
@@ -186,11 +204,15 @@ class Project:
     def _catalog_entry(self, site: CallSite) -> str | None:
         """The blocking catalog entry a call names, unless its arguments make it return
         at once (``os.waitpid(pid, os.WNOHANG)``)."""
-        name = self._canonical.get(site.target)
-        if name is None:
-            name = self._canonical[site.target] = self.catalog.canonical(site.target)
+        name = self._canonical_name(site.target)
         group = self._groups.get(name)
         return name if group is not None and not _nonblocking(site, group) else None
+
+    def _canonical_name(self, target: str) -> str:
+        name = self._canonical.get(target)
+        if name is None:
+            name = self._canonical[target] = self.catalog.canonical(target)
+        return name
 
     def _callee(self, name: str) -> str | None:
         """The function that calling ``name`` runs: itself, or a class's ``__init__``."""
@@ -198,6 +220,88 @@ class Project:
             return name
         initializer = f"{name}{_INITIALIZER}"
         return initializer if initializer in self.functions else None
+
+    # -- processes and gevent ------------------------------------------------------------------
+
+    def _process_facts(self, summary: ModuleSummary) -> ProcessFacts:
+        """What the multiprocessing and gevent rules need to know about ``summary``'s module:
+        the names it uses whose call creates a process or that are bound to an unpicklable
+        callable, and the module that monkey-patches before importing it."""
+        creating = []
+        unpicklable = []
+        for name in summary.uses:
+            resolved = self.resolve(name)
+            function = self._callee(resolved)
+            if function in self.creating:
+                creating.append((name, *self.creating[function]))
+            if resolved in self.unpicklable:
+                unpicklable.append((name, *self.unpicklable[resolved]))
+        patcher = self.patched_by.get(summary.module, "")
+        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher)
+
+    @cached_property
+    def creating(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """Functions whose call creates a process, with their chain (``tasks.run_all() ->
+        multiprocessing.Pool()``) and the catalog's process creator."""
+        creators = self.catalog.names("process-creators")
+
+        def creator(site: CallSite) -> str | None:
+            name = self._canonical_name(site.target)
+            return name if name in creators else None
+
+        return self._propagate(creator)
+
+    @cached_property
+    def unpicklable(self) -> dict[str, tuple[str, str]]:
+        """Module-level names bound to a callable pickle cannot send: kind and what it is."""
+        return {
+            f"{module}.{name}": (kind, f"{what} (`{module}.{name}`)")
+            for module, summary in self.modules.items()
+            for name, kind, what in _processes(summary).unpicklable
+        }
+
+    @cached_property
+    def patched_by(self) -> dict[str, str]:
+        """Modules that run only after a module monkey-patched with gevent -> that module.
+
+        A module that calls a catalog ``gevent.monkey`` patch at import time covers every
+        project module it imports afterwards at import time, transitively, except those
+        already imported before the patch (by its own earlier imports, or by the packages
+        that run before it): Python runs a module once. Imports inside functions are not
+        followed."""
+        patches = self.catalog.names("gevent-patch-all").union(
+            *(entry["functions"] for entry in self.catalog.section("gevent-patches").values())
+        )
+        found: dict[str, str] = {}
+        for name, summary in sorted(self.modules.items()):
+            processes = _processes(summary)
+            at = next((at for at, call in processes.monkey if call in patches), None)
+            if at is None:
+                continue
+            before = self._run_by([*self._packages_of(name), *processes.imports[:at]])
+            for covered in sorted(self._run_by(processes.imports[at:]) - before - {name}):
+                found.setdefault(covered, name)
+        return found
+
+    def _run_by(self, imported: Iterable[str]) -> set[str]:
+        """The project modules that importing ``imported`` runs: each named module, its
+        packages, and what they import at import time, transitively."""
+        seen: set[str] = set()
+        pending = list(imported)
+        while pending:
+            module, _ = self._split(pending.pop())
+            for running in (*self._packages_of(module), module) if module else ():
+                if running not in seen:
+                    seen.add(running)
+                    pending.extend(_processes(self.modules[running]).imports)
+        return seen
+
+    def _packages_of(self, module: str) -> list[str]:
+        """The project packages Python imports before ``module`` (``a``, ``a.b`` for
+        ``a.b.c``)."""
+        parts = module.split(".")
+        packages = (".".join(parts[:end]) for end in range(1, len(parts)))
+        return [package for package in packages if package in self.modules]
 
     # -- names -------------------------------------------------------------------------------
 
@@ -222,6 +326,11 @@ def _unique_modules(summaries: Iterable[ModuleSummary]) -> dict[str, ModuleSumma
             modules[summary.module] = summary
             claimed.add(summary.module)
     return modules
+
+
+def _processes(summary: ModuleSummary) -> ProcessSummary:
+    """The process share of a summary (none for a summary made without it)."""
+    return summary.processes or NO_PROCESS_SUMMARY
 
 
 def _package(summary: ModuleSummary) -> str:
@@ -321,6 +430,7 @@ def _summarize_one(
         if tree_refusal(tree) is not None:
             return None  # too deep for a walk: the lint pass reports it as CCL001
         summary = summarize(tree, module, is_package, blocking)
+        summary = replace(summary, processes=summarize_processes(tree, module, is_package))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()

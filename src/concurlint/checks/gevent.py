@@ -113,8 +113,11 @@ class MissingMonkeyPatch(_GeventRule):
             self.report(first, calls=_describe(calls))
 
     def _patched_elsewhere(self) -> bool:
-        """``gevent-patched-by`` names the entry modules; every other module is imported by
-        one of them, after it patched."""
+        """A module of the project patches before importing this one (a fact of the
+        project pass), or ``gevent-patched-by`` names the entry modules: every other module
+        is imported by one of them, after it patched."""
+        if self.model.project.processes.patched_by:
+            return True
         entries = self.settings.gevent_patched_by
         if not entries:
             return False

@@ -12,6 +12,7 @@ from concurlint.model.module import FunctionNode
 from concurlint.model.pickling import LOCAL_KINDS, PicklingAnalysis
 from concurlint.model.processes import ProcessAnalysis
 from concurlint.model.spawning import CallableKind, CallableTarget, SpawnAnalysis, SpawnSite
+from concurlint.project import FileFacts
 from concurlint.rule import NodeFix, Rule
 from concurlint.screen import TreeFacts
 
@@ -110,6 +111,8 @@ class UnpicklableProcessTarget(_ProcessRule):
         return what, state.value.advice
 
     def _local_what(self, target: CallableTarget) -> str:
+        if target.imported is not None:
+            return target.imported
         function = target.function
         if target.kind is CallableKind.LAMBDA or not isinstance(function, cst.FunctionDef):
             return f"a {target.kind.value}"
@@ -144,6 +147,11 @@ class MissingMainGuard(_ProcessRule):
         "`{call}` creates a process when the module is imported{via}; a spawned child "
         "re-imports the main module and runs it again: move it under `{guard}`"
     )
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """A function imported from another module of the project may create processes:
+        calling it at import time needs no multiprocessing name in this file."""
+        return bool(facts.processes.creators)
 
     def visit_Module(self, node: cst.Module) -> None:
         creation = self.model.analysis(ProcessAnalysis).import_time_creation

@@ -2,7 +2,9 @@
 globals a process worker changes while its parent reads them.
 
 Both follow plain helpers of the module (``main()`` that creates a pool; a worker that calls
-a helper appending to a module-level list), like the blocking analysis does.
+a helper appending to a module-level list), like the blocking analysis does. A function
+imported from another module of the project that creates processes comes with its chain
+already followed by the project pass (``model.project``, see ``concurlint.project``).
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class ProcessAnalysis:
         matched = self.model.call_names(call) & self.creators
         if matched:
             return (f"{min(matched)}()",)
+        project = self.model.project
+        imported = project.lookup(project.processes.creators, self.model.qualified_names(call.func))
+        if imported is not None:
+            return imported[0]  # the project pass followed the chain across modules
         if isinstance(call.func, cst.Name):
             klass = self.model.class_bound_to(call.func)
             base = self.spawn.spawner_classes.get(klass) if klass is not None else None

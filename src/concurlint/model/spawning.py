@@ -140,6 +140,7 @@ class CallableTarget:
     function: FunctionNode | None = None  # the code that runs, when resolved
     through_partial: bool = False
     partial_arguments: tuple[cst.Arg, ...] = ()
+    imported: str | None = None  # what another module of the project binds the name to
 
 
 @dataclass(frozen=True)
@@ -523,7 +524,8 @@ class SpawnAnalysis:
             if model.qualified_names(expression.func) & PARTIAL and expression.args and depth < 4:
                 inner = self.resolve_callable(expression.args[0].value, depth + 1)
                 return CallableTarget(
-                    expression, inner.kind, inner.function, True, tuple(expression.args[1:])
+                    expression, inner.kind, inner.function, True, tuple(expression.args[1:]),
+                    inner.imported,
                 )
             return CallableTarget(expression, CallableKind.CALL_RESULT)
         if isinstance(expression, (cst.Name, cst.Attribute)):
@@ -536,9 +538,21 @@ class SpawnAnalysis:
                     resolved = self.resolve_callable(value, depth + 1)
                     return CallableTarget(
                         expression, resolved.kind, resolved.function,
-                        resolved.through_partial, resolved.partial_arguments,
+                        resolved.through_partial, resolved.partial_arguments, resolved.imported,
                     )
+            return self._imported_callable(expression)
         return CallableTarget(expression, CallableKind.UNKNOWN)
+
+    def _imported_callable(self, expression: cst.Name | cst.Attribute) -> CallableTarget:
+        """A name imported from another module of the project, where the project pass found
+        it bound to a lambda or a nested function (``work = lambda x: ...``)."""
+        project = self.model.project
+        names = self.model.qualified_names(expression)
+        found = project.lookup(project.processes.unpicklable_callables, names)
+        if found is None:
+            return CallableTarget(expression, CallableKind.UNKNOWN)
+        kind, what = found
+        return CallableTarget(expression, CallableKind(kind), imported=what)
 
     def _function_kind(self, function: cst.FunctionDef) -> CallableKind:
         klass = self.model.enclosing_class(function)

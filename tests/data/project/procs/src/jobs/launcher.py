@@ -1,0 +1,3 @@
+import jobs.runner as r
+
+r.launch()  # expect: CCL303

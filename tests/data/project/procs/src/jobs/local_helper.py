@@ -1,0 +1,8 @@
+from .runner import launch
+
+
+def main():
+    launch()
+
+
+main()  # expect: CCL303

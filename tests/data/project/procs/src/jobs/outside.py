@@ -1,0 +1,3 @@
+import thirdparty
+
+thirdparty.run_all()

@@ -1,0 +1,3 @@
+import jobs
+
+jobs.run_everything()  # expect: CCL303
