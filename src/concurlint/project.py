@@ -264,24 +264,48 @@ class Project:
     def patched_by(self) -> dict[str, str]:
         """Modules that run only after a module monkey-patched with gevent -> that module.
 
-        A module that calls a catalog ``gevent.monkey`` patch at import time covers every
-        project module it imports afterwards at import time, transitively, except those
+        A module that calls a catalog ``gevent.monkey`` patch at import time covers the
+        project modules it imports afterwards at import time, transitively, except those
         already imported before the patch (by its own earlier imports, or by the packages
-        that run before it): Python runs a module once. Imports inside functions are not
-        followed."""
+        that run before it): Python runs a module once. A module that another module imports
+        at import time with no patch before (a second entry point, a test) is not covered,
+        nor is what only functions import."""
         patches = self.catalog.names("gevent-patch-all").union(
             *(entry["functions"] for entry in self.catalog.section("gevent-patches").values())
         )
         found: dict[str, str] = {}
+        patched_first: dict[str, set[str]] = {}  # patcher -> what it imports after its patch
         for name, summary in sorted(self.modules.items()):
             processes = _processes(summary)
             at = next((at for at, call in processes.monkey if call in patches), None)
             if at is None:
                 continue
             before = self._run_by([*self._packages_of(name), *processes.imports[:at]])
-            for covered in sorted(self._run_by(processes.imports[at:]) - before - {name}):
+            after = processes.imports[at:]
+            patched_first[name] = self._imported(after) - before
+            for covered in sorted(self._run_by(after) - before - {name}):
                 found.setdefault(covered, name)
+        changed = True
+        while changed:  # to a fixed point: an uncovered importer uncovers what it imports
+            unpatched = [
+                module
+                for module in found
+                for importer in self._importers.get(module, ())
+                if importer not in found and module not in patched_first.get(importer, ())
+            ]
+            changed = bool(unpatched)
+            for module in unpatched:
+                found.pop(module, None)
         return found
+
+    @cached_property
+    def _importers(self) -> dict[str, set[str]]:
+        """Project module -> the modules that run it by importing at import time."""
+        importers: dict[str, set[str]] = {}
+        for name, summary in self.modules.items():
+            for imported in self._imported(_processes(summary).imports):
+                importers.setdefault(imported, set()).add(name)
+        return importers
 
     def _run_by(self, imported: Iterable[str]) -> set[str]:
         """The project modules that importing ``imported`` runs: each named module, its
@@ -289,12 +313,20 @@ class Project:
         seen: set[str] = set()
         pending = list(imported)
         while pending:
-            module, _ = self._split(pending.pop())
-            for running in (*self._packages_of(module), module) if module else ():
-                if running not in seen:
-                    seen.add(running)
-                    pending.extend(_processes(self.modules[running]).imports)
+            for running in self._imported((pending.pop(),)) - seen:
+                seen.add(running)
+                pending.extend(_processes(self.modules[running]).imports)
         return seen
+
+    def _imported(self, imported: Iterable[str]) -> set[str]:
+        """The project modules that import statements naming ``imported`` run themselves:
+        each module and its packages (``pkg.mod.name`` names ``pkg.mod``)."""
+        found: set[str] = set()
+        for name in imported:
+            module, _ = self._split(name)
+            if module is not None:
+                found.update((*self._packages_of(module), module))
+        return found
 
     def _packages_of(self, module: str) -> list[str]:
         """The project packages Python imports before ``module`` (``a``, ``a.b`` for

@@ -9,6 +9,7 @@ import jobs.early
 monkey.patch_all()
 
 import jobs.greenlets  # noqa: E402
+import jobs.shared  # noqa: E402
 
 if TYPE_CHECKING:
     import jobs.typed
