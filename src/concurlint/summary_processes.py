@@ -85,35 +85,37 @@ def summarize_processes(tree: ast.Module, module: str, is_package: bool) -> Proc
     """The process share of the summary of a parsed module named ``module``."""
     package = module if is_package else module.rpartition(".")[0]
     imports = dict(_module_imports(tree, package))
-    bound = _binding_counts(tree.body)
     imported, monkey = _import_time(tree.body, package, imports)
-    return ProcessSummary(_unpicklable(tree, imports, bound), imported, monkey)
+    return ProcessSummary(_unpicklable(tree, imports), imported, monkey)
 
 
 # -- CCL301: unpicklable module-level callables ------------------------------------------------
 
 
-def _unpicklable(
-    tree: ast.Module, imports: dict[str, str], bound: dict[str, int]
-) -> tuple[tuple[str, str, str], ...]:
-    values = {
-        name: value
-        for name, value in _single_assignments(tree.body)
-        if bound.get(name, 0) == 1
-    }
+def _unpicklable(tree: ast.Module, imports: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """Judged twice: first on every assignment (most modules have no candidate, and then
+    the names need not be counted), then only on the names bound once."""
+    values = dict(_single_assignments(tree.body))
+    factories = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
+    if not _judged(_Judge(imports, values, factories)):
+        return ()
+    bound = _binding_counts(tree.body)
     renamed = set(_renamed(tree.body))
-    factories = {
-        statement.name: statement
-        for statement in tree.body
-        if isinstance(statement, ast.FunctionDef) and bound.get(statement.name, 0) == 1
-    }
-    judge = _Judge(imports, values, factories)
+    judge = _Judge(
+        imports,
+        {name: value for name, value in values.items() if bound.get(name, 0) == 1},
+        {name: def_ for name, def_ in factories.items() if bound.get(name, 0) == 1},
+    )
+    return tuple(found for found in _judged(judge) if found[0] not in renamed)
+
+
+def _judged(judge: _Judge) -> list[tuple[str, str, str]]:
     found = []
-    for name in sorted(values):
-        kind = judge.kind(values[name], 0) if name not in renamed else None
+    for name in sorted(judge.values):
+        kind = judge.kind(judge.values[name], 0)
         if kind is not None:
             found.append((name, *kind))
-    return tuple(found)
+    return found
 
 
 def _single_assignments(body: list[ast.stmt]) -> Iterator[tuple[str, ast.expr]]:
@@ -132,14 +134,14 @@ def _renamed(body: list[ast.stmt]) -> Iterator[str]:
     """Names whose ``__qualname__`` (or name, or module) the module sets: pickle may then
     find the object by its new name."""
     for statement in _module_level(body):
-        for node in ast.walk(statement):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.ctx, ast.Store)
-                and node.attr in _RENAMING
-                and isinstance(node.value, ast.Name)
-            ):
-                yield node.value.id
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr in _RENAMING
+                    and isinstance(target.value, ast.Name)
+                ):
+                    yield target.value.id
 
 
 @dataclass(frozen=True)
