@@ -267,9 +267,10 @@ class Project:
         A module that calls a catalog ``gevent.monkey`` patch at import time covers the
         project modules it imports afterwards at import time, transitively, except those
         already imported before the patch (by its own earlier imports, or by the packages
-        that run before it): Python runs a module once. A module that another module imports
-        at import time with no patch before (a second entry point, a test) is not covered,
-        nor is what only functions import."""
+        that run before it): Python runs a module once. A module that may run as a program
+        itself (it has an ``if __name__ == "__main__":`` block) is not covered, nor is one
+        that another module not covered imports at import time, nor what only functions
+        import."""
         patches = self.catalog.names("gevent-patch-all").union(
             *(entry["functions"] for entry in self.catalog.section("gevent-patches").values())
         )
@@ -284,7 +285,8 @@ class Project:
             after = processes.imports[at:]
             patched_first[name] = self._imported(after) - before
             for covered in sorted(self._run_by(after) - before - {name}):
-                found.setdefault(covered, name)
+                if not _processes(self.modules[covered]).entry:  # it may run as the program
+                    found.setdefault(covered, name)
         changed = True
         while changed:  # to a fixed point: an uncovered importer uncovers what it imports
             unpatched = [

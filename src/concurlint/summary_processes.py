@@ -22,7 +22,14 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from concurlint.summary import _binding_counts, _module_imports, _module_level, _own_nodes, absolute
+from concurlint.summary import (
+    _binding_counts,
+    _module_imports,
+    _module_level,
+    _own_nodes,
+    _text,
+    absolute,
+)
 
 _PARTIAL = "functools.partial"
 _MONKEY = "gevent.monkey"  # where every patching function lives; the catalog says which patch
@@ -42,6 +49,8 @@ class ProcessSummary:
     imports: tuple[str, ...] = ()
     # ``gevent.monkey`` calls made at import time: how many of ``imports`` ran before, name
     monkey: tuple[tuple[int, str], ...] = ()
+    # has ``if __name__ == "__main__":`` at module level: it runs as a program itself
+    entry: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,8 @@ def summarize_processes(tree: ast.Module, module: str, is_package: bool) -> Proc
     package = module if is_package else module.rpartition(".")[0]
     imports = dict(_module_imports(tree, package))
     imported, monkey = _import_time(tree.body, package, imports)
-    return ProcessSummary(_unpicklable(tree, imports), imported, monkey)
+    entry = any(isinstance(s, ast.If) and _is_main_test(s.test) for s in tree.body)
+    return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry)
 
 
 # -- CCL301: unpicklable module-level callables ------------------------------------------------
@@ -243,6 +253,16 @@ def _dotted(func: ast.expr, imports: Mapping[str, str]) -> str | None:
     if isinstance(func, ast.Name) and func.id in imports:
         return ".".join([imports[func.id], *parts])
     return None
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and {_text(test.left), _text(test.comparators[0])} == {"__name__", repr("__main__")}
+    )
 
 
 def _last_name(expression: ast.expr) -> str | None:

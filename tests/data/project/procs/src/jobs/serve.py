@@ -10,6 +10,7 @@ monkey.patch_all()
 
 import jobs.greenlets  # noqa: E402
 import jobs.shared  # noqa: E402
+import jobs.tool  # noqa: E402
 
 if TYPE_CHECKING:
     import jobs.typed
