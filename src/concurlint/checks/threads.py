@@ -3,7 +3,9 @@ released, locks taken in opposite orders, loop variables read late by thread tar
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import FunctionScope
@@ -42,10 +44,14 @@ class _ThreadRule(Rule):
 
     def screen_tree(self, facts: TreeFacts) -> bool:
         """A thread is only seen through an import of a module that leads to a spawner, and
-        a call (or base class) that names one."""
-        return self.imports_lead_to(facts, self.screen_words()) and facts.mentions_any(
-            spawn_identifiers(self.catalog, "thread")
+        a call (or base class) that names one; the builtin ``map`` is no ``executor.map``."""
+        return self.imports_lead_to(facts, self.screen_words()) and (
+            facts.mentions_any_beside_builtins(self.spawners)
         )
+
+    @cached_property
+    def spawners(self) -> frozenset[str]:
+        return spawn_identifiers(self.catalog, "thread")
 
 
 class UnguardedSharedState(_ThreadRule):
@@ -75,6 +81,10 @@ class ThreadTargetCalled(_ThreadRule):
         "`{call}` runs `{function}` now, on the current thread, and hands its result (None) "
         "to `{api}` instead of the function; pass `{function}` and its arguments separately"
     )
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A report needs a call written out as a spawner's argument."""
+        return super().screen_tree(facts) and facts.calls_with_argument(self.spawners, ast.Call)
 
     def visit_Module(self, node: cst.Module) -> None:
         for site in self.model.analysis(SpawnAnalysis).of_kind("thread"):
@@ -552,6 +562,12 @@ class ThreadLambdaLateBinding(_ThreadRule):
         "when it is started: threads can see a later value; pass it as an argument "
         "(`args=({name},)`) or bind it with `lambda {name}={name}: ...`"
     )
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A report needs a lambda written out as a spawner's argument."""
+        return super().screen_tree(facts) and facts.calls_with_argument(
+            self.spawners, ast.Lambda
+        )
 
     def visit_Module(self, node: cst.Module) -> None:
         spawns = self.model.analysis(SpawnAnalysis)
