@@ -7,10 +7,9 @@ the same question pay once.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any, TypeVar
 
 import libcst as cst
@@ -24,10 +23,12 @@ from libcst.metadata import (
 )
 
 from concurlint.model.catalog import Catalog
+from concurlint.model.walk import parents_and_order
 from concurlint.project import NO_FACTS, FileFacts
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
+_Node = TypeVar("_Node", bound=cst.CSTNode)
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
 _CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
@@ -51,32 +52,6 @@ _UNION_FORMS = frozenset(
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 # Prefix of the type name given to instances of classes defined in the linted module.
 LOCAL_TYPE_PREFIX = "<local>."
-
-
-@cache
-def _node_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
-
-
-def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Every node's parent, as ``ParentNodeProvider`` gives it, at a fraction of its cost:
-    a node's children are exactly the CST nodes held by its fields, directly or in a
-    sequence, so reading the fields replaces a full visitor traversal."""
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        for name in _node_fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                parents[value] = node
-                pending.append(value)
-            elif isinstance(value, list | tuple):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        parents[item] = node
-                        pending.append(item)
-    return parents
 
 
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
@@ -149,6 +124,7 @@ class ModuleModel:
         self._wrapping: dict[cst.FunctionDef, bool] = {}
         self._analyses: dict[type, Any] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
+        self._of_kinds: dict[tuple[type[cst.CSTNode], ...], list[cst.CSTNode]] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -159,8 +135,18 @@ class ModuleModel:
     # -- raw metadata -------------------------------------------------------------------------
 
     @cached_property
+    def _walked(self) -> tuple[dict[cst.CSTNode, cst.CSTNode], list[cst.CSTNode]]:
+        return parents_and_order(self.module)
+
+    @property
     def _parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
-        return parent_map(self.module)
+        return self._walked[0]
+
+    def nodes(self, *kinds: type[_Node]) -> list[_Node]:
+        """Every node of the module of one of ``kinds``, in visit (source) order."""
+        if kinds not in self._of_kinds:
+            self._of_kinds[kinds] = [node for node in self._walked[1] if isinstance(node, kinds)]
+        return self._of_kinds[kinds]  # type: ignore[return-value]
 
     @cached_property
     def _scopes(self) -> Any:
