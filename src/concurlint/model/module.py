@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from concurlint.model.catalog import Catalog
-from concurlint.model.walk import parents_and_order
+from concurlint.model.walk import descendants, parents_and_order
 from concurlint.project import NO_FACTS, FileFacts
 
 FunctionNode = cst.FunctionDef | cst.Lambda
@@ -71,39 +71,33 @@ def is_preamble(statement: cst.CSTNode, module: cst.Module) -> bool:
     )
 
 
-class _BodyWalker(cst.CSTVisitor):
-    """Collects the calls, ``with`` items, returns and yields of one function body, not of
-    nested functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
+@dataclass
+class _Body:
+    """The calls, ``with`` items, returns and yields of one function body, not of nested
+    functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
     order: both run code (``__enter__``) in the function's frame."""
 
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.sites: list[cst.Call | cst.WithItem] = []
-        self.returns: list[cst.Return] = []
-        self.yields = False
-        self.returns_value = False
+    calls: list[cst.Call] = field(default_factory=list)
+    sites: list[cst.Call | cst.WithItem] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
+    yields: bool = False
+    returns_value: bool = False
 
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-        self.sites.append(node)
-
-    def visit_With(self, node: cst.With) -> None:
-        if node.asynchronous is None:
-            self.sites.extend(node.items)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.returns.append(node)
-        self.returns_value = self.returns_value or node.value is not None
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.yields = True
-
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+    @classmethod
+    def of(cls, body: cst.CSTNode) -> _Body:
+        found = cls()
+        for node in (body, *descendants(body, (cst.FunctionDef, cst.ClassDef))):
+            if isinstance(node, cst.Call):
+                found.calls.append(node)
+                found.sites.append(node)
+            elif isinstance(node, cst.With) and node.asynchronous is None:
+                found.sites.extend(node.items)
+            elif isinstance(node, cst.Return):
+                found.returns.append(node)
+                found.returns_value = found.returns_value or node.value is not None
+            elif isinstance(node, cst.Yield):
+                found.yields = True
+        return found
 
 
 class ModuleModel:
@@ -116,7 +110,7 @@ class ModuleModel:
         self.module = wrapper.module
         self.catalog = catalog
         self.project = project  # what the other modules of the project say about imports
-        self._bodies: dict[cst.CSTNode, _BodyWalker] = {}
+        self._bodies: dict[cst.CSTNode, _Body] = {}
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
         self._local_classes: dict[str, cst.ClassDef] = {}
@@ -379,13 +373,10 @@ class ModuleModel:
         """True when some ``return`` of the function's own body gives a value."""
         return self._body(function).returns_value
 
-    def _body(self, function: FunctionNode) -> _BodyWalker:
-        walker = self._bodies.get(function)
-        if walker is None:
-            walker = _BodyWalker()
-            function.body.visit(walker)
-            self._bodies[function] = walker
-        return walker
+    def _body(self, function: FunctionNode) -> _Body:
+        if function not in self._bodies:
+            self._bodies[function] = _Body.of(function.body)
+        return self._bodies[function]
 
     def has_transparent_decorators(self, function: cst.FunctionDef) -> bool:
         """True when no decorator could change what calling the function does: known ones,
