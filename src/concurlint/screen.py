@@ -58,6 +58,12 @@ class TreeFacts:
         present = self._scan.beside_builtins
         return any(identifier in present for identifier in identifiers)
 
+    def calls_any(self, callees: Iterable[str]) -> bool:
+        """True when the code calls one of ``callees`` (by the last name of what is called,
+        a builtin excepted): ``lock.acquire()`` for ``("acquire",)``."""
+        calls = self._scan.calls
+        return any(callee in calls for callee in callees)
+
     def calls_with_argument(
         self, callees: Iterable[str], *argument_types: type[ast.AST]
     ) -> bool:
