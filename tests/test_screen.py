@@ -25,7 +25,8 @@ from concurlint.config import Settings
 from concurlint.engine import RuleSet, lint_files, lint_source, run_with_deep_stack
 from concurlint.files import Source, read_source
 from concurlint.model.catalog import load_catalog
-from concurlint.model.module import ModuleModel, parent_map
+from concurlint.model.module import ModuleModel
+from concurlint.model.walk import parents_and_order, visit_batched
 from concurlint.screen import TreeFacts
 
 # A few standard-library modules: some report, some are kept by the word screen only to be
@@ -99,14 +100,54 @@ def test_tree_facts_see_code_not_strings() -> None:
     assert facts.imports_any({"a.b"}) and facts.imports_any({"a"}) and not facts.imports_any({"b"})
 
 
+class _Recorder(cst.CSTVisitor):
+    """Records every visit and leave of libcst's own traversal, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, cst.CSTNode]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", node))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", original_node))
+
+
+class _BatchedRecorder(cst.BatchableCSTVisitor):
+    """Records every ``visit_<Node>`` and ``leave_<Node>`` call, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, cst.CSTNode]] = []
+
+    def get_visitors(self) -> dict:
+        kinds = [name for name, kind in vars(cst).items()
+                 if isinstance(kind, type) and issubclass(kind, cst.CSTNode)]
+        return {
+            f"{when}_{kind}": lambda node, when=when: self.events.append((when, node))
+            for kind in kinds
+            for when in ("visit", "leave")
+        }
+
+
 @pytest.mark.parametrize("corpus", [fixture_files, stdlib_sample], ids=["fixtures", "stdlib"])
-def test_parent_map_equals_parent_provider(corpus) -> None:
+def test_fast_walk_equals_libcst_traversal(corpus) -> None:
+    """Parents as ``ParentNodeProvider`` gives them; nodes, visits and leaves in the order
+    of libcst's own traversal."""
     def compare(source: Source) -> None:
         module = cst.parse_module(source.text)
         expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
-        actual = parent_map(module)
-        assert actual.keys() == expected.keys()
-        assert all(actual[node] is expected[node] for node in expected)
+        parents, order = parents_and_order(module)
+        assert parents.keys() == expected.keys()
+        assert all(parents[node] is expected[node] for node in expected)
+        by_libcst, fast = _Recorder(), _BatchedRecorder()
+        module.visit(by_libcst)
+        visit_batched(module, [fast])
+        assert [id(node) for _, node in fast.events] == [id(node) for _, node in by_libcst.events]
+        assert [when for when, _ in fast.events] == [when for when, _ in by_libcst.events]
+        visits = [node for when, node in by_libcst.events if when == "visit"]
+        assert [id(node) for node in order] == [id(node) for node in visits]
 
     for source in _sources(corpus()):
         run_with_deep_stack(compare, source)

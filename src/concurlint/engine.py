@@ -1,4 +1,4 @@
-"""Lint source text into diagnostics: one parse, one MetadataWrapper, one batched traversal.
+"""Lint source text into diagnostics: one parse, one MetadataWrapper, one traversal of all rules.
 
 Files are screened first (the rules' words, then their verdict on Python's own ``ast``), and
 a file no rule can report on is never parsed by libcst. Metadata is resolved only when a
@@ -32,6 +32,7 @@ from concurlint.files import Source, Unreadable, decode_source, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
+from concurlint.model.walk import visit_batched
 from concurlint.noqa import is_suppressed
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
@@ -173,7 +174,7 @@ def _check(
     context = FileContext(source.path, ModuleModel(wrapper, rules[0].catalog, project))
     for rule in rules:
         rule.start(context)
-    wrapper.visit_batched(rules)
+    visit_batched(module, rules)
     if not context.reports:
         return []
     positions = Positions(module, source.text)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
 from concurlint.files import Unreadable, decode_source, read_bytes
-from concurlint.limits import parse_quietly, tree_refusal
+from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.summary import (
     CallSite,
@@ -459,10 +459,8 @@ def _summarize_one(
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
         return None
-    try:
+    try:  # the summaries' walks are iterative: a tree too deep for libcst is fine here
         tree = parse_quietly(source.text, path)
-        if tree_refusal(tree) is not None:
-            return None  # too deep for a walk: the lint pass reports it as CCL001
         summary = summarize(tree, module, is_package, blocking)
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

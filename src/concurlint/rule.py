@@ -56,8 +56,8 @@ class Rule(cst.BatchableCSTVisitor):
     # Words of which a file must contain at least one for this rule to possibly report
     # (beyond the catalog's module names, which ``screen_words`` adds). Must be sound.
     keywords: ClassVar[tuple[str, ...]] = ()
-    # The model resolves the metadata it needs on first use; declare providers here only
-    # when the rule calls ``self.get_metadata`` itself.
+    # The model resolves the metadata it needs on first use; rules never declare providers
+    # (the engine's traversal, ``model.walk.visit_batched``, resolves none).
     METADATA_DEPENDENCIES = ()
 
     def __init__(self, catalog: Catalog, settings: Settings) -> None:

@@ -10,9 +10,12 @@ in one walk over the tree, only for files that passed every rule's word screen.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import builtins
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class _Scan:
     node_types: frozenset[type[ast.AST]]
     imported: frozenset[str]
     identifiers: frozenset[str]
+    beside_builtins: frozenset[str]  # identifiers, less names that can only mean a builtin
+    calls: Mapping[str, tuple[ast.Call, ...]]  # calls by the callee's last name
 
 
 @dataclass(frozen=True)
@@ -47,25 +52,134 @@ class TreeFacts:
         present = self._scan.identifiers
         return any(identifier in present for identifier in identifiers)
 
+    def mentions_any_beside_builtins(self, identifiers: Iterable[str]) -> bool:
+        """``mentions_any``, where a name the module never binds and that Python provides
+        as a builtin (``map(f, items)``) does not count: it cannot be ``executor.map``."""
+        present = self._scan.beside_builtins
+        return any(identifier in present for identifier in identifiers)
+
+    def calls_any(self, callees: Iterable[str]) -> bool:
+        """True when the code calls one of ``callees`` (by the last name of what is called,
+        a builtin excepted): ``lock.acquire()`` for ``("acquire",)``."""
+        calls = self._scan.calls
+        return any(callee in calls for callee in callees)
+
+    def calls_with_argument(
+        self, callees: Iterable[str], *argument_types: type[ast.AST]
+    ) -> bool:
+        """True when a call of one of ``callees`` (by the last name of what is called, a
+        builtin excepted) passes an argument, positional or by keyword, of one of
+        ``argument_types``: ``Thread(target=work())`` for ``("Thread",), ast.Call``."""
+        calls = self._scan.calls
+        return any(
+            isinstance(value, argument_types)
+            for callee in callees
+            for call in calls.get(callee, ())
+            for value in (*call.args, *(keyword.value for keyword in call.keywords))
+        )
+
     @cached_property
     def _scan(self) -> _Scan:
         types: set[type[ast.AST]] = set()
         imported: set[str] = set()
         identifiers: set[str] = set()
+        loaded: set[str] = set()  # names read, which may be builtins
+        bound: set[str] = set()
+        calls: dict[str, list[ast.Call]] = {}
+        aliases: dict[str, set[str]] = {}  # ``T`` -> {"Thread"} for ``import Thread as T``
         for node in ast.walk(self.tree):
             types.add(type(node))
-            identifiers.update(_identifiers(node))
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loaded.add(node.id)
+            else:
+                identifiers.update(_identifiers(node))
+                bound.update(_bound(node))
+            if isinstance(node, ast.Call):
+                callee = _last_name(node.func)
+                if callee is not None:
+                    calls.setdefault(callee, []).append(node)
+            elif alias := _alias(node):
+                aliases.setdefault(alias[0], set()).add(alias[1])
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     imported.update(_prefixes(alias.name))
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.update(_prefixes(node.module))
-        return _Scan(frozenset(types), frozenset(imported), frozenset(identifiers))
+        builtin = (loaded - bound) & _BUILTINS
+        beside = identifiers | (loaded - builtin)
+        for name, meant in _closure(aliases).items():
+            by_name = [call for call in calls.get(name, ()) if isinstance(call.func, ast.Name)]
+            for original in meant:
+                calls.setdefault(original, []).extend(by_name)
+        return _Scan(
+            frozenset(types),
+            frozenset(imported),
+            frozenset(identifiers | loaded),
+            frozenset(beside),
+            {
+                name: kept
+                for name, found in calls.items()
+                if (kept := tuple(
+                    call for call in found
+                    if not (name in builtin and isinstance(call.func, ast.Name))
+                ))
+            },
+        )
 
 
 def _prefixes(dotted: str) -> Iterable[str]:
     parts = dotted.split(".")
     return (".".join(parts[: count + 1]) for count in range(len(parts)))
+
+
+def _alias(node: ast.AST) -> tuple[str, str] | None:
+    """``(new, old)`` for a statement that gives a callable a second name: ``import x as
+    new``, ``from m import old as new`` or ``new = m.old``."""
+    if isinstance(node, ast.alias) and node.asname:
+        return node.asname, node.name.rpartition(".")[2]
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], _last_name(node.value)
+        if isinstance(target, ast.Name) and value is not None:
+            return target.id, value
+    return None
+
+
+def _closure(aliases: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Every name each alias can stand for, through aliases of aliases."""
+    closed: dict[str, set[str]] = {}
+    for name in aliases:
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            for meant in aliases.get(pending.pop(), ()):
+                if meant not in seen:
+                    seen.add(meant)
+                    pending.append(meant)
+        closed[name] = seen
+    return closed
+
+
+def _last_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _bound(node: ast.AST) -> Iterable[str]:
+    """Names ``node`` binds in some scope (a builtin of that name is then not certain)."""
+    if isinstance(node, ast.Name):
+        return (node.id,)  # stored or deleted: loads are handled by the caller
+    if isinstance(node, ast.alias):
+        return (node.asname or node.name.partition(".")[0],)
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return (node.name,)
+    if isinstance(node, ast.arg):
+        return (node.arg,)
+    if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+        return (node.name,)
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return (node.rest,)
+    return ()
 
 
 def _identifiers(node: ast.AST) -> Iterable[str]:

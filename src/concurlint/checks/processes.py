@@ -36,8 +36,23 @@ class _ProcessRule(Rule):
 
     def screen_tree(self, facts: TreeFacts) -> bool:
         """The same argument on Python's ``ast``: one of those modules is really imported
-        (or a builtin leads to a process API, and then the screen keeps every file)."""
-        return self.imports_lead_to(facts, self._process_names)
+        (or a builtin leads to a process API, and then the screen keeps every file), and
+        the code names a process API (the builtin ``map`` is no ``Pool.map``)."""
+        return self.imports_lead_to(facts, self._process_names) and (
+            facts.mentions_any_beside_builtins(self._process_identifiers)
+        )
+
+    @cached_property
+    def _process_identifiers(self) -> frozenset[str]:
+        """Last names of the process APIs, and of the spawners that start processes when
+        given a process executor (``run_in_executor``)."""
+        executors = [
+            name
+            for entry in self.catalog.section("spawner")
+            if "executor" in entry
+            for name in entry["names"]
+        ]
+        return frozenset(name.rpartition(".")[2] for name in (*self._process_names, *executors))
 
     @cached_property
     def _process_names(self) -> tuple[str, ...]:

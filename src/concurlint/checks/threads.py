@@ -3,7 +3,10 @@ released, locks taken in opposite orders, loop variables read late by thread tar
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import FunctionScope
@@ -42,10 +45,14 @@ class _ThreadRule(Rule):
 
     def screen_tree(self, facts: TreeFacts) -> bool:
         """A thread is only seen through an import of a module that leads to a spawner, and
-        a call (or base class) that names one."""
-        return self.imports_lead_to(facts, self.screen_words()) and facts.mentions_any(
-            spawn_identifiers(self.catalog, "thread")
+        a call (or base class) that names one; the builtin ``map`` is no ``executor.map``."""
+        return self.imports_lead_to(facts, self.screen_words()) and (
+            facts.mentions_any_beside_builtins(self.spawners)
         )
+
+    @cached_property
+    def spawners(self) -> frozenset[str]:
+        return spawn_identifiers(self.catalog, "thread")
 
 
 class UnguardedSharedState(_ThreadRule):
@@ -75,6 +82,10 @@ class ThreadTargetCalled(_ThreadRule):
         "`{call}` runs `{function}` now, on the current thread, and hands its result (None) "
         "to `{api}` instead of the function; pass `{function}` and its arguments separately"
     )
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A report needs a call written out as a spawner's argument."""
+        return super().screen_tree(facts) and facts.calls_with_argument(self.spawners, ast.Call)
 
     def visit_Module(self, node: cst.Module) -> None:
         for site in self.model.analysis(SpawnAnalysis).of_kind("thread"):
@@ -265,8 +276,8 @@ class LockAcquireWithoutRelease(Rule):
     keywords = ("acquire",)
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """An ``acquire()`` call names ``acquire`` in the code, not only in a string."""
-        return facts.mentions_any(self.keywords)
+        """A report needs an ``acquire()`` call and a ``release()`` call in the code."""
+        return facts.calls_any(("acquire",)) and facts.calls_any(("release",))
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
@@ -451,8 +462,10 @@ class LockOrderInversion(Rule):
     def screen_tree(self, facts: TreeFacts) -> bool:
         """Only locks built as locks count, and those are reached through an import and a
         name of the lock type in the code."""
-        return self.imports_lead_to(facts, self.catalog.names("lock-types")) and (
-            facts.mentions_any(self.screen_words())
+        return (
+            self.imports_lead_to(facts, self.catalog.names("lock-types"))
+            and facts.mentions_any(self.screen_words())
+            and (facts.calls_any(("acquire",)) or _may_nest_locks(facts.tree))
         )
 
     def start(self, context: FileContext) -> None:
@@ -542,6 +555,44 @@ class LockOrderInversion(Rule):
         return taken
 
 
+def _may_nest_locks(tree: ast.Module) -> bool:
+    """True when something can be acquired while a ``with`` holds a lock (``acquire()``
+    calls aside): a ``with`` of several items, or a ``with`` whose block (in its own
+    function) holds another ``with`` or calls a function or class the module defines, which
+    may take a lock itself."""
+    defined = {
+        node.name for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.With | ast.AsyncWith):
+            continue
+        if len(node.items) > 1:
+            return True
+        for inner in _same_scope(node.body):
+            if isinstance(inner, ast.With | ast.AsyncWith):
+                return True
+            if isinstance(inner, ast.Call) and _called_name(inner.func) in defined:
+                return True
+    return False
+
+
+def _same_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of ``statements``, not entering nested functions, lambdas or classes."""
+    pending: list[ast.AST] = list(statements)
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
+
+
 # -- CCL105 ---------------------------------------------------------------------------------
 
 
@@ -552,6 +603,12 @@ class ThreadLambdaLateBinding(_ThreadRule):
         "when it is started: threads can see a later value; pass it as an argument "
         "(`args=({name},)`) or bind it with `lambda {name}={name}: ...`"
     )
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A report needs a lambda written out as a spawner's argument."""
+        return super().screen_tree(facts) and facts.calls_with_argument(
+            self.spawners, ast.Lambda
+        )
 
     def visit_Module(self, node: cst.Module) -> None:
         spawns = self.model.analysis(SpawnAnalysis)

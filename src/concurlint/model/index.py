@@ -1,4 +1,4 @@
-"""One traversal of a module that lists what the concurrency analyses look at.
+"""What the concurrency analyses look at in a module, listed once from the model's walk.
 
 Calls, functions, classes, writes and ``with`` items are collected once per module, so the
 spawn, call-graph, lock and thread analyses never walk the whole tree again.
@@ -22,43 +22,17 @@ def _unpacked(target: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
         yield target
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.functions: list[FunctionNode] = []
-        self.classes: list[cst.ClassDef] = []
-        self.with_items: list[cst.WithItem] = []
-        # (target expression, writing statement, augmented)
-        self.writes: list[tuple[cst.BaseExpression, cst.CSTNode, bool]] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions.append(node)
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.functions.append(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self.with_items.append(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.writes.append((node.target, node, True))
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.writes.extend((e, node, False) for e in _unpacked(target.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.writes.append((node.target, node, False))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.writes.extend((e, node, False) for e in _unpacked(node.target))
+def _writes(statement: cst.CSTNode) -> Iterator[tuple[cst.BaseExpression, cst.CSTNode, bool]]:
+    if isinstance(statement, cst.AugAssign):
+        yield statement.target, statement, True
+    elif isinstance(statement, cst.Assign):
+        for target in statement.targets:
+            yield from ((e, statement, False) for e in _unpacked(target.target))
+    elif isinstance(statement, cst.AnnAssign):
+        if statement.value is not None:
+            yield statement.target, statement, False
+    elif isinstance(statement, cst.Del):
+        yield from ((e, statement, False) for e in _unpacked(statement.target))
 
 
 class ModuleIndex:
@@ -66,13 +40,16 @@ class ModuleIndex:
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
-        collector = _Collector()
-        model.module.visit(collector)
-        self.calls = collector.calls
-        self.functions = collector.functions
-        self.classes = collector.classes
-        self.with_items = collector.with_items
-        self.writes = collector.writes
+        self.calls = model.nodes(cst.Call)
+        self.functions: list[FunctionNode] = model.nodes(cst.FunctionDef, cst.Lambda)
+        self.classes = model.nodes(cst.ClassDef)
+        self.with_items = model.nodes(cst.WithItem)
+        # (target expression, writing statement, augmented)
+        self.writes: list[tuple[cst.BaseExpression, cst.CSTNode, bool]] = [
+            write
+            for statement in model.nodes(cst.AugAssign, cst.Assign, cst.AnnAssign, cst.Del)
+            for write in _writes(statement)
+        ]
 
     @cached_property
     def _by_function(self) -> dict[FunctionNode | None, tuple[list[cst.WithItem], list[cst.Call]]]:

@@ -7,10 +7,9 @@ the same question pay once.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any, TypeVar
 
 import libcst as cst
@@ -24,10 +23,12 @@ from libcst.metadata import (
 )
 
 from concurlint.model.catalog import Catalog
+from concurlint.model.walk import descendants, parents_and_order
 from concurlint.project import NO_FACTS, FileFacts
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
+_Node = TypeVar("_Node", bound=cst.CSTNode)
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
 _CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
@@ -53,32 +54,6 @@ _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 LOCAL_TYPE_PREFIX = "<local>."
 
 
-@cache
-def _node_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
-
-
-def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Every node's parent, as ``ParentNodeProvider`` gives it, at a fraction of its cost:
-    a node's children are exactly the CST nodes held by its fields, directly or in a
-    sequence, so reading the fields replaces a full visitor traversal."""
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        for name in _node_fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                parents[value] = node
-                pending.append(value)
-            elif isinstance(value, list | tuple):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        parents[item] = node
-                        pending.append(item)
-    return parents
-
-
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
@@ -96,39 +71,33 @@ def is_preamble(statement: cst.CSTNode, module: cst.Module) -> bool:
     )
 
 
-class _BodyWalker(cst.CSTVisitor):
-    """Collects the calls, ``with`` items, returns and yields of one function body, not of
-    nested functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
+@dataclass
+class _Body:
+    """The calls, ``with`` items, returns and yields of one function body, not of nested
+    functions/classes. ``sites`` keeps calls and synchronous ``with`` items in source
     order: both run code (``__enter__``) in the function's frame."""
 
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.sites: list[cst.Call | cst.WithItem] = []
-        self.returns: list[cst.Return] = []
-        self.yields = False
-        self.returns_value = False
+    calls: list[cst.Call] = field(default_factory=list)
+    sites: list[cst.Call | cst.WithItem] = field(default_factory=list)
+    returns: list[cst.Return] = field(default_factory=list)
+    yields: bool = False
+    returns_value: bool = False
 
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-        self.sites.append(node)
-
-    def visit_With(self, node: cst.With) -> None:
-        if node.asynchronous is None:
-            self.sites.extend(node.items)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.returns.append(node)
-        self.returns_value = self.returns_value or node.value is not None
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.yields = True
-
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+    @classmethod
+    def of(cls, body: cst.CSTNode) -> _Body:
+        found = cls()
+        for node in (body, *descendants(body, (cst.FunctionDef, cst.ClassDef))):
+            if isinstance(node, cst.Call):
+                found.calls.append(node)
+                found.sites.append(node)
+            elif isinstance(node, cst.With) and node.asynchronous is None:
+                found.sites.extend(node.items)
+            elif isinstance(node, cst.Return):
+                found.returns.append(node)
+                found.returns_value = found.returns_value or node.value is not None
+            elif isinstance(node, cst.Yield):
+                found.yields = True
+        return found
 
 
 class ModuleModel:
@@ -141,7 +110,7 @@ class ModuleModel:
         self.module = wrapper.module
         self.catalog = catalog
         self.project = project  # what the other modules of the project say about imports
-        self._bodies: dict[cst.CSTNode, _BodyWalker] = {}
+        self._bodies: dict[cst.CSTNode, _Body] = {}
         self._types: dict[cst.CSTNode, frozenset[str]] = {}
         self._attribute_types: dict[tuple[cst.ClassDef, str], frozenset[str]] = {}
         self._local_classes: dict[str, cst.ClassDef] = {}
@@ -149,6 +118,7 @@ class ModuleModel:
         self._wrapping: dict[cst.FunctionDef, bool] = {}
         self._analyses: dict[type, Any] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
+        self._of_kinds: dict[tuple[type[cst.CSTNode], ...], list[cst.CSTNode]] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -159,8 +129,18 @@ class ModuleModel:
     # -- raw metadata -------------------------------------------------------------------------
 
     @cached_property
+    def _walked(self) -> tuple[dict[cst.CSTNode, cst.CSTNode], list[cst.CSTNode]]:
+        return parents_and_order(self.module)
+
+    @property
     def _parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
-        return parent_map(self.module)
+        return self._walked[0]
+
+    def nodes(self, *kinds: type[_Node]) -> list[_Node]:
+        """Every node of the module of one of ``kinds``, in visit (source) order."""
+        if kinds not in self._of_kinds:
+            self._of_kinds[kinds] = [node for node in self._walked[1] if isinstance(node, kinds)]
+        return self._of_kinds[kinds]  # type: ignore[return-value]
 
     @cached_property
     def _scopes(self) -> Any:
@@ -393,13 +373,10 @@ class ModuleModel:
         """True when some ``return`` of the function's own body gives a value."""
         return self._body(function).returns_value
 
-    def _body(self, function: FunctionNode) -> _BodyWalker:
-        walker = self._bodies.get(function)
-        if walker is None:
-            walker = _BodyWalker()
-            function.body.visit(walker)
-            self._bodies[function] = walker
-        return walker
+    def _body(self, function: FunctionNode) -> _Body:
+        if function not in self._bodies:
+            self._bodies[function] = _Body.of(function.body)
+        return self._bodies[function]
 
     def has_transparent_decorators(self, function: cst.FunctionDef) -> bool:
         """True when no decorator could change what calling the function does: known ones,

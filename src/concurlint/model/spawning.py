@@ -223,23 +223,6 @@ def _last_name(call: cst.Call) -> str | None:
     return func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
 
 
-class _CallIndex(cst.CSTVisitor):
-    """Calls that could be spawn sites (by their last name, or a plain name that may be a
-    class of this module) and the classes of the module, in source order."""
-
-    def __init__(self, last_names: frozenset[str]) -> None:
-        self.last_names = last_names
-        self.calls: list[cst.Call] = []
-        self.classes: list[cst.ClassDef] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) or _last_name(node) in self.last_names:
-            self.calls.append(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node)
-
-
 class SpawnAnalysis:
     """Every spawn site of a module; get it with ``model.analysis(SpawnAnalysis)``."""
 
@@ -254,24 +237,18 @@ class SpawnAnalysis:
         self.executor_kinds: Mapping[str, str] = model.catalog.section("executor-kinds")
 
     @cached_property
-    def _index(self) -> _CallIndex:
+    def sites(self) -> tuple[SpawnSite, ...]:
+        """Spawn sites in source order. Only calls whose last name could match a spawner
+        (or that are a plain name of a class of this module) are resolved."""
         last_names = frozenset(
             name.rpartition(".")[2] for spawner in self.spawners for name in spawner.names
         )
-        index = _CallIndex(last_names)
-        self.model.module.visit(index)
-        return index
-
-    @cached_property
-    def sites(self) -> tuple[SpawnSite, ...]:
-        """Spawn sites in source order. Only calls whose last name could match a spawner
-        (or that name a class of this module) are resolved: a module without any costs one
-        cheap walk."""
         class_names = frozenset(klass.name.value for klass in self.spawner_classes)
         return tuple(
             site
-            for call in self._index.calls
-            if _last_name(call) in self._index.last_names | class_names
+            for call in self.model.nodes(cst.Call)
+            if (_last_name(call) in last_names
+                or (isinstance(call.func, cst.Name) and call.func.value in class_names))
             and (site := self.site(call)) is not None
         )
 
@@ -304,7 +281,7 @@ class SpawnAnalysis:
         """Classes of this module deriving from a ``[[spawner-base]]`` class, directly or
         through other classes of the module, with the base and the catalog name matched."""
         found: dict[cst.ClassDef, tuple[SpawnerBase, str]] = {}
-        for klass in self._index.classes:  # source order: a base class is seen first
+        for klass in self.model.nodes(cst.ClassDef):  # source order: a base class is seen first
             for base in klass.bases:
                 matched = self._spawner_base(base.value, found)
                 if matched is not None:
