@@ -3,6 +3,9 @@
 import functools
 import multiprocessing
 
+import thirdparty
+
+import jobs.tasks as t
 from jobs import exported_work
 
 from . import tasks
@@ -20,6 +23,8 @@ def start():
         pool.map(tasks.double, [1])
         pool.map(maybe, [1])
         pool.map(renamed, [1])
+        pool.map(t.made, [1])  # expect: CCL301
+        pool.map(thirdparty.work, [1])
 
 
 def forked():
