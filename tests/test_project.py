@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -208,19 +209,25 @@ def test_greenlets_of_a_module_imported_after_a_patch_are_not_reported(procs: Pa
     assert {"greenlets.py", "chained.py"} <= _gevent_reports(procs)
 
 
+@pytest.fixture
+def fresh_plugin() -> Iterator[None]:
+    """The plugin memoizes settings and facts per working directory: start and end clean."""
+    flake8_plugin._project.cache_clear()
+    flake8_plugin._ruleset.cache_clear()
+    yield
+    flake8_plugin._project.cache_clear()
+    flake8_plugin._ruleset.cache_clear()
+
+
 def test_the_flake8_plugin_reads_process_facts_from_the_cache(
-    procs: Path, monkeypatch: pytest.MonkeyPatch
+    procs: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugin: None
 ) -> None:
     settings = load_settings(start=procs)
     cache = Cache.open(procs / CACHE_DIR, settings,
                        load_catalog(settings.catalog_extensions()).digest)
     lint_paths(_paths(procs), settings, cache=cache)
     monkeypatch.chdir(procs)
-    flake8_plugin._project.cache_clear()
-    flake8_plugin._ruleset.cache_clear()
     main = procs / "src/jobs/main.py"
     lines = main.read_text().splitlines(keepends=True)
     checker = flake8_plugin.ConcurlintChecker(ast.parse("".join(lines)), str(main), lines)
     assert [report[2][:7] for report in checker.run()] == ["CCL303 "]
-    flake8_plugin._project.cache_clear()
-    flake8_plugin._ruleset.cache_clear()
