@@ -1,11 +1,13 @@
 """Project-wide analysis: reports that need another module's facts, over a package in
 tests/data/project/app (relative imports, aliases, re-exports, a cycle, a helper two modules
-away, shadowed names, a module outside the project)."""
+away, shadowed names, a module outside the project; functions started on threads by another
+module, and module-level locks taken by another module, in app/jobs)."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from concurlint.model.catalog import load_catalog
 from concurlint.project import project_facts
 from concurlint.runner import lint_paths
 from concurlint.summary import ModuleNames
+from concurlint.summary_threads import ThreadFacts
 
 CASE = Path(__file__).parent / "data" / "project" / "app"
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -134,3 +137,85 @@ def test_a_module_without_the_project_reports_only_what_its_own_file_shows(
     handlers = str(project / "src/app/api/handlers.py")
     results = lint_paths([handlers], load_settings(start=project))
     assert not _reported(results)
+
+
+def _line_of(path: str, text: str) -> int:
+    lines = Path(path).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+
+def _messages(results: list, name: str) -> list[str]:
+    return [d.message for result in results for d in result.diagnostics
+            if Path(d.path).name == name]
+
+
+def test_message_says_where_and_how_often_the_thread_is_started(project: Path) -> None:
+    results = lint_paths(_paths(project), load_settings(start=project))
+    messages = _messages(results, "counters.py")
+    assert any("(started in a loop in `app.jobs.main`)" in m for m in messages)
+    assert any("(once per item in `app.jobs.main`)" in m for m in messages)
+    assert any("(started at 2 sites in `app.jobs.main`)" in m for m in messages)
+
+
+def test_thread_facts_go_to_the_started_module_and_open_its_screen(project: Path) -> None:
+    settings = load_settings(start=project)
+    paths = _paths(project)
+    counters = str(project / "src/app/jobs/counters.py")
+    facts = project_facts(paths, settings)[counters]
+    assert ("count", "started in a loop", "app.jobs.main") in facts.threads.started
+    assert ("once", "", "app.jobs.main") in facts.threads.started
+    assert not any(name == "shadowed" for name, _, _ in facts.threads.started)
+    ruleset = engine.RuleSet.build(settings)
+    text = Path(counters).read_text()
+    assert "CCL101" not in {rule.code for rule in ruleset.active_rules(counters, text)}
+    assert "CCL101" in {rule.code for rule in ruleset.active_rules(counters, text, facts)}
+
+
+def test_an_imported_lock_guards_an_update_only_with_its_fact(project: Path) -> None:
+    settings = load_settings(start=project)
+    paths = _paths(project)
+    counters = str(project / "src/app/jobs/counters.py")
+    facts = project_facts(paths, settings)
+    assert facts[counters].threads.locks == (("app.jobs.sync.guard", "app.jobs.sync.guard",
+                                             "threading.Semaphore"),)
+    unlocked = {**facts, counters: replace(
+        facts[counters], threads=ThreadFacts(started=facts[counters].threads.started)
+    )}
+    update = (counters, _line_of(counters, "amount += n"), "CCL101")  # under `with guard:`
+    assert update in _reported(lint_files(paths, settings, project=unlocked))
+    assert update not in _reported(lint_files(paths, settings, project=facts))
+
+
+def test_locks_of_another_module_need_their_facts_for_ccl103_and_ccl104(project: Path) -> None:
+    settings = load_settings(start=project)
+    transfer = str(project / "src/app/jobs/transfer.py")
+    assert not _reported(lint_paths([transfer], settings))
+    reported = {code for path, _, code in _reported(lint_paths(_paths(project), settings))
+                if path == transfer}
+    assert reported == {"CCL103", "CCL104"}
+
+
+def test_editing_a_starter_relints_the_module_it_starts(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(start=project)
+    cache = Cache.open(tmp_path / "cache", settings,
+                       load_catalog(settings.catalog_extensions()).digest)
+    paths = _paths(project)
+    lint_paths(paths, settings, cache=cache)
+    linted: list[str] = []
+    real = engine.lint_files
+
+    def spy(pending: list[str], *args: object, **kwargs: object) -> list:
+        linted.extend(pending)
+        return real(pending, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "lint_files", spy)
+    main = project / "src/app/jobs/main.py"
+    main.write_text(main.read_text().replace(
+        "        threading.Thread(target=count).start()\n", ""
+    ).replace("def again():", "def again():\n    threading.Thread(target=count).start()"))
+    results = lint_paths(paths, settings, cache=cache)
+    assert sorted(Path(path).name for path in linted) == ["counters.py", "main.py"]
+    messages = _messages(results, "counters.py")
+    assert not any("`count`" in m for m in messages)  # started once now: no report

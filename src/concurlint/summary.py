@@ -20,6 +20,10 @@ import builtins
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurlint.summary_threads import ThreadSummary
 
 _BUILTINS = frozenset(dir(builtins))
 # Decorators that return the function itself (or call it as written): calling the result
@@ -60,6 +64,7 @@ class ModuleSummary:
     imports: tuple[tuple[str, str], ...]  # local name -> absolute dotted name
     functions: tuple[FunctionSummary, ...]
     uses: tuple[str, ...]  # absolute dotted names the module names through its imports
+    threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
 
 
 class ModuleNames:
