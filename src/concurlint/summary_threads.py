@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,7 +70,10 @@ class ThreadCatalog:
     lock_types: frozenset[str]
     returns: Mapping[str, str]
     names: Catalog  # folds names through the catalog's ``canonical-modules``
-    _by_name: dict[str, Spawner] = field(default_factory=dict, compare=False, repr=False)
+    roots: frozenset[str] | None  # top-level modules that can lead to a spawner (None: any)
+    _by_name: dict[str, Spawner] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._by_name.update(
@@ -82,16 +85,23 @@ class ThreadCatalog:
         # The spawn model loads libcst: only a run that summarizes pays for it.
         from concurlint.model.spawning import Spawner
 
+        spawners = tuple(
+            Spawner.from_catalog(entry)
+            for entry in catalog.section("spawner")
+            if entry["kind"] == "thread"
+        )
         return cls(
-            tuple(
-                Spawner.from_catalog(entry)
-                for entry in catalog.section("spawner")
-                if entry["kind"] == "thread"
-            ),
+            spawners,
             frozenset(catalog.canonical(name) for name in catalog.names("lock-types")),
             dict(catalog.returns),
             Catalog({"canonical-modules": dict(catalog.canonical_modules)}),
+            catalog.import_roots(name for spawner in spawners for name in spawner.names),
         )
+
+    def may_spawn(self, imports: Iterable[str]) -> bool:
+        """False when none of a module's imports can lead to a thread spawner: its calls
+        need not be looked at (most modules of a project)."""
+        return self.roots is None or any(name.partition(".")[0] in self.roots for name in imports)
 
     def spawner(self, name: str) -> Spawner | None:
         return self._by_name.get(self.names.canonical(name))
@@ -138,7 +148,8 @@ def summarize_threads(tree: ast.Module, summary: ModuleSummary,
     module ``summary`` was made for."""
     resolver = _Resolver(summary.module, dict(summary.imports), _binding_counts(tree.body),
                          frozenset(), frozenset(), frozenset())
-    starts = _Starts(resolver, names, tree).starts()
+    may_spawn = names.may_spawn(target for _, target in summary.imports)
+    starts = _Starts(resolver, names, tree).starts() if may_spawn else ()
     return ThreadSummary(starts, tuple(_locks(tree, resolver, names)))
 
 
