@@ -95,14 +95,18 @@ def test_module_names_follow_the_configured_roots(project: Path) -> None:
     assert module_name(str(project / "src/app/__init__.py")) == ("app", True)
 
 
-def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _linted_once(project: Path, tmp_path: Path) -> tuple[Settings, Cache, list[str]]:
+    """The case's settings, a cache filled by one run, and the case's paths."""
     settings = load_settings(start=project)
     cache = Cache.open(tmp_path / "cache", settings,
                        load_catalog(settings.catalog_extensions()).digest)
     paths = _paths(project)
     lint_paths(paths, settings, cache=cache)
+    return settings, cache, paths
+
+
+def _spy_on_linting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The list of paths the engine lints from now on (cache misses)."""
     linted: list[str] = []
     real = engine.lint_files
 
@@ -111,6 +115,14 @@ def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
         return real(pending, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "lint_files", spy)
+    return linted
+
+
+def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, cache, paths = _linted_once(project, tmp_path)
+    linted = _spy_on_linting(monkeypatch)
     assert not _reported(lint_paths(paths, settings, cache=cache)) - _expected(paths)
     assert linted == []
 
@@ -198,19 +210,8 @@ def test_locks_of_another_module_need_their_facts_for_ccl103_and_ccl104(project:
 def test_editing_a_starter_relints_the_module_it_starts(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = load_settings(start=project)
-    cache = Cache.open(tmp_path / "cache", settings,
-                       load_catalog(settings.catalog_extensions()).digest)
-    paths = _paths(project)
-    lint_paths(paths, settings, cache=cache)
-    linted: list[str] = []
-    real = engine.lint_files
-
-    def spy(pending: list[str], *args: object, **kwargs: object) -> list:
-        linted.extend(pending)
-        return real(pending, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine, "lint_files", spy)
+    settings, cache, paths = _linted_once(project, tmp_path)
+    linted = _spy_on_linting(monkeypatch)
     main = project / "src/app/jobs/main.py"
     main.write_text(main.read_text().replace(
         "        threading.Thread(target=count).start()\n", ""
