@@ -116,7 +116,9 @@ class LockAnalysis:
     def _project_lock(self, expression: cst.BaseExpression) -> str | None:
         """The absolute name of the module-level lock of another module of the project that
         ``expression`` names through an import (``LOCK``, ``sync.LOCK``), if it does."""
-        if not isinstance(expression, (cst.Name, cst.Attribute)):
+        if not self.model.project.threads.locks or not isinstance(
+            expression, (cst.Name, cst.Attribute)
+        ):
             return None
         names = self.model.qualified_names(expression)
         found = self.model.project.lock(names) if len(names) == 1 else None

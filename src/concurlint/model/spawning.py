@@ -388,8 +388,7 @@ class SpawnAnalysis:
         for name, repeated, starter in self.model.project.threads.started:
             function = self.model.definition_bound_to(name, self.model.module)
             if isinstance(function, cst.FunctionDef) and function.asynchronous is None:
-                reason = f"{repeated} in `{starter}`" if repeated else None
-                yield EntryPoint(function, "thread", None, reason, started_in=starter)
+                yield EntryPoint(function, "thread", None, repeated or None, started_in=starter)
 
     def _site_entries(self) -> list[EntryPoint]:
         entries = []
