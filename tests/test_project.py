@@ -5,6 +5,7 @@ module, and module-level locks taken by another module, in app/jobs)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from dataclasses import replace
@@ -20,8 +21,13 @@ from concurlint.files import discover
 from concurlint.model.catalog import load_catalog
 from concurlint.project import project_facts
 from concurlint.runner import lint_paths
-from concurlint.summary import ModuleNames
-from concurlint.summary_threads import ThreadFacts
+from concurlint.summary import ModuleNames, summarize
+from concurlint.summary_threads import (
+    ThreadCatalog,
+    ThreadFacts,
+    ThreadSummary,
+    summarize_threads,
+)
 
 CASE = Path(__file__).parent / "data" / "project" / "app"
 _EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
@@ -220,3 +226,56 @@ def test_editing_a_starter_relints_the_module_it_starts(
     assert sorted(Path(path).name for path in linted) == ["counters.py", "main.py"]
     messages = _messages(results, "counters.py")
     assert not any("`count`" in m for m in messages)  # started once now: no report
+
+
+_STARTER = (
+    "import asyncio\nimport functools\nimport multiprocessing\nimport threading\n"
+    "from concurrent.futures import ThreadPoolExecutor\n\nimport app.workers as w\n\n"
+    "POOL = ThreadPoolExecutor()\n\n\ndef local():\n    pass\n\n\n"
+)
+
+
+@pytest.mark.parametrize(("code", "repeated"), [
+    ("for _ in range(4):\n    threading.Thread(target=w.count).start()\n", "started in a loop"),
+    ("for _ in range(4):\n    t = threading.Thread(target=w.count)\n    t.start()\n"
+     "    t.join()\n", ""),
+    ("if flag:\n    threading.Thread(target=w.count).start()\nelse:\n"
+     "    threading.Thread(target=w.count).start()\n", ""),
+    ("threading.Thread(target=w.count).start()\nthreading.Timer(1, w.count).start()\n",
+     "started at 2 sites"),
+    ("with ThreadPoolExecutor() as pool:\n    pool.map(w.count, range(4))\n", "once per item"),
+    ("futures = [POOL.submit(functools.partial(w.count, 1)) for _ in range(4)]\n",
+     "started in a loop"),
+    ("async def main():\n    loop = asyncio.get_running_loop()\n"
+     "    await loop.run_in_executor(None, w.count)\n", ""),
+])
+def test_summaries_record_how_often_another_module_s_function_is_started(
+    code: str, repeated: str
+) -> None:
+    starts = _thread_summary(_STARTER + code).starts
+    assert [(start.target, start.repeated) for start in starts] == [("app.workers.count", repeated)]
+
+
+@pytest.mark.parametrize("code", [
+    "multiprocessing.Pool().map(w.count, range(4))\n",  # processes, not threads
+    "async def main(executor):\n    loop = asyncio.get_running_loop()\n"
+    "    await loop.run_in_executor(executor, w.count)\n",  # an executor of unknown kind
+    "for _ in range(4):\n    threading.Thread(target=local).start()\n",  # seen in the file
+    "def run(w):\n    threading.Thread(target=w.count).start()\n",  # a parameter
+])
+def test_summaries_record_no_start_the_names_do_not_pin_down(code: str) -> None:
+    assert _thread_summary(_STARTER + code).starts == ()
+
+
+def test_summaries_record_module_level_locks_of_catalog_types() -> None:
+    summary = _thread_summary(
+        "import _thread\nimport threading\n\nA = threading.RLock()\nB = _thread.allocate_lock()\n"
+        "C = threading.Event()\nD = threading.Lock()\nD = threading.Lock()\n"
+    )
+    assert summary.locks == (("A", "threading.RLock"), ("B", "threading.Lock"))
+
+
+def _thread_summary(code: str) -> ThreadSummary:
+    tree = ast.parse(code)
+    names = ThreadCatalog.from_catalog(load_catalog())
+    return summarize_threads(tree, summarize(tree, "app.main", False), names)

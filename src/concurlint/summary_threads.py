@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 _PARTIAL = "functools.partial"
 _WAITS = frozenset({"join", "result"})
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -113,8 +112,6 @@ class ThreadCatalog:
         return self.names.canonical(self.returns.get(name, name))
 
 
-
-
 @dataclass(frozen=True)
 class ThreadFacts:
     """What the other modules of the project say about one file's threads: its functions
@@ -124,7 +121,6 @@ class ThreadFacts:
     started: tuple[tuple[str, str, str], ...] = ()
     # absolute name as the file imports it, where the lock is bound, its type
     locks: tuple[tuple[str, str, str], ...] = ()
-
     _locks: dict[str, tuple[str, str]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -141,6 +137,7 @@ class ThreadFacts:
 
 
 NO_THREAD_FACTS = ThreadFacts()
+
 
 def summarize_threads(tree: ast.Module, summary: ModuleSummary,
                       names: ThreadCatalog) -> ThreadSummary:
