@@ -189,6 +189,16 @@ def test_thread_facts_go_to_the_started_module_and_open_its_screen(project: Path
     assert "CCL101" in {rule.code for rule in ruleset.active_rules(counters, text, facts)}
 
 
+def test_imported_locks_open_the_lock_order_screen(project: Path) -> None:
+    settings = load_settings(start=project)
+    transfer = str(project / "src/app/jobs/transfer.py")
+    facts = project_facts(_paths(project), settings)[transfer]
+    ruleset = engine.RuleSet.build(settings)
+    text = Path(transfer).read_text()
+    assert "CCL104" not in {rule.code for rule in ruleset.active_rules(transfer, text)}
+    assert "CCL104" in {rule.code for rule in ruleset.active_rules(transfer, text, facts)}
+
+
 def test_an_imported_lock_guards_an_update_only_with_its_fact(project: Path) -> None:
     settings = load_settings(start=project)
     paths = _paths(project)
