@@ -266,12 +266,20 @@ def test_summaries_record_how_often_another_module_s_function_is_started(
     assert [(start.target, start.repeated) for start in starts] == [("app.workers.count", repeated)]
 
 
+def test_summaries_record_another_module_s_class_constructed_in_a_loop() -> None:
+    starts = _thread_summary(_STARTER + "for _ in range(4):\n    w.Counter().start()\n").starts
+    assert [(start.target, start.repeated) for start in starts] == [
+        ("app.workers.Counter", "started in a loop")
+    ]
+
+
 @pytest.mark.parametrize("code", [
     "multiprocessing.Pool().map(w.count, range(4))\n",  # processes, not threads
     "async def main(executor):\n    loop = asyncio.get_running_loop()\n"
     "    await loop.run_in_executor(executor, w.count)\n",  # an executor of unknown kind
     "for _ in range(4):\n    threading.Thread(target=local).start()\n",  # seen in the file
     "def run(w):\n    threading.Thread(target=w.count).start()\n",  # a parameter
+    "w.Counter().start()\n",  # constructed once: the file itself takes `run` as started once
 ])
 def test_summaries_record_no_start_the_names_do_not_pin_down(code: str) -> None:
     assert _thread_summary(_STARTER + code).starts == ()
@@ -283,6 +291,15 @@ def test_summaries_record_module_level_locks_of_catalog_types() -> None:
         "C = threading.Event()\nD = threading.Lock()\nD = threading.Lock()\n"
     )
     assert summary.locks == (("A", "threading.RLock"), ("B", "threading.Lock"))
+
+
+def test_summaries_record_thread_classes_through_the_module_s_own_classes() -> None:
+    summary = _thread_summary(
+        "import threading\nfrom threading import Thread as T\n\n\nclass A(threading.Thread):\n"
+        "    pass\n\n\nclass B(A):\n    pass\n\n\nclass C(T):\n    pass\n\n\n"
+        "class D:\n    pass\n"
+    )
+    assert summary.classes == ("A", "B", "C")
 
 
 def _thread_summary(code: str) -> ThreadSummary:

@@ -185,15 +185,29 @@ class Project:
 
     @cached_property
     def _thread_starts(self) -> dict[str, set[tuple[str, str, str]]]:
-        """Plain module-level functions started on threads by another module, by module."""
+        """Plain module-level functions started on threads by another module, and thread
+        classes it constructs several times, by the module defining them."""
+        classes = {
+            f"{module.module}.{name}": module.module
+            for module in self.modules.values()
+            for name in (module.threads.classes if module.threads else ())
+        }
         found: dict[str, set[tuple[str, str, str]]] = {}
         for starter in self.modules.values():
             for start in starter.threads.starts if starter.threads else ():
-                function = self.functions.get(self.resolve(start.target))
-                if (function is not None and function.module != starter.module
-                        and function.summary.plain and "." not in function.summary.qualname):
-                    found.setdefault(function.module, set()).add(
-                        (function.summary.qualname, start.repeated, starter.module)
+                name = self.resolve(start.target)
+                function = self.functions.get(name)
+                if function is not None and function.summary.plain and (
+                    "." not in function.summary.qualname
+                ):
+                    defined = (function.module, function.summary.qualname)
+                elif name in classes and start.repeated:
+                    defined = (classes[name], name.rpartition(".")[2])
+                else:
+                    continue
+                if defined[0] != starter.module:
+                    found.setdefault(defined[0], set()).add(
+                        (defined[1], start.repeated, starter.module)
                     )
         return found
 

@@ -39,14 +39,17 @@ if TYPE_CHECKING:
     from concurlint.model.spawning import ArgumentSlot, Spawner
 
 _PARTIAL = "functools.partial"
+_START = "start"
 _WAITS = frozenset({"join", "result"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 @dataclass(frozen=True)
 class ThreadStart:
-    """A callable named ``target`` (absolute) handed to a thread spawner of this module;
-    ``repeated`` says why it may run on several threads at once ("" when started once)."""
+    """A callable named ``target`` (absolute) handed to a thread spawner of this module, or
+    a class of another module constructed several times (it may be a ``Thread`` subclass:
+    each instance is a thread); ``repeated`` says why it may run on several threads at once
+    ("" when started once)."""
 
     target: str
     repeated: str = ""
@@ -58,6 +61,7 @@ class ThreadSummary:
 
     starts: tuple[ThreadStart, ...] = ()
     locks: tuple[tuple[str, str], ...] = ()  # module-level name -> lock type (canonical)
+    classes: tuple[str, ...] = ()  # module-level subclasses of a thread ``[[spawner-base]]``
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class ThreadCatalog:
     returns: Mapping[str, str]
     names: Catalog  # folds names through the catalog's ``canonical-modules``
     roots: frozenset[str] | None  # top-level modules that can lead to a spawner (None: any)
+    bases: frozenset[str]  # the thread ``[[spawner-base]]`` classes (``threading.Thread``)
     _by_name: dict[str, Spawner] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -95,6 +100,12 @@ class ThreadCatalog:
             dict(catalog.returns),
             Catalog({"canonical-modules": dict(catalog.canonical_modules)}),
             catalog.import_roots(name for spawner in spawners for name in spawner.names),
+            frozenset(
+                catalog.canonical(name)
+                for entry in catalog.section("spawner-base")
+                if entry["kind"] == "thread"
+                for name in entry["names"]
+            ),
         )
 
     def may_spawn(self, imports: Iterable[str]) -> bool:
@@ -145,9 +156,14 @@ def summarize_threads(tree: ast.Module, summary: ModuleSummary,
     module ``summary`` was made for."""
     resolver = _Resolver(summary.module, dict(summary.imports), _binding_counts(tree.body),
                          frozenset(), frozenset(), frozenset())
-    may_spawn = names.may_spawn(target for _, target in summary.imports)
+    # A module that starts a thread names a spawner through its imports, or starts an
+    # instance of a thread class with ``.start()``.
+    may_spawn = names.may_spawn(target for _, target in summary.imports) or any(
+        isinstance(node, ast.Attribute) and node.attr == _START for node in ast.walk(tree)
+    )
     starts = _Starts(resolver, names, tree).starts() if may_spawn else ()
-    return ThreadSummary(starts, tuple(_locks(tree, resolver, names)))
+    locks = tuple(_locks(tree, resolver, names))
+    return ThreadSummary(starts, locks, tuple(_thread_classes(tree, resolver, names)))
 
 
 @dataclass(frozen=True)
@@ -173,7 +189,7 @@ class _Site:
     target: str
     call: ast.Call
     scope: _Scope
-    spawner: Spawner
+    spawner: Spawner | None  # None for a construction
 
 
 class _Starts:
@@ -198,14 +214,18 @@ class _Starts:
         found = []
         for target, same in by_target.items():
             reasons = [_repetition(site, same) for site in _in_order(same)]
-            found.append(ThreadStart(target, next((r for r in reasons if r), "")))
+            repeated = next((r for r in reasons if r), "")
+            if repeated or same[0].spawner is not None:  # a single construction adds nothing
+                found.append(ThreadStart(target, repeated))
         return tuple(sorted(found, key=lambda start: start.target))
 
     def _site(self, call: ast.Call, scope: _Scope) -> _Site | None:
         spawner = self._spawner(call, scope)
-        if spawner is None or (spawner.executor is not None and not _default_executor(
+        if spawner is None:
+            return self._construction(call, scope)
+        if spawner.executor is not None and not _default_executor(
             _argument(call, spawner.executor)
-        )):
+        ):
             return None
         target = _argument(call, spawner.target)
         if isinstance(target, ast.Call) and target.args and not isinstance(
@@ -216,6 +236,14 @@ class _Starts:
         if name is None or _head(target) not in self.resolver.imports:
             return None  # unknown, or a name of this module: the per-file model sees it
         return _Site(name, call, scope, spawner)
+
+    def _construction(self, call: ast.Call, scope: _Scope) -> _Site | None:
+        """A call of a class another module defines, as far as the names tell: the project
+        keeps those that are thread classes."""
+        name = self._name(call.func, scope)
+        if name is None or _head(call.func) not in self.resolver.imports:
+            return None
+        return _Site(name, call, scope, None) if name.rpartition(".")[2][:1].isupper() else None
 
     def _spawner(self, call: ast.Call, scope: _Scope) -> Spawner | None:
         """The thread spawner a call names: through the imports (``threading.Thread``), or
@@ -287,7 +315,7 @@ def _in_order(sites: list[_Site]) -> list[_Site]:
 
 def _repetition(site: _Site, same: list[_Site]) -> str:
     """Why the site's target may run on several threads at once, "" when it may not."""
-    if site.spawner.repeats is not None:
+    if site.spawner is not None and site.spawner.repeats is not None:
         return site.spawner.repeats
     loop = _enclosing_loop(site.call, site.scope)
     if loop is not None and not _waited_in(loop, site):
@@ -398,3 +426,21 @@ def _locks(
         kind = names.type_of(constructor) if constructor is not None else None
         if kind in names.lock_types:
             yield target.id, kind
+
+
+def _thread_classes(
+    tree: ast.Module, resolver: _Resolver, names: ThreadCatalog
+) -> Iterator[str]:
+    """Module-level classes bound once that derive from a thread ``[[spawner-base]]``,
+    directly or through a class listed before them."""
+    found: set[str] = set()
+    for statement in tree.body:
+        if not isinstance(statement, ast.ClassDef) or resolver.bound.get(statement.name) != 1:
+            continue
+        for base in statement.bases:
+            name = resolver.target(base, frozenset(), None, None)
+            local = isinstance(base, ast.Name) and base.id in found
+            if local or (name is not None and names.names.canonical(name) in names.bases):
+                found.add(statement.name)
+                yield statement.name
+                break

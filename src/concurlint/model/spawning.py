@@ -383,12 +383,19 @@ class SpawnAnalysis:
         return tuple(entries)
 
     def _started_elsewhere(self) -> Iterator[EntryPoint]:
-        """Functions of this module that other modules of the project start on threads (the
-        project pass says which, how often and from where)."""
+        """Functions of this module that other modules of the project start on threads, and
+        the ``run`` of its thread classes they construct several times (the project pass
+        says which, how often and from where)."""
         for name, repeated, starter in self.model.project.threads.started:
-            function = self.model.definition_bound_to(name, self.model.module)
+            defined = self.model.definition_bound_to(name, self.model.module)
+            if isinstance(defined, cst.ClassDef) and defined in self.spawner_classes:
+                base, _ = self.spawner_classes[defined]
+                function = self._entry_method(defined, base.method)
+                kind = base.kind
+            else:
+                function, kind = defined, "thread"
             if isinstance(function, cst.FunctionDef) and function.asynchronous is None:
-                yield EntryPoint(function, "thread", None, repeated or None, started_in=starter)
+                yield EntryPoint(function, kind, None, repeated or None, started_in=starter)
 
     def _site_entries(self) -> list[EntryPoint]:
         entries = []

@@ -9,6 +9,7 @@ import app.jobs.counters as c
 from app import jobs
 
 from .counters import add, count, once, shadowed
+from .crawler import Crawler, Once
 
 
 def shadowed():  # noqa: F811 - rebinds the import: the module's own function is started
@@ -25,6 +26,13 @@ def run(keys):
         pool.map(jobs.tally, keys)
     threading.Thread(target=c.remember, args=("a", 1)).start()
     threading.Thread(target=once).start()
+
+
+def crawl():
+    crawlers = [Crawler() for _ in range(3)]
+    for crawler in crawlers:
+        crawler.start()
+    Once().start()
 
 
 def again():
