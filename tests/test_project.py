@@ -266,11 +266,20 @@ def test_summaries_record_how_often_another_module_s_function_is_started(
     assert [(start.target, start.repeated) for start in starts] == [("app.workers.count", repeated)]
 
 
-def test_summaries_record_another_module_s_class_constructed_in_a_loop() -> None:
-    starts = _thread_summary(_STARTER + "for _ in range(4):\n    w.Counter().start()\n").starts
+@pytest.mark.parametrize("code", [
+    "for _ in range(4):\n    w.Counter().start()\n",
+    "for _ in range(4):\n    t = w.Counter()\n    t.start()\n",
+    "ts = []\nfor _ in range(4):\n    ts.append(w.Counter())\nfor t in ts:\n    t.start()\n",
+])
+def test_summaries_record_another_module_s_object_started_in_a_loop(code: str) -> None:
+    starts = _thread_summary(_STARTER + code).starts
     assert [(start.target, start.repeated) for start in starts] == [
         ("app.workers.Counter", "started in a loop")
     ]
+
+
+def test_summaries_record_no_construction_that_is_never_started() -> None:
+    assert _thread_summary(_STARTER + "for _ in range(4):\n    w.Counter()\n").starts == ()
 
 
 @pytest.mark.parametrize("code", [

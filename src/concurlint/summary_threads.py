@@ -47,9 +47,9 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 @dataclass(frozen=True)
 class ThreadStart:
     """A callable named ``target`` (absolute) handed to a thread spawner of this module, or
-    a class of another module constructed several times (it may be a ``Thread`` subclass:
-    each instance is a thread); ``repeated`` says why it may run on several threads at once
-    ("" when started once)."""
+    a name of another module called to make objects that are started (``.start()``) several
+    times (a ``Thread`` subclass, if the project finds it is one); ``repeated`` says why it
+    may run on several threads at once ("" when started once)."""
 
     target: str
     repeated: str = ""
@@ -238,12 +238,13 @@ class _Starts:
         return _Site(name, call, scope, spawner)
 
     def _construction(self, call: ast.Call, scope: _Scope) -> _Site | None:
-        """A call of a class another module defines, as far as the names tell: the project
-        keeps those that are thread classes."""
+        """A call of another module's name whose result is started (``X().start()``, or
+        through a name, a list built or appended to, and a loop over it): the project
+        keeps those that construct a thread class."""
         name = self._name(call.func, scope)
         if name is None or _head(call.func) not in self.resolver.imports:
             return None
-        return _Site(name, call, scope, None) if name.rpartition(".")[2][:1].isupper() else None
+        return _Site(name, call, scope, None) if _started(call, scope) else None
 
     def _spawner(self, call: ast.Call, scope: _Scope) -> Spawner | None:
         """The thread spawner a call names: through the imports (``threading.Thread``), or
@@ -360,6 +361,45 @@ def _waited_in(loop: ast.AST, site: _Site) -> bool:
         and node.func.value.id == handle
         for node in ast.walk(loop)
     )
+
+
+def _started(call: ast.Call, scope: _Scope) -> bool:
+    """The object ``call`` makes has ``.start()`` called on it in the scope."""
+    parent = scope.parents.get(id(call))
+    if isinstance(parent, ast.Attribute) and parent.attr == _START:
+        return True
+    holder = _holder(call, scope)
+    if holder is None:
+        return False
+    started = {
+        node.func.value.id
+        for node in scope.nodes
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == _START and isinstance(node.func.value, ast.Name)
+    }
+    return holder in started or any(
+        isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.iter, ast.Name)
+        and node.iter.id == holder and isinstance(node.target, ast.Name)
+        and node.target.id in started
+        for node in scope.nodes
+    )
+
+
+def _holder(call: ast.Call, scope: _Scope) -> str | None:
+    """The name holding what ``call`` makes: ``t = X()``, ``ts = [X() for ...]`` or
+    ``ts.append(X())``."""
+    node: ast.AST = call
+    parent = scope.parents.get(id(call))
+    if isinstance(parent, _COMPREHENSIONS) and getattr(parent, "elt", None) is call:
+        node, parent = parent, scope.parents.get(id(parent))
+    if (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute)
+            and parent.func.attr == "append" and isinstance(parent.func.value, ast.Name)
+            and any(arg is node for arg in parent.args)):
+        return parent.func.value.id
+    if (isinstance(parent, ast.Assign) and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)):
+        return parent.targets[0].id
+    return None
 
 
 def _exclusive(sites: list[_Site]) -> bool:
