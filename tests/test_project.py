@@ -315,3 +315,11 @@ def _thread_summary(code: str) -> ThreadSummary:
     tree = ast.parse(code)
     names = ThreadCatalog.from_catalog(load_catalog())
     return summarize_threads(tree, summarize(tree, "app.main", False), names)
+
+
+def test_a_started_object_made_by_a_function_is_no_thread_start(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (tmp_path / "text.py").write_text("def match(s):\n    return s\n")
+    (tmp_path / "main.py").write_text("import text\n\nfor s in 'ab':\n    text.match(s).start()\n")
+    facts = project_facts(_paths(tmp_path), load_settings(start=tmp_path))
+    assert str(tmp_path / "text.py") not in facts

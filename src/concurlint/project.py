@@ -197,12 +197,12 @@ class Project:
             for start in starter.threads.starts if starter.threads else ():
                 name = self.resolve(start.target)
                 function = self.functions.get(name)
-                if function is not None and function.summary.plain and (
-                    "." not in function.summary.qualname
+                if start.constructed and name in classes:
+                    defined = (classes[name], name.rpartition(".")[2])
+                elif not start.constructed and function is not None and (
+                    function.summary.plain and "." not in function.summary.qualname
                 ):
                     defined = (function.module, function.summary.qualname)
-                elif name in classes and start.repeated:
-                    defined = (classes[name], name.rpartition(".")[2])
                 else:
                     continue
                 if defined[0] != starter.module:

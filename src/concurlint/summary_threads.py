@@ -53,6 +53,7 @@ class ThreadStart:
 
     target: str
     repeated: str = ""
+    constructed: bool = False  # called to make the started objects, not handed to a spawner
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,9 @@ class _Starts:
         for target, same in by_target.items():
             reasons = [_repetition(site, same) for site in _in_order(same)]
             repeated = next((r for r in reasons if r), "")
-            if repeated or same[0].spawner is not None:  # a single construction adds nothing
-                found.append(ThreadStart(target, repeated))
+            constructed = same[0].spawner is None
+            if repeated or not constructed:  # a single construction adds nothing
+                found.append(ThreadStart(target, repeated, constructed))
         return tuple(sorted(found, key=lambda start: start.target))
 
     def _site(self, call: ast.Call, scope: _Scope) -> _Site | None:
