@@ -314,7 +314,7 @@ def test_summaries_record_thread_classes_through_the_module_s_own_classes() -> N
 def _thread_summary(code: str) -> ThreadSummary:
     tree = ast.parse(code)
     names = ThreadCatalog.from_catalog(load_catalog())
-    return summarize_threads(tree, summarize(tree, "app.main", False), names)
+    return summarize_threads(tree, code, summarize(tree, "app.main", False), names)
 
 
 def test_a_started_object_made_by_a_function_is_no_thread_start(tmp_path: Path) -> None:

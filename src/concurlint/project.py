@@ -388,7 +388,7 @@ def _summarize_one(
         if tree_refusal(tree) is not None:
             return None  # too deep for a walk: the lint pass reports it as CCL001
         summary = summarize(tree, module, is_package, blocking)
-        summary = replace(summary, threads=summarize_threads(tree, summary, threads))
+        summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()

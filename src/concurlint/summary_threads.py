@@ -20,9 +20,11 @@ several sites that are not exclusive branches of one ``if``.
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from concurlint.model.catalog import Catalog
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 _PARTIAL = "functools.partial"
 _START = "start"
+_START_CALL = re.compile(r"\.\s*start\b")
 _WAITS = frozenset({"join", "result"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -151,16 +154,16 @@ class ThreadFacts:
 NO_THREAD_FACTS = ThreadFacts()
 
 
-def summarize_threads(tree: ast.Module, summary: ModuleSummary,
+def summarize_threads(tree: ast.Module, text: str, summary: ModuleSummary,
                       names: ThreadCatalog) -> ThreadSummary:
     """The thread starts of other modules' functions, and the module-level locks, of the
-    module ``summary`` was made for."""
+    module ``summary`` was made for (``tree`` parsed from ``text``)."""
     resolver = _Resolver(summary.module, dict(summary.imports), _binding_counts(tree.body),
                          frozenset(), frozenset(), frozenset())
     # A module that starts a thread names a spawner through its imports, or starts an
     # instance of a thread class with ``.start()``.
-    may_spawn = names.may_spawn(target for _, target in summary.imports) or any(
-        isinstance(node, ast.Attribute) and node.attr == _START for node in ast.walk(tree)
+    may_spawn = names.may_spawn(target for _, target in summary.imports) or bool(
+        _START_CALL.search(text)
     )
     starts = _Starts(resolver, names, tree).starts() if may_spawn else ()
     locks = tuple(_locks(tree, resolver, names))
@@ -169,14 +172,37 @@ def summarize_threads(tree: ast.Module, summary: ModuleSummary,
 
 @dataclass(frozen=True)
 class _Scope:
-    """The nodes of one scope's own body (the module's, or a function's), the names it
-    binds itself (its enclosing functions' too), each node's parent, and the value of each
-    name it binds exactly once by ``name = value`` or ``with value as name``."""
+    """The nodes of one scope's own body (the module's, or a function's) and the names it
+    binds itself (its enclosing functions' too); the rest is worked out when a call of the
+    scope is looked at."""
 
     nodes: list[ast.AST]
     local: frozenset[str]
-    parents: dict[int, ast.AST]
-    values: dict[str, ast.expr]
+
+    @cached_property
+    def parents(self) -> dict[int, ast.AST]:
+        return {id(child): node for node in self.nodes for child in ast.iter_child_nodes(node)}
+
+    @cached_property
+    def values(self) -> dict[str, ast.expr]:
+        """The value of each name bound exactly once, by ``name = value`` or
+        ``with value as name``."""
+        return _values(self.nodes)
+
+    @cached_property
+    def started(self) -> frozenset[str]:
+        """Names whose value (``t.start()``) or every item (``for t in ts: t.start()``) is
+        started."""
+        return _started_names(self.nodes)
+
+    @cached_property
+    def started_calls(self) -> frozenset[int]:
+        """Ids of the calls whose result is started at once (``X().start()``)."""
+        return frozenset(
+            id(node.value)
+            for node in self.nodes
+            if isinstance(node, ast.Attribute) and node.attr == _START
+        )
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         parent = self.parents.get(id(node))
@@ -206,20 +232,20 @@ class _Starts:
         }
 
     def starts(self) -> tuple[ThreadStart, ...]:
-        by_target: dict[str, list[_Site]] = {}
+        by_target: dict[tuple[str, bool], list[_Site]] = {}
         for scope in self.scopes:
             for node in scope.nodes:
                 site = self._site(node, scope) if isinstance(node, ast.Call) else None
                 if site is not None:
-                    by_target.setdefault(site.target, []).append(site)
+                    key = (site.target, site.spawner is None)
+                    by_target.setdefault(key, []).append(site)
         found = []
-        for target, same in by_target.items():
+        for (target, constructed), same in by_target.items():
             reasons = [_repetition(site, same) for site in _in_order(same)]
             repeated = next((r for r in reasons if r), "")
-            constructed = same[0].spawner is None
             if repeated or not constructed:  # a single construction adds nothing
                 found.append(ThreadStart(target, repeated, constructed))
-        return tuple(sorted(found, key=lambda start: start.target))
+        return tuple(sorted(found, key=lambda start: (start.target, start.constructed)))
 
     def _site(self, call: ast.Call, scope: _Scope) -> _Site | None:
         spawner = self._spawner(call, scope)
@@ -284,15 +310,11 @@ def _scopes(tree: ast.Module) -> Iterator[_Scope]:
             pending.extend((child, outer) for child in nested)
             continue
         local = outer | _locals(node, own) if not isinstance(node, ast.Module) else outer
-        yield _Scope(own, local, _parents(own), _values(own))
+        yield _Scope(own, local)
         pending.extend((child, local) for child in reversed(nested))
 
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _parents(nodes: list[ast.AST]) -> dict[int, ast.AST]:
-    return {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
 
 
 def _values(nodes: list[ast.AST]) -> dict[str, ast.expr]:
@@ -367,23 +389,23 @@ def _waited_in(loop: ast.AST, site: _Site) -> bool:
 
 def _started(call: ast.Call, scope: _Scope) -> bool:
     """The object ``call`` makes has ``.start()`` called on it in the scope."""
-    parent = scope.parents.get(id(call))
-    if isinstance(parent, ast.Attribute) and parent.attr == _START:
+    if id(call) in scope.started_calls:
         return True
-    holder = _holder(call, scope)
-    if holder is None:
-        return False
+    return bool(scope.started) and _holder(call, scope) in scope.started
+
+
+def _started_names(nodes: list[ast.AST]) -> frozenset[str]:
     started = {
         node.func.value.id
-        for node in scope.nodes
+        for node in nodes
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
         and node.func.attr == _START and isinstance(node.func.value, ast.Name)
     }
-    return holder in started or any(
-        isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.iter, ast.Name)
-        and node.iter.id == holder and isinstance(node.target, ast.Name)
-        and node.target.id in started
-        for node in scope.nodes
+    return frozenset(started).union(
+        node.iter.id
+        for node in nodes
+        if isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.iter, ast.Name)
+        and isinstance(node.target, ast.Name) and node.target.id in started
     )
 
 
