@@ -1,20 +1,24 @@
 """The thread facts of one module that other modules need, read with Python's ``ast``.
 
-Two kinds of facts cross module boundaries for the thread rules:
+Three kinds of facts cross module boundaries for the thread rules:
 
 - **thread starts**: a module hands a function of another module to a thread spawner of the
-  catalog (``Thread(target=workers.count)``, ``pool.map(workers.count, items)``). The
+  catalog (``Thread(target=workers.count)``, ``pool.map(workers.count, items)``), or starts
+  several objects made by another module's name (``Crawler().start()`` in a loop). The
   function's own module is where its racy updates are, so the project pass hands the fact
   to that module (the reverse of the blocking facts, which go to the importer);
+- **thread classes**: the module's classes deriving from a thread ``[[spawner-base]]``, so
+  that the project knows which started objects are threads;
 - **module-level locks**: a name bound once, at module level, to a lock type of the catalog
   (``LOCK = threading.Lock()``). A module that imports it holds a lock in ``with LOCK:``.
 
-As in ``concurlint.summary``, only what the names pin down is recorded: a target that is a
-module-level import or a name bound once at module level, a spawner named through the
-imports or a receiver constructed in plain sight. How often a thread is started follows the
-per-file model (``SpawnAnalysis._site_repetition``): the spawner's own ``repeats`` (``map``:
-once per item), started in a loop without waiting for it in that loop, or started at
-several sites that are not exclusive branches of one ``if``.
+Names are read exactly as ``concurlint.summary`` reads them (its resolver and scope helpers
+are reused), and only what they pin down is recorded: a target that is a module-level
+import of the module, a spawner named through the imports or a receiver constructed in
+plain sight. How often a thread is started follows the per-file model
+(``SpawnAnalysis._site_repetition``): the spawner's own ``repeats`` (``map``: once per
+item), started in a loop without waiting for it in that loop, or started at several sites
+that are not exclusive branches of one ``if``.
 """
 
 from __future__ import annotations
