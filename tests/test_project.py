@@ -19,7 +19,7 @@ from concurlint.config import Settings, load_settings
 from concurlint.engine import lint_files
 from concurlint.files import discover
 from concurlint.model.catalog import load_catalog
-from concurlint.project import project_facts
+from concurlint.project import NO_FACTS, FileFacts, project_facts
 from concurlint.runner import lint_paths
 from concurlint.summary import ModuleNames, summarize
 from concurlint.summary_threads import (
@@ -183,20 +183,22 @@ def test_thread_facts_go_to_the_started_module_and_open_its_screen(project: Path
     assert ("count", "started in a loop", "app.jobs.main") in facts.threads.started
     assert ("once", "", "app.jobs.main") in facts.threads.started
     assert not any(name == "shadowed" for name, _, _ in facts.threads.started)
-    ruleset = engine.RuleSet.build(settings)
-    text = Path(counters).read_text()
-    assert "CCL101" not in {rule.code for rule in ruleset.active_rules(counters, text)}
-    assert "CCL101" in {rule.code for rule in ruleset.active_rules(counters, text, facts)}
+    assert "CCL101" not in _active_codes(settings, counters)
+    assert "CCL101" in _active_codes(settings, counters, facts)
 
 
 def test_imported_locks_open_the_lock_order_screen(project: Path) -> None:
     settings = load_settings(start=project)
     transfer = str(project / "src/app/jobs/transfer.py")
     facts = project_facts(_paths(project), settings)[transfer]
+    assert "CCL104" not in _active_codes(settings, transfer)
+    assert "CCL104" in _active_codes(settings, transfer, facts)
+
+
+def _active_codes(settings: Settings, path: str, facts: FileFacts = NO_FACTS) -> set[str]:
+    """The rules the screens let run on ``path``, given the project's ``facts``."""
     ruleset = engine.RuleSet.build(settings)
-    text = Path(transfer).read_text()
-    assert "CCL104" not in {rule.code for rule in ruleset.active_rules(transfer, text)}
-    assert "CCL104" in {rule.code for rule in ruleset.active_rules(transfer, text, facts)}
+    return {rule.code for rule in ruleset.active_rules(path, Path(path).read_text(), facts)}
 
 
 def test_an_imported_lock_guards_an_update_only_with_its_fact(project: Path) -> None:
