@@ -95,3 +95,19 @@ def test_flake8_sees_other_modules_only_once_a_cache_exists(tmp_path: Path) -> N
     (report,) = flake8_reports(flake8(["app.py"], tmp_path).stdout)
     assert report[:3] == ("app.py", 5, 5)
     assert "(helpers.nap() -> time.sleep())" in report[3]
+
+
+def test_flake8_sees_threads_started_by_other_modules_once_a_cache_exists(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (tmp_path / "counters.py").write_text("total = 0\n\n\ndef count():\n"
+                                          "    global total\n    total += 1\n")
+    (tmp_path / "main.py").write_text("import threading\n\nfrom counters import count\n\n"
+                                      "for _ in range(4):\n"
+                                      "    threading.Thread(target=count).start()\n")
+    assert flake8_reports(flake8(["counters.py"], tmp_path).stdout) == []
+    concurlint(["."], tmp_path)
+    (report,) = flake8_reports(flake8(["counters.py"], tmp_path).stdout)
+    assert report[:3] == ("counters.py", 6, 5)
+    assert "(started in a loop in `main`)" in report[3]

@@ -40,6 +40,12 @@ from concurlint.summary_processes import (
     ProcessSummary,
     summarize_processes,
 )
+from concurlint.summary_threads import (
+    NO_THREAD_FACTS,
+    ThreadCatalog,
+    ThreadFacts,
+    summarize_threads,
+)
 
 if TYPE_CHECKING:
     from concurlint.cache import Cache
@@ -60,6 +66,7 @@ class FileFacts:
     blocking: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     coroutines: tuple[tuple[str, str], ...] = ()  # absolute name -> how to show it
     processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
+    threads: ThreadFacts = NO_THREAD_FACTS  # started here from elsewhere; imported locks
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -70,9 +77,9 @@ class FileFacts:
     @property
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
-        if not self.blocking and not self.coroutines and not self.processes:
+        if not (self.blocking or self.coroutines or self.processes or self.threads):
             return ""
-        known = repr((self.package, self.blocking, self.coroutines, self.processes))
+        known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads))
         return hashlib.sha256(known.encode()).hexdigest()
 
     def absolute(self, name: str) -> str | None:
@@ -97,6 +104,15 @@ class FileFacts:
         shown = dict(self.coroutines)
         for name in sorted(names):
             found = shown.get(self.absolute(name) or "")
+            if found is not None:
+                return found
+        return None
+
+    def lock(self, names: Iterable[str]) -> tuple[str, str] | None:
+        """Where the first of ``names`` that is a module-level lock of the project is bound
+        (an absolute name, the same through every import and re-export), and its type."""
+        for name in sorted(names) if self.threads.locks else ():
+            found = self.threads.lock(self.absolute(name) or "")
             if found is not None:
                 return found
         return None
@@ -168,7 +184,55 @@ class Project:
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
-                         self._process_facts(summary))
+                         self._process_facts(summary), self.thread_facts(summary))
+
+    def thread_facts(self, summary: ModuleSummary) -> ThreadFacts:
+        """The functions of ``summary``'s module that other modules start on threads (facts
+        go to the module started, not to the starter), and the project's module-level locks
+        it names."""
+        locks = tuple(
+            (name, bound, self._thread_locks[bound])
+            for name in summary.uses
+            if (bound := self.resolve(name)) in self._thread_locks
+        )
+        return ThreadFacts(tuple(sorted(self._thread_starts.get(summary.module, ()))), locks)
+
+    @cached_property
+    def _thread_starts(self) -> dict[str, set[tuple[str, str, str]]]:
+        """Plain module-level functions started on threads by another module, and thread
+        classes it constructs several times, by the module defining them."""
+        classes = {
+            f"{module.module}.{name}": module.module
+            for module in self.modules.values()
+            for name in (module.threads.classes if module.threads else ())
+        }
+        found: dict[str, set[tuple[str, str, str]]] = {}
+        for starter in self.modules.values():
+            for start in starter.threads.starts if starter.threads else ():
+                name = self.resolve(start.target)
+                function = self.functions.get(name)
+                if start.constructed and name in classes:
+                    defined = (classes[name], name.rpartition(".")[2])
+                elif not start.constructed and function is not None and (
+                    function.summary.plain and "." not in function.summary.qualname
+                ):
+                    defined = (function.module, function.summary.qualname)
+                else:
+                    continue
+                if defined[0] != starter.module:
+                    found.setdefault(defined[0], set()).add(
+                        (defined[1], start.repeated, starter.module)
+                    )
+        return found
+
+    @cached_property
+    def _thread_locks(self) -> dict[str, str]:
+        """Every module-level lock of the project, by absolute name: its type."""
+        return {
+            f"{module.module}.{name}": kind
+            for module in self.modules.values()
+            for name, kind in (module.threads.locks if module.threads else ())
+        }
 
     # -- propagation -------------------------------------------------------------------------
 
@@ -406,7 +470,7 @@ def project_facts(
         return cached
     catalog = load_catalog(settings.catalog_extensions())
     blocking = frozenset().union(*(group.names for group in catalog.blocking))
-    made = _summaries(files, cache, jobs, blocking)
+    made = _summaries(files, cache, jobs, blocking, ThreadCatalog.from_catalog(catalog))
     # An edit that leaves every summary as it was (a comment, a changed expression) finds
     # the joined facts under the summaries' own digests: no join, no propagation.
     same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
@@ -426,6 +490,7 @@ def _summaries(
     cache: Cache | None,
     jobs: int,
     blocking: frozenset[str],
+    threads: ThreadCatalog,
 ) -> dict[str, tuple[ModuleSummary, str]]:
     """Every file's summary and its digest: from the cache, else parsed (on ``jobs``
     processes when there are many to parse, as on a cold run)."""
@@ -437,13 +502,13 @@ def _summaries(
             found[path] = cached
         else:
             missing.append(path)
-    work = [(path, *files[path], blocking) for path in missing]
+    work = [(path, *files[path], blocking, threads) for path in missing]
     if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
     else:
         made = [_summarize_one(item) for item in work]
-    for (path, raw, _, _, _), summary in zip(work, made, strict=True):
+    for (path, raw, *_), summary in zip(work, made, strict=True):
         found[path] = summary
         if cache is not None and summary is not None:
             cache.put_summary(path, raw, summary)
@@ -451,11 +516,11 @@ def _summaries(
 
 
 def _summarize_one(
-    item: tuple[str, bytes, str, bool, frozenset[str]],
+    item: tuple[str, bytes, str, bool, frozenset[str], ThreadCatalog],
 ) -> tuple[ModuleSummary, str] | None:
     """The summary of one file and its digest (None when it cannot be decoded or parsed:
     then it exports nothing, and the lint pass reports why)."""
-    path, raw, module, is_package, blocking = item
+    path, raw, module, is_package, blocking, threads = item
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
         return None
@@ -463,6 +528,7 @@ def _summarize_one(
         tree = parse_quietly(source.text, path)
         summary = summarize(tree, module, is_package, blocking)
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
+        summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from concurlint.summary_processes import ProcessSummary
+    from concurlint.summary_threads import ThreadSummary
 
 _BUILTINS = frozenset(dir(builtins))
 # Decorators that return the function itself (or call it as written): calling the result
@@ -65,6 +66,7 @@ class ModuleSummary:
     functions: tuple[FunctionSummary, ...]
     uses: tuple[str, ...]  # absolute dotted names the module names through its imports
     processes: ProcessSummary | None = None  # see concurlint.summary_processes
+    threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
 
 
 class ModuleNames:

@@ -30,6 +30,7 @@ from concurlint.model.spawning import (
     spawn_screen_words,
 )
 from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
+from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts
 
@@ -61,6 +62,11 @@ class UnguardedSharedState(_ThreadRule):
         "`{state}` is updated without a lock ({operation}) in `{function}`, which runs on a "
         "thread, and {elsewhere}: updates can be lost; hold one lock around every access"
     )
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """Functions of a module that imports no thread API still run on threads when
+        another module of the project starts them."""
+        return bool(facts.threads.started)
 
     def visit_Module(self, node: cst.Module) -> None:
         for race in self.model.analysis(ThreadAnalysis).races:
@@ -467,6 +473,10 @@ class LockOrderInversion(Rule):
             and facts.mentions_any(self.screen_words())
             and (facts.calls_any(("acquire",)) or _may_nest_locks(facts.tree))
         )
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """Locks imported from another module of the project are locks by construction."""
+        return bool(facts.threads.locks)
 
     def start(self, context: FileContext) -> None:
         super().start(context)

@@ -109,7 +109,20 @@ class LockAnalysis:
     # -- what is a lock -----------------------------------------------------------------------
 
     def is_typed_lock(self, expression: cst.BaseExpression) -> bool:
-        return bool(self.model.infer_types(expression) & self.lock_types)
+        return bool(self.model.infer_types(expression) & self.lock_types) or (
+            self._project_lock(expression) is not None
+        )
+
+    def _project_lock(self, expression: cst.BaseExpression) -> str | None:
+        """The absolute name of the module-level lock of another module of the project that
+        ``expression`` names through an import (``LOCK``, ``sync.LOCK``), if it does."""
+        if not self.model.project.threads.locks or not isinstance(
+            expression, (cst.Name, cst.Attribute)
+        ):
+            return None
+        names = self.model.qualified_names(expression)
+        found = self.model.project.lock(names) if len(names) == 1 else None
+        return found[0] if found is not None else None
 
     def looks_like_lock(self, expression: cst.BaseExpression) -> bool:
         """A lock by construction or, when the type is unknown, by its name."""
@@ -151,6 +164,9 @@ class LockAnalysis:
     ) -> tuple[LockId, list[cst.BaseExpression]] | None:
         """The lock's place and the values assigned there."""
         model = self.model
+        bound = self._project_lock(expression)
+        if bound is not None:
+            return LockId(model.module, bound, model.code(expression)), []
         if isinstance(expression, cst.Name):
             scope = model.scope(expression)
             if scope is None:

@@ -191,7 +191,8 @@ class EntryPoint:
     instance of a ``Thread``/``Process`` subclass constructed at several sites counts as
     several starts of its ``run``, each on its own instance. ``shares_instance`` is True
     when those runs are bound to one object, so its ``self.`` attributes are shared between
-    them. ``site`` is None for the ``run`` of a subclass the module never constructs.
+    them. ``site`` is None for the ``run`` of a subclass the module never constructs, and
+    for a function another module of the project starts (``started_in`` names that module).
     """
 
     function: FunctionNode
@@ -199,6 +200,7 @@ class EntryPoint:
     site: SpawnSite | None
     repeated: str | None = None
     shares_instance: bool = False
+    started_in: str | None = None
 
     @property
     def name(self) -> str:
@@ -355,7 +357,23 @@ class SpawnAnalysis:
             if method is not None and method not in started:
                 started.add(method)
                 entries.append(EntryPoint(method, base.kind, None))
+        entries.extend(self._started_elsewhere())
         return tuple(entries)
+
+    def _started_elsewhere(self) -> Iterator[EntryPoint]:
+        """Functions of this module that other modules of the project start on threads, and
+        the ``run`` of its thread classes they construct several times (the project pass
+        says which, how often and from where)."""
+        for name, repeated, starter in self.model.project.threads.started:
+            defined = self.model.definition_bound_to(name, self.model.module)
+            if isinstance(defined, cst.ClassDef) and defined in self.spawner_classes:
+                base, _ = self.spawner_classes[defined]
+                function = self._entry_method(defined, base.method)
+                kind = base.kind
+            else:
+                function, kind = defined, "thread"
+            if isinstance(function, cst.FunctionDef) and function.asynchronous is None:
+                yield EntryPoint(function, kind, None, repeated or None, started_in=starter)
 
     def _site_entries(self) -> list[EntryPoint]:
         entries = []

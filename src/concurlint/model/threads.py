@@ -1,7 +1,8 @@
 """What runs on threads, and which shared state it updates without a lock.
 
-Thread-run code is every thread entry point of the module (``SpawnAnalysis``) plus the
-functions and methods of the module they call, transitively (``CallGraph``). Shared state is
+Thread-run code is every thread entry point of the module (``SpawnAnalysis``: the targets
+it starts, and its functions other modules of the project start) plus the functions and
+methods of the module they call, transitively (``CallGraph``). Shared state is
 identified by where it lives (``StateKey``): a module global, a class attribute, an attribute
 of ``self``, a closure variable, or a module-level container updated in place. An *update* is
 a read-modify-write (``n += 1``, ``x = x + 1``, ``d[k] = d.get(k, 0) + 1``) or a
@@ -386,7 +387,8 @@ class ThreadAnalysis:
         for entry in paths:
             if entry.repeated is not None:
                 name = display_name(self.model, entry.function)
-                return f"`{name}` runs on several threads at once ({entry.repeated})"
+                where = f" in `{entry.started_in}`" if entry.started_in else ""
+                return f"`{name}` runs on several threads at once ({entry.repeated}{where})"
         if len({entry.function for entry in paths}) > 1:
             names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
             return f"it runs on the threads of {names}"
