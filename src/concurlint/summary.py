@@ -112,16 +112,16 @@ def summarize(
     names) keeps it small: a call of another builtin cannot block, and only a call that may
     name a catalog entry keeps the argument text its ``nonblocking`` forms look at."""
     package = module if is_package else module.rpartition(".")[0]
-    imports = dict(_module_imports(tree, package))
-    bound = _binding_counts(tree.body)
-    resolver = _Resolver(module, imports, bound, blocking,
+    imports = dict(module_imports(tree, package))
+    bound = binding_counts(tree.body)
+    resolver = Resolver(module, imports, bound, blocking,
                          frozenset(name.rpartition(".")[2] for name in blocking),
                          _flags(tree.body, bound))
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
     for qualname, function, klass in _summarized(tree):
-        own = list(_own_nodes(function))
+        own = list(own_nodes(function))
         functions.append(_function(function, own, qualname, resolver, klass))
         used.update(_uses(own, usable))
         for nested in own:
@@ -187,8 +187,8 @@ def absolute(module: str | None, level: int, package: str) -> str | None:
     return ".".join([*base, *([module] if module else [])]) or None
 
 
-def _module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
-    for statement in _module_level(tree.body):
+def module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
+    for statement in module_level(tree.body):
         if isinstance(statement, ast.Import):
             for alias in statement.names:
                 if alias.asname:
@@ -205,23 +205,23 @@ def _module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]
                     yield alias.asname or alias.name, f"{source}.{alias.name}"
 
 
-def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements that run at import time: the body and its ``if``/``try`` blocks."""
     for statement in body:
         yield statement
         if isinstance(statement, ast.If):
-            yield from _module_level(statement.body)
-            yield from _module_level(statement.orelse)
+            yield from module_level(statement.body)
+            yield from module_level(statement.orelse)
         elif isinstance(statement, ast.Try):
             for block in (statement.body, statement.orelse, statement.finalbody,
                           *(handler.body for handler in statement.handlers)):
-                yield from _module_level(block)
+                yield from module_level(block)
 
 
-def _binding_counts(body: list[ast.stmt]) -> dict[str, int]:
+def binding_counts(body: list[ast.stmt]) -> dict[str, int]:
     """How many statements bind each module-level name; only a name bound once resolves."""
     counts: dict[str, int] = {}
-    for statement in _module_level(body):
+    for statement in module_level(body):
         for name in _bound_by(statement):
             counts[name] = counts.get(name, 0) + 1
     return counts
@@ -242,7 +242,7 @@ def _bound_by(statement: ast.stmt) -> Iterator[str]:
 
 
 @dataclass(frozen=True)
-class _Resolver:
+class Resolver:
     module: str
     imports: dict[str, str]
     bound: dict[str, int]
@@ -275,12 +275,12 @@ class _Resolver:
 
 
 def _function(node: _Function, own: list[ast.AST], qualname: str,
-              resolver: _Resolver, klass: str | None) -> FunctionSummary:
+              resolver: Resolver, klass: str | None) -> FunctionSummary:
     generator = any(isinstance(child, ast.Yield | ast.YieldFrom) for child in own)
     transparent = all(_decorator_name(decorator, resolver) in _TRANSPARENT_DECORATORS
                       for decorator in node.decorator_list)
     is_async = isinstance(node, ast.AsyncFunctionDef)
-    local = _locals(node, own)
+    local = local_names(node, own)
     self_name = _self_name(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
     configured = _under_flags(own, resolver.flags - local)
@@ -306,7 +306,7 @@ def _flags(body: list[ast.stmt], bound: dict[str, int]) -> frozenset[str]:
     ``_mswindows = ...``): code under ``if`` such a name runs only in some configurations."""
     return frozenset(
         name
-        for statement in _module_level(body)
+        for statement in module_level(body)
         if isinstance(statement, ast.Assign | ast.AnnAssign)
         for name in _bound_by(statement)
         if bound.get(name, 0) == 1
@@ -332,12 +332,12 @@ def _flag_test(test: ast.expr) -> str | None:
 
 
 def _site(target: str, call: ast.Call) -> CallSite:
-    positional = tuple(_text(arg) for arg in call.args if not isinstance(arg, ast.Starred))
-    keywords = tuple((kw.arg, _text(kw.value)) for kw in call.keywords if kw.arg)
+    positional = tuple(constant_text(arg) for arg in call.args if not isinstance(arg, ast.Starred))
+    keywords = tuple((kw.arg, constant_text(kw.value)) for kw in call.keywords if kw.arg)
     return CallSite(target, positional, keywords)
 
 
-def _text(value: ast.expr) -> str:
+def constant_text(value: ast.expr) -> str:
     """The source of a constant or dotted name (what ``nonblocking`` forms are made of);
     ``""`` for anything else, which no form matches."""
     if isinstance(value, ast.Constant):
@@ -349,7 +349,7 @@ def _text(value: ast.expr) -> str:
     return ".".join([value.id, *reversed(parts)]) if isinstance(value, ast.Name) else ""
 
 
-def _decorator_name(decorator: ast.expr, resolver: _Resolver) -> str | None:
+def _decorator_name(decorator: ast.expr, resolver: Resolver) -> str | None:
     func = decorator.func if isinstance(decorator, ast.Call) else decorator
     target = resolver.target(func, frozenset(), None, None)
     if target is not None and target.startswith("builtins."):
@@ -357,7 +357,7 @@ def _decorator_name(decorator: ast.expr, resolver: _Resolver) -> str | None:
     return target
 
 
-def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver) -> str | None:
+def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> str | None:
     """The instance parameter of a method (none for static and class methods)."""
     kinds = {_decorator_name(decorator, resolver) for decorator in node.decorator_list}
     if kinds & {"staticmethod", "classmethod"}:
@@ -366,7 +366,7 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: _Resolver
     return positional[0].arg if positional else None
 
 
-def _own_nodes(function: _Function) -> Iterator[ast.AST]:
+def own_nodes(function: _Function) -> Iterator[ast.AST]:
     """The nodes of the function's own body, not of nested functions, classes or lambdas."""
     pending: list[ast.AST] = list(function.body)
     while pending:
@@ -382,7 +382,7 @@ def _own_nodes(function: _Function) -> Iterator[ast.AST]:
                 pending.append(value)
 
 
-def _locals(function: ast.FunctionDef | ast.AsyncFunctionDef,
+def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef,
             own: list[ast.AST]) -> frozenset[str]:
     """Names the function binds itself: parameters, assignments, nested defs, imports."""
     arguments = function.args

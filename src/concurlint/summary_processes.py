@@ -23,12 +23,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from concurlint.summary import (
-    _binding_counts,
-    _module_imports,
-    _module_level,
-    _own_nodes,
-    _text,
     absolute,
+    binding_counts,
+    constant_text,
+    module_imports,
+    module_level,
+    own_nodes,
 )
 
 _PARTIAL = "functools.partial"
@@ -93,7 +93,7 @@ NO_PROCESS_FACTS = ProcessFacts()
 def summarize_processes(tree: ast.Module, module: str, is_package: bool) -> ProcessSummary:
     """The process share of the summary of a parsed module named ``module``."""
     package = module if is_package else module.rpartition(".")[0]
-    imports = dict(_module_imports(tree, package))
+    imports = dict(module_imports(tree, package))
     imported, monkey = _import_time(tree.body, package, imports)
     entry = any(isinstance(s, ast.If) and _is_main_test(s.test) for s in tree.body)
     return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry)
@@ -109,7 +109,7 @@ def _unpicklable(tree: ast.Module, imports: dict[str, str]) -> tuple[tuple[str, 
     factories = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
     if not _judged(_Judge(imports, values, factories)):
         return ()
-    bound = _binding_counts(tree.body)
+    bound = binding_counts(tree.body)
     renamed = set(_renamed(tree.body))
     judge = _Judge(
         imports,
@@ -129,7 +129,7 @@ def _judged(judge: _Judge) -> list[tuple[str, str, str]]:
 
 
 def _single_assignments(body: list[ast.stmt]) -> Iterator[tuple[str, ast.expr]]:
-    for statement in _module_level(body):
+    for statement in module_level(body):
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target, value = statement.targets[0], statement.value
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
@@ -143,7 +143,7 @@ def _single_assignments(body: list[ast.stmt]) -> Iterator[tuple[str, ast.expr]]:
 def _renamed(body: list[ast.stmt]) -> Iterator[str]:
     """Names whose ``__qualname__`` (or name, or module) the module sets: pickle may then
     find the object by its new name."""
-    for statement in _module_level(body):
+    for statement in module_level(body):
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 if (
@@ -181,7 +181,7 @@ class _Judge:
 def _returned(factory: ast.FunctionDef) -> tuple[str, str] | None:
     """What every ``return`` of a plain, undecorated factory returns, when each returns a
     lambda or the same undecorated nested function (bound once in the factory)."""
-    own = list(_own_nodes(factory))
+    own = list(own_nodes(factory))
     if factory.decorator_list or any(isinstance(n, ast.Yield | ast.YieldFrom) for n in own):
         return None
     returns = [node.value for node in own if isinstance(node, ast.Return)]
@@ -223,7 +223,7 @@ def _import_time(
     imported: list[str] = []
     monkey: list[tuple[int, str]] = []
     skipped: set[int] = set()
-    for statement in _module_level(body):
+    for statement in module_level(body):
         if id(statement) in skipped:
             continue
         if isinstance(statement, ast.If) and _last_name(statement.test) == "TYPE_CHECKING":
@@ -261,7 +261,8 @@ def _is_main_test(test: ast.expr) -> bool:
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
         and isinstance(test.ops[0], ast.Eq)
-        and {_text(test.left), _text(test.comparators[0])} == {"__name__", repr("__main__")}
+        and {constant_text(test.left), constant_text(test.comparators[0])}
+        == {"__name__", repr("__main__")}
     )
 
 

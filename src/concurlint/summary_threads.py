@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 from concurlint.model.catalog import Catalog
 from concurlint.summary import (
     ModuleSummary,
-    _binding_counts,
-    _locals,
-    _module_level,
-    _own_nodes,
-    _Resolver,
+    Resolver,
+    binding_counts,
+    local_names,
+    module_level,
+    own_nodes,
 )
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def summarize_threads(tree: ast.Module, text: str, summary: ModuleSummary,
                       names: ThreadCatalog) -> ThreadSummary:
     """The thread starts of other modules' functions, and the module-level locks, of the
     module ``summary`` was made for (``tree`` parsed from ``text``)."""
-    resolver = _Resolver(summary.module, dict(summary.imports), _binding_counts(tree.body),
+    resolver = Resolver(summary.module, dict(summary.imports), binding_counts(tree.body),
                          frozenset(), frozenset(), frozenset())
     # A module that starts a thread names a spawner through its imports, or starts an
     # instance of a thread class with ``.start()``.
@@ -226,7 +226,7 @@ class _Site:
 class _Starts:
     """The thread spawn sites of one module whose target is another module's name."""
 
-    def __init__(self, resolver: _Resolver, names: ThreadCatalog, tree: ast.Module) -> None:
+    def __init__(self, resolver: Resolver, names: ThreadCatalog, tree: ast.Module) -> None:
         self.resolver = resolver
         self.names = names
         self.scopes = list(_scopes(tree))
@@ -308,12 +308,12 @@ def _scopes(tree: ast.Module) -> Iterator[_Scope]:
     pending: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
     while pending:
         node, outer = pending.pop()
-        own = list(_own_nodes(node))  # type: ignore[arg-type]
+        own = list(own_nodes(node))  # type: ignore[arg-type]
         nested = [child for child in own if isinstance(child, _NESTED)]
         if isinstance(node, ast.ClassDef):
             pending.extend((child, outer) for child in nested)
             continue
-        local = outer | _locals(node, own) if not isinstance(node, ast.Module) else outer
+        local = outer | local_names(node, own) if not isinstance(node, ast.Module) else outer
         yield _Scope(own, local)
         pending.extend((child, local) for child in reversed(nested))
 
@@ -476,10 +476,10 @@ def _head(expression: ast.expr) -> str | None:
 
 
 def _locks(
-    tree: ast.Module, resolver: _Resolver, names: ThreadCatalog
+    tree: ast.Module, resolver: Resolver, names: ThreadCatalog
 ) -> Iterator[tuple[str, str]]:
     """Module-level names bound once, to a lock constructed by a catalog lock type."""
-    for statement in _module_level(tree.body):
+    for statement in module_level(tree.body):
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
         elif isinstance(statement, ast.AnnAssign):
@@ -497,7 +497,7 @@ def _locks(
 
 
 def _thread_classes(
-    tree: ast.Module, resolver: _Resolver, names: ThreadCatalog
+    tree: ast.Module, resolver: Resolver, names: ThreadCatalog
 ) -> Iterator[str]:
     """Module-level classes bound once that derive from a thread ``[[spawner-base]]``,
     directly or through a class listed before them."""
