@@ -133,7 +133,7 @@ class BlockingCallInCoroutine(_InsideCoroutineRule):
 
 class CoroutineNeverAwaited(_CoroutineRule):
     code = "CCL202"
-    message = "`{call}` creates a coroutine that is never awaited, so its body never runs; {advice}"
+    message = "`{call}` {outcome}; {advice}"
     keywords = ("async",)
 
     def screen_words(self) -> frozenset[str]:
@@ -169,7 +169,16 @@ class CoroutineNeverAwaited(_CoroutineRule):
         else:
             fix = None
             advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
-        self.report(call, fix=fix, call=name, advice=advice)
+        self.report(call, fix=fix, call=name, outcome=self._outcome(name), advice=advice)
+
+    def _outcome(self, name: str) -> str:
+        """A gathering future runs its children anyway; a coroutine's body never runs."""
+        if name.removesuffix("()") in self.catalog.names("gathering-futures"):
+            return (
+                "returns a future that is never awaited, so the results and exceptions of "
+                "what it gathers are lost"
+            )
+        return "creates a coroutine that is never awaited, so its body never runs"
 
     def _coroutine_name(self, call: cst.Call) -> str | None:
         function = self.model.resolve_function(call)
