@@ -154,8 +154,8 @@ def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
     # disk too, but only functions that still block or never did)
     assert sorted(Path(path).name for path in linted) == ["disk.py", "handlers.py", "storage.py"]
     lines = {line for path, line, _ in _reported(results) if path.endswith("handlers.py")}
-    assert 16 not in lines  # stash() -> disk.flush() -> disk.wait() no longer sleeps
-    assert 13 in lines
+    assert 17 not in lines  # stash() -> disk.flush() -> disk.wait() no longer sleeps
+    assert 14 in lines
 
     linted.clear()
     storage = project / "src/app/services/storage.py"

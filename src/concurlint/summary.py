@@ -283,7 +283,9 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     local = local_names(node, own)
     self_name = _self_name(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
-    configured = _under_flags(own, resolver.flags - local)
+    configured = _under_flags(own, resolver.flags - local) | _under_parameter_tests(
+        own, _parameters(node) - {self_name}
+    )
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
@@ -322,6 +324,37 @@ def _under_flags(own: list[ast.AST], flags: frozenset[str]) -> set[int]:
         if isinstance(node, ast.If) and _flag_test(node.test) in flags:
             for statement in (*node.body, *node.orelse):
                 inside.update(id(child) for child in ast.walk(statement))
+    return inside
+
+
+def _parameters(function: _Function) -> set[str | None]:
+    arguments = function.args
+    return {
+        arg.arg
+        for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                    arguments.vararg, arguments.kwarg)
+        if arg is not None
+    }
+
+
+def _under_parameter_tests(own: list[ast.AST], parameters: set[str | None]) -> set[int]:
+    """Ids of the nodes that run only when a test of an argument says so: the branches of an
+    ``if``, a conditional expression or a ``while`` whose test reads a parameter. Whether
+    such a call runs depends on what each caller passes (``get_secret(name)`` reads a token
+    file only for names starting with ``oidc/``), which a fact about the function cannot
+    carry: the call is left out of the summary, a miss rather than a false report."""
+    inside: set[int] = set()
+    for node in own:
+        if not isinstance(node, ast.If | ast.While | ast.IfExp):
+            continue
+        if not any(isinstance(name, ast.Name) and name.id in parameters
+                   for name in ast.walk(node.test)):
+            continue
+        branches = [node.body, node.orelse] if isinstance(node, ast.IfExp) else [
+            *node.body, *node.orelse
+        ]
+        for branch in branches:
+            inside.update(id(child) for child in ast.walk(branch))
     return inside
 
 

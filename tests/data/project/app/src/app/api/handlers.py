@@ -4,6 +4,7 @@ import app.util.cycle as cyc
 import thirdparty
 from app import store_record
 from app.services import storage
+from app.util import secrets
 from .. import services
 from ..services.storage import Store, archive as stash, quick
 from ..services.storage import save
@@ -49,3 +50,9 @@ async def offloaded(record):
 async def dropped():
     cyc.refresh()  # expect: CCL202
     await cyc.refresh()
+
+
+async def configured():
+    from_env = secrets.get_secret("API_KEY")
+    address = secrets.resolve("127.0.0.1", numeric=True)
+    return from_env, address
