@@ -34,6 +34,8 @@ _TRANSPARENT_DECORATORS = frozenset({
     "functools.wraps", "typing.overload", "typing.final", "abc.abstractmethod",
 })
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Builtins that ask what an argument is: a branch they select depends on the caller.
+_INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
 
 
 @dataclass(frozen=True)
@@ -338,24 +340,43 @@ def _parameters(function: _Function) -> set[str | None]:
 
 
 def _under_parameter_tests(own: list[ast.AST], parameters: set[str | None]) -> set[int]:
-    """Ids of the nodes that run only when a test of an argument says so: the branches of an
-    ``if``, a conditional expression or a ``while`` whose test reads a parameter. Whether
-    such a call runs depends on what each caller passes (``get_secret(name)`` reads a token
-    file only for names starting with ``oidc/``), which a fact about the function cannot
-    carry: the call is left out of the summary, a miss rather than a false report."""
+    """Ids of the nodes in a branch that an argument's value or type selects: under an ``if``
+    or a conditional expression whose test compares a parameter with a constant (``mode ==
+    "file"``) or asks about it (``isinstance(path, str)``, ``name.startswith("oidc/")``).
+    Whether such a call runs depends on what each caller passes (``get_secret(name)`` reads a
+    token file only for ``oidc/`` names), which a fact about the function cannot carry: the
+    call is left out of the summary, a miss rather than a false report. A plain truth test
+    (``if timeout:``) does not count: callers pass such values to have them used."""
     inside: set[int] = set()
     for node in own:
-        if not isinstance(node, ast.If | ast.While | ast.IfExp):
-            continue
-        if not any(isinstance(name, ast.Name) and name.id in parameters
-                   for name in ast.walk(node.test)):
-            continue
-        branches = [node.body, node.orelse] if isinstance(node, ast.IfExp) else [
-            *node.body, *node.orelse
-        ]
-        for branch in branches:
-            inside.update(id(child) for child in ast.walk(branch))
+        if isinstance(node, ast.If | ast.IfExp) and _selects_by_argument(node.test, parameters):
+            branches = [node.body, node.orelse] if isinstance(node, ast.IfExp) else [
+                *node.body, *node.orelse
+            ]
+            for branch in branches:
+                inside.update(id(child) for child in ast.walk(branch))
     return inside
+
+
+def _selects_by_argument(test: ast.expr, parameters: set[str | None]) -> bool:
+    def is_parameter(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id in parameters
+
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            inspects = isinstance(node.func, ast.Name) and node.func.id in _INSPECTIONS
+            if is_parameter(receiver) or (inspects and any(map(is_parameter, node.args))):
+                return True
+        elif isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(map(is_parameter, sides)) and any(
+                isinstance(side, ast.Constant | ast.Tuple | ast.List | ast.Set)
+                and not (isinstance(side, ast.Constant) and side.value is None)
+                for side in sides
+            ):
+                return True
+    return False
 
 
 def _flag_test(test: ast.expr) -> str | None:

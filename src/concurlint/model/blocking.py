@@ -23,6 +23,7 @@ import libcst as cst
 
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.module import ModuleModel
+from concurlint.model.walk import descendants
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,36 @@ class _CallChains:
         if function in self._functions:
             return self._functions[function]
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
+        parameters = _parameters(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
+            if self._argument_dependent(site, function, parameters):
+                continue
             found = self.of_site(site)
             if found is not None:
                 self._functions[function] = found
                 break
         return self._functions[function]
+
+    def _argument_dependent(
+        self, site: cst.CSTNode, function: cst.FunctionDef, parameters: set[str]
+    ) -> bool:
+        """True when ``site`` is in a branch that an argument's value or type selects (an
+        ``if`` or conditional expression comparing a parameter with a constant or asking
+        about it): whether the helper blocks then depends on each caller's arguments
+        (``get_secret(name)`` opens a file only for ``oidc/`` names), so it is not taken to
+        block, as in module summaries (``summary._under_parameter_tests``)."""
+        child = site
+        for ancestor in self.model.ancestors(site):
+            if ancestor is function:
+                return False
+            if (
+                isinstance(ancestor, cst.If | cst.IfExp)
+                and child is not ancestor.test
+                and _selects_by_argument(ancestor.test, parameters)
+            ):
+                return True
+            child = ancestor
+        return False
 
     def _nonblocking_arguments(self, call: cst.Call, forms: tuple[ArgumentForm, ...]) -> bool:
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
@@ -142,6 +167,39 @@ class _CallChains:
             if any(self.model.code(value).strip() == form.value for value in values):
                 return True
         return False
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    found.extend(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+    return {param.name.value for param in found}
+
+
+_INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
+_CONSTANTS = (
+    cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Tuple, cst.List, cst.Set
+)
+
+
+def _selects_by_argument(test: cst.BaseExpression, parameters: set[str]) -> bool:
+    def is_parameter(node: cst.CSTNode | None) -> bool:
+        return isinstance(node, cst.Name) and node.value in parameters
+
+    for node in (test, *descendants(test)):
+        if isinstance(node, cst.Call):
+            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            inspects = isinstance(node.func, cst.Name) and node.func.value in _INSPECTIONS
+            if is_parameter(receiver) or (
+                inspects and any(is_parameter(arg.value) for arg in node.args)
+            ):
+                return True
+        elif isinstance(node, cst.Comparison):
+            sides = [node.left, *(target.comparator for target in node.comparisons)]
+            constant = any(isinstance(side, _CONSTANTS) for side in sides)
+            if constant and any(map(is_parameter, sides)):
+                return True
+    return False
 
 
 class BlockingAnalysis(_CallChains):

@@ -54,5 +54,6 @@ async def dropped():
 
 async def configured():
     from_env = secrets.get_secret("API_KEY")
-    address = secrets.resolve("127.0.0.1", numeric=True)
-    return from_env, address
+    address = secrets.resolve(b"127.0.0.1")
+    looked_up = secrets.lookup("example.org", 5)  # expect: CCL201
+    return from_env, address, looked_up

@@ -1,5 +1,6 @@
-"""Helpers that block only for some arguments: whether they do is the caller's business,
-which a summary cannot carry, so they are not taken to block."""
+"""Helpers whose blocking branch an argument's value or type selects are not taken to block
+(whether they do is each caller's business, which a summary cannot carry); a plain truth
+test of an argument does not count."""
 
 import os
 import socket
@@ -12,13 +13,11 @@ def get_secret(name):
     return os.environ.get(name)
 
 
-def resolve(host, numeric=False):
-    return host if numeric else socket.gethostbyname(host)
+def resolve(host, family=None):
+    return host if isinstance(host, bytes) else socket.gethostbyname(host)
 
 
-def wait_for(path, poll):
-    while poll:
-        if os.path.exists(path):
-            return True
-        poll -= 1
-    return False
+def lookup(host, timeout):
+    if timeout:
+        socket.setdefaulttimeout(timeout)
+    return socket.gethostbyname(host)
