@@ -49,3 +49,12 @@ async def offloaded(record):
 async def dropped():
     cyc.refresh()  # expect: CCL202
     await cyc.refresh()
+
+
+async def configured(name):
+    """Lazy caches are filled at start-up; a numeric address needs no lookup."""
+    cyc.disk.settings()
+    cyc.disk.page(name)
+    cyc.disk.is_address(name)
+    cyc.disk.reread()  # expect: CCL201
+    cyc.disk.lookup(name)  # expect: CCL201
