@@ -69,5 +69,9 @@ def is_address(text):
     return bool(socket.getaddrinfo(text, 0, 0, 0, 0, socket.AI_NUMERICHOST))
 
 
+def quiet():
+    return open(os.devnull, "w")
+
+
 def lookup(host):
     return socket.getaddrinfo(host, 80)
