@@ -54,6 +54,7 @@ _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
+_STUB = ".pyi"  # a stub beside its module would claim the module's name too
 _Found = TypeVar("_Found")
 
 
@@ -460,9 +461,9 @@ def project_facts(
     which nothing changed reads one entry instead of a summary per file."""
     names = ModuleNames(settings.source_roots())
     contents = contents if contents is not None else {path: read_bytes(path) for path in paths}
-    files = {
+    files = {  # a stub never runs: it neither offers facts nor receives them
         path: (raw, *names(path)) for path in paths
-        if isinstance(raw := contents.get(path), bytes)
+        if isinstance(raw := contents.get(path), bytes) and not path.endswith(_STUB)
     }
     key = _project_key(files)
     cached = cache.get_project(key) if cache is not None else None

@@ -285,8 +285,10 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     local = local_names(node, own)
     self_name = _self_name(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
-    configured = _under_flags(own, resolver.flags - local) | _under_parameter_tests(
-        own, _parameters(node) - {self_name}
+    configured = (
+        _under_flags(own, resolver.flags - local)
+        | _under_parameter_tests(own, _parameters(node) - {self_name})
+        | _after_cache_guard(own, local)
     )
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
@@ -377,6 +379,47 @@ def _selects_by_argument(test: ast.expr, parameters: set[str | None]) -> bool:
             ):
                 return True
     return False
+
+
+def _after_cache_guard(own: list[ast.AST], local: frozenset[str]) -> set[int]:
+    """Ids of the nodes after an ``if`` that returns when a module-level cache the function
+    fills is set (``global _config``, ``if _config: return _config``, then ``_config = ...``;
+    or ``if key in _cache: return ...``, then ``_cache[key] = ...``): they run on the first
+    call only (a lazy initializer, usually warmed at start-up), not on each call. Any such
+    guard counts, wherever it stands: a miss rather than a false report."""
+    caches = {
+        name
+        for node in own
+        if isinstance(node, ast.Global)
+        for name in node.names
+    } & {
+        node.id for node in own if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    caches.update(
+        node.value.id
+        for node in own
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name) and node.value.id not in local
+    )
+    copies = {  # ``options = _options`` read before the test
+        target.id
+        for node in own
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+        and node.value.id in caches
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    guards = [
+        node.end_lineno or node.lineno
+        for node in own
+        if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Return)
+        and any(isinstance(name, ast.Name) and name.id in caches | copies
+                for name in ast.walk(node.test))
+    ]
+    if not guards:
+        return set()
+    first = min(guards)
+    return {id(node) for node in own if getattr(node, "lineno", 0) > first}
 
 
 def _flag_test(test: ast.expr) -> str | None:

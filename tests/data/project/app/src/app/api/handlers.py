@@ -52,8 +52,19 @@ async def dropped():
     await cyc.refresh()
 
 
-async def configured():
+async def argument_selected():
     from_env = secrets.get_secret("API_KEY")
     address = secrets.resolve(b"127.0.0.1")
     looked_up = secrets.lookup("example.org", 5)  # expect: CCL201
     return from_env, address, looked_up
+
+
+async def configured(name):
+    """Lazy caches are filled at start-up; a numeric address needs no lookup, the null device
+    no wait."""
+    cyc.disk.settings()
+    cyc.disk.page(name)
+    cyc.disk.is_address(name)
+    cyc.disk.quiet()
+    cyc.disk.reread()  # expect: CCL201
+    cyc.disk.lookup(name)  # expect: CCL201
