@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
-SUMMARY_FORMAT = "summary-9"
+SUMMARY_FORMAT = "summary-10"
 _TEMPORARY_PREFIX = ".tmp-"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

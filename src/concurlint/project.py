@@ -437,12 +437,13 @@ def _package(summary: ModuleSummary) -> str:
 
 
 def _nonblocking(site: CallSite, group: BlockingGroup) -> bool:
+    """A form matches an argument that is its value, or combines it with other flags."""
     keywords = dict(site.keywords)
     for form in group.nonblocking:
         at = form.position
-        if at is not None and at < len(site.positional) and site.positional[at] == form.value:
+        if at is not None and at < len(site.positional) and form.value in site.positional[at]:
             return True
-        if keywords.get(form.keyword or "") == form.value:
+        if form.value in keywords.get(form.keyword or "", ()):
             return True
     return False
 

@@ -41,11 +41,13 @@ _INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
 @dataclass(frozen=True)
 class CallSite:
     """A call made by a function's own body: what it names and the argument text that
-    decides a ``nonblocking`` form of the catalog (positional values, then keywords)."""
+    decides a ``nonblocking`` form of the catalog (positional values, then keywords). Each
+    argument is the text of its ``|`` operands (``("socket.AI_NUMERICHOST",
+    "socket.AI_NUMERICSERV")``), one text when it combines no flags."""
 
     target: str
-    positional: tuple[str, ...] = ()
-    keywords: tuple[tuple[str, str], ...] = ()
+    positional: tuple[tuple[str, ...], ...] = ()
+    keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -429,9 +431,16 @@ def _flag_test(test: ast.expr) -> str | None:
 
 
 def _site(target: str, call: ast.Call) -> CallSite:
-    positional = tuple(constant_text(arg) for arg in call.args if not isinstance(arg, ast.Starred))
-    keywords = tuple((kw.arg, constant_text(kw.value)) for kw in call.keywords if kw.arg)
+    positional = tuple(_flag_texts(arg) for arg in call.args if not isinstance(arg, ast.Starred))
+    keywords = tuple((kw.arg, _flag_texts(kw.value)) for kw in call.keywords if kw.arg)
     return CallSite(target, positional, keywords)
+
+
+def _flag_texts(value: ast.expr) -> tuple[str, ...]:
+    """The texts of the operands of ``a | b | c`` (flags combined), or of ``value`` alone."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
+        return _flag_texts(value.left) + _flag_texts(value.right)
+    return (constant_text(value),)
 
 
 def constant_text(value: ast.expr) -> str:

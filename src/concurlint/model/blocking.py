@@ -164,9 +164,20 @@ class _CallChains:
             ]
             if form.position is not None and form.position < len(positional):
                 values.append(positional[form.position])
-            if any(self.model.code(value).strip() == form.value for value in values):
+            if any(
+                self.model.code(flag).strip() == form.value
+                for value in values
+                for flag in _flags_of(value)
+            ):
                 return True
         return False
+
+
+def _flags_of(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of ``a | b | c`` (flags combined: ``os.WNOHANG | os.WUNTRACED``)."""
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr):
+        return [*_flags_of(value.left), *_flags_of(value.right)]
+    return [value]
 
 
 def _parameters(function: cst.FunctionDef) -> set[str]:

@@ -66,7 +66,10 @@ def reread():
 
 
 def is_address(text):
-    return bool(socket.getaddrinfo(text, 0, 0, 0, 0, socket.AI_NUMERICHOST))
+    numeric = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+    return bool(socket.getaddrinfo(text, 0, 0, 0, 0, socket.AI_NUMERICHOST)) and bool(
+        socket.getaddrinfo(text, 0, flags=socket.AI_NUMERICSERV | socket.AI_NUMERICHOST)
+    ) and numeric
 
 
 def quiet():
