@@ -143,7 +143,7 @@ def test_fast_walk_equals_libcst_traversal(corpus) -> None:
         assert all(parents[node] is expected[node] for node in expected)
         by_libcst, fast = _Recorder(), _BatchedRecorder()
         module.visit(by_libcst)
-        visit_batched(module, [fast])
+        visit_batched(order, parents, [fast])
         assert [id(node) for _, node in fast.events] == [id(node) for _, node in by_libcst.events]
         assert [when for when, _ in fast.events] == [when for when, _ in by_libcst.events]
         visits = [node for when, node in by_libcst.events if when == "visit"]

@@ -32,7 +32,6 @@ from concurlint.files import Source, Unreadable, decode_source, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
-from concurlint.model.walk import visit_batched
 from concurlint.noqa import is_suppressed
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
@@ -174,7 +173,7 @@ def _check(
     context = FileContext(source.path, ModuleModel(wrapper, rules[0].catalog, project))
     for rule in rules:
         rule.start(context)
-    visit_batched(module, rules)
+    context.model.visit_batched(rules)
     if not context.reports:
         return []
     positions = Positions(module, source.text)

@@ -57,7 +57,7 @@ class Rule(cst.BatchableCSTVisitor):
     # (beyond the catalog's module names, which ``screen_words`` adds). Must be sound.
     keywords: ClassVar[tuple[str, ...]] = ()
     # The model resolves the metadata it needs on first use; rules never declare providers
-    # (the engine's traversal, ``model.walk.visit_batched``, resolves none).
+    # (the engine's traversal, ``ModuleModel.visit_batched``, resolves none).
     METADATA_DEPENDENCIES = ()
 
     def __init__(self, catalog: Catalog, settings: Settings) -> None:

@@ -7,7 +7,7 @@ the same question pay once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -22,8 +22,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from concurlint.model import walk
 from concurlint.model.catalog import Catalog
-from concurlint.model.walk import descendants, parents_and_order
 from concurlint.project import NO_FACTS, FileFacts
 
 FunctionNode = cst.FunctionDef | cst.Lambda
@@ -86,7 +86,7 @@ class _Body:
     @classmethod
     def of(cls, body: cst.CSTNode) -> _Body:
         found = cls()
-        for node in (body, *descendants(body, (cst.FunctionDef, cst.ClassDef))):
+        for node in (body, *walk.descendants(body, (cst.FunctionDef, cst.ClassDef))):
             if isinstance(node, cst.Call):
                 found.calls.append(node)
                 found.sites.append(node)
@@ -130,11 +130,17 @@ class ModuleModel:
 
     @cached_property
     def _walked(self) -> tuple[dict[cst.CSTNode, cst.CSTNode], list[cst.CSTNode]]:
-        return parents_and_order(self.module)
+        return walk.parents_and_order(self.module)
 
     @property
     def _parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
         return self._walked[0]
+
+    def visit_batched(self, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
+        """Run the visitors' ``visit_<Node>``/``leave_<Node>`` methods over the module, from
+        the model's own walk (``model.walk.visit_batched``): the tree is walked once."""
+        parents, order = self._walked
+        walk.visit_batched(order, parents, visitors)
 
     def nodes(self, *kinds: type[_Node]) -> list[_Node]:
         """Every node of the module of one of ``kinds``, in visit (source) order."""

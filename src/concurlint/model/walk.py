@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 
 import libcst as cst
@@ -100,29 +100,16 @@ def parents_and_order(
     return parents, order
 
 
-def traverse(
-    root: cst.CSTNode,
-    visit: Callable[[cst.CSTNode], object],
-    leave: Callable[[cst.CSTNode], object],
+def visit_batched(
+    order: Sequence[cst.CSTNode],
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+    visitors: Sequence[cst.BatchableCSTVisitor],
 ) -> None:
-    """Call ``visit`` on each node before its children and ``leave`` after them, like a
-    visitor's ``on_visit``/``on_leave`` (their return values are ignored: every child is
-    visited)."""
-    pending: list[tuple[cst.CSTNode, bool]] = [(root, False)]
-    while pending:
-        node, leaving = pending.pop()
-        if leaving:
-            leave(node)
-            continue
-        visit(node)
-        pending.append((node, True))
-        pending.extend((child, False) for child in reversed(children(node)))
-
-
-def visit_batched(root: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
-    """One traversal calling every visitor's ``visit_<Node>`` and ``leave_<Node>`` methods,
-    like ``MetadataWrapper.visit_batched`` for visitors that declare no metadata (they ask
-    the model instead); attribute visitors (``visit_<Node>_<field>``) are not supported."""
+    """Call every visitor's ``visit_<Node>`` and ``leave_<Node>`` methods, like
+    ``MetadataWrapper.visit_batched`` for visitors that declare no metadata (they ask the
+    model instead), from a walk already made (``parents_and_order``): a node is left once
+    the next node in visit order is no longer below it. Return values are ignored (every
+    child is visited); attribute visitors (``visit_<Node>_<field>``) are not supported."""
     visits: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     leaves: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     for visitor in visitors:
@@ -130,12 +117,17 @@ def visit_batched(root: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]
             when, _, kind = name.partition("_")
             (visits if when == "visit" else leaves).setdefault(kind, []).append(method)
 
-    def visit(node: cst.CSTNode) -> None:
-        for method in visits.get(type(node).__name__, ()):
-            method(node)
-
     def leave(node: cst.CSTNode) -> None:
         for method in leaves.get(type(node).__name__, ()):
             method(node)
 
-    traverse(root, visit, leave)
+    entered: list[cst.CSTNode] = []
+    for node in order:
+        parent = parents.get(node)
+        while entered and entered[-1] is not parent:
+            leave(entered.pop())
+        for method in visits.get(type(node).__name__, ()):
+            method(node)
+        entered.append(node)
+    while entered:
+        leave(entered.pop())
