@@ -95,7 +95,7 @@ class TreeFacts:
                 identifiers.update(_identifiers(node))
                 bound.update(_bound(node))
             if isinstance(node, ast.Call):
-                callee = _last_name(node.func)
+                callee = last_name(node.func)
                 if callee is not None:
                     calls.setdefault(callee, []).append(node)
             elif alias := _alias(node):
@@ -138,7 +138,7 @@ def _alias(node: ast.AST) -> tuple[str, str] | None:
     if isinstance(node, ast.alias) and node.asname:
         return node.asname, node.name.rpartition(".")[2]
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target, value = node.targets[0], _last_name(node.value)
+        target, value = node.targets[0], last_name(node.value)
         if isinstance(target, ast.Name) and value is not None:
             return target.id, value
     return None
@@ -159,7 +159,8 @@ def _closure(aliases: Mapping[str, set[str]]) -> dict[str, set[str]]:
     return closed
 
 
-def _last_name(func: ast.expr) -> str | None:
+def last_name(func: ast.expr) -> str | None:
+    """``Thread`` for ``threading.Thread`` or ``Thread``: what a call names last."""
     if isinstance(func, ast.Name):
         return func.id
     return func.attr if isinstance(func, ast.Attribute) else None

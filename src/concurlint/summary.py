@@ -474,12 +474,18 @@ def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver)
 
 def own_nodes(function: _Function) -> Iterator[ast.AST]:
     """The nodes of the function's own body, not of nested functions, classes or lambdas."""
-    pending: list[ast.AST] = list(function.body)
+    return scope_nodes(function.body)
+
+
+def scope_nodes(statements: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of ``statements`` in their own scope: a nested function, class or lambda is
+    yielded (its name is bound here) but not entered (its body is another scope)."""
+    pending: list[ast.AST] = list(statements)
     while pending:
         node = pending.pop()
         yield node
         if isinstance(node, _NESTED_SCOPES):
-            continue  # its name is bound here; its body is another scope
+            continue
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):

@@ -4,7 +4,6 @@ released, locks taken in opposite orders, loop variables read late by thread tar
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +31,8 @@ from concurlint.model.spawning import (
 from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
 from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
-from concurlint.screen import TreeFacts
+from concurlint.screen import TreeFacts, last_name
+from concurlint.summary import scope_nodes
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
@@ -579,28 +579,12 @@ def _may_nest_locks(tree: ast.Module) -> bool:
             continue
         if len(node.items) > 1:
             return True
-        for inner in _same_scope(node.body):
+        for inner in scope_nodes(node.body):
             if isinstance(inner, ast.With | ast.AsyncWith):
                 return True
-            if isinstance(inner, ast.Call) and _called_name(inner.func) in defined:
+            if isinstance(inner, ast.Call) and last_name(inner.func) in defined:
                 return True
     return False
-
-
-def _same_scope(statements: list[ast.stmt]) -> Iterator[ast.AST]:
-    """The nodes of ``statements``, not entering nested functions, lambdas or classes."""
-    pending: list[ast.AST] = list(statements)
-    while pending:
-        node = pending.pop()
-        yield node
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            pending.extend(ast.iter_child_nodes(node))
-
-
-def _called_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else None
 
 
 # -- CCL105 ---------------------------------------------------------------------------------
