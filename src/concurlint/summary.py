@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -325,15 +325,10 @@ def _under_flags(own: list[ast.AST], flags: frozenset[str]) -> set[int]:
     """Ids of the nodes under an ``if`` (or its ``else``) that tests only a configuration
     flag: a helper whose blocking call runs on another platform (``if is_jython:
     time.sleep(0.1)``) is not taken to block; a miss rather than a false report."""
-    inside: set[int] = set()
-    for node in own:
-        if isinstance(node, ast.If) and _flag_test(node.test) in flags:
-            for statement in (*node.body, *node.orelse):
-                inside.update(id(child) for child in ast.walk(statement))
-    return inside
+    return _in_branches(own, (ast.If,), lambda test: _flag_test(test) in flags)
 
 
-def _parameters(function: _Function) -> set[str | None]:
+def _parameters(function: _Function) -> set[str]:
     arguments = function.args
     return {
         arg.arg
@@ -343,7 +338,7 @@ def _parameters(function: _Function) -> set[str | None]:
     }
 
 
-def _under_parameter_tests(own: list[ast.AST], parameters: set[str | None]) -> set[int]:
+def _under_parameter_tests(own: list[ast.AST], parameters: set[str]) -> set[int]:
     """Ids of the nodes in a branch that an argument's value or type selects: under an ``if``
     or a conditional expression whose test compares a parameter with a constant (``mode ==
     "file"``) or asks about it (``isinstance(path, str)``, ``name.startswith("oidc/")``).
@@ -351,9 +346,21 @@ def _under_parameter_tests(own: list[ast.AST], parameters: set[str | None]) -> s
     token file only for ``oidc/`` names), which a fact about the function cannot carry: the
     call is left out of the summary, a miss rather than a false report. A plain truth test
     (``if timeout:``) does not count: callers pass such values to have them used."""
+    return _in_branches(
+        own, (ast.If, ast.IfExp), lambda test: _selects_by_argument(test, parameters)
+    )
+
+
+def _in_branches(
+    own: list[ast.AST],
+    kinds: tuple[type[ast.If | ast.IfExp], ...],
+    selects: Callable[[ast.expr], bool],
+) -> set[int]:
+    """Ids of the nodes in either branch of an ``if``-like node of ``kinds`` whose test
+    ``selects`` says is one to leave out."""
     inside: set[int] = set()
     for node in own:
-        if isinstance(node, ast.If | ast.IfExp) and _selects_by_argument(node.test, parameters):
+        if isinstance(node, kinds) and selects(node.test):
             branches = [node.body, node.orelse] if isinstance(node, ast.IfExp) else [
                 *node.body, *node.orelse
             ]
@@ -362,7 +369,7 @@ def _under_parameter_tests(own: list[ast.AST], parameters: set[str | None]) -> s
     return inside
 
 
-def _selects_by_argument(test: ast.expr, parameters: set[str | None]) -> bool:
+def _selects_by_argument(test: ast.expr, parameters: set[str]) -> bool:
     def is_parameter(node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and node.id in parameters
 
@@ -497,9 +504,7 @@ def scope_nodes(statements: list[ast.stmt]) -> Iterator[ast.AST]:
 def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef,
             own: list[ast.AST]) -> frozenset[str]:
     """Names the function binds itself: parameters, assignments, nested defs, imports."""
-    arguments = function.args
-    names = {arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    names.update(arg.arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
+    names = _parameters(function)
     for node in own:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             names.add(node.id)
