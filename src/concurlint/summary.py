@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from concurlint.summary_threads import ThreadSummary
 
 _BUILTINS = frozenset(dir(builtins))
+PARTIAL_FUNCTION = "functools.partial"  # a callable whose call runs another one
 # Decorators that return the function itself (or call it as written): calling the result
 # still runs the body.
 _TRANSPARENT_DECORATORS = frozenset({
@@ -35,7 +36,7 @@ _TRANSPARENT_DECORATORS = frozenset({
 })
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 # Builtins that ask what an argument is: a branch they select depends on the caller.
-_INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
+INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,7 @@ def _selects_by_argument(test: ast.expr, parameters: set[str]) -> bool:
     for node in ast.walk(test):
         if isinstance(node, ast.Call):
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-            inspects = isinstance(node.func, ast.Name) and node.func.id in _INSPECTIONS
+            inspects = isinstance(node.func, ast.Name) and node.func.id in INSPECTIONS
             if is_parameter(receiver) or (inspects and any(map(is_parameter, node.args))):
                 return True
         elif isinstance(node, ast.Compare):

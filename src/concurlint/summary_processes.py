@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from concurlint.summary import (
+    PARTIAL_FUNCTION,
     absolute,
     binding_counts,
     constant_text,
@@ -31,7 +32,6 @@ from concurlint.summary import (
     own_nodes,
 )
 
-_PARTIAL = "functools.partial"
 _MONKEY = "gevent.monkey"  # where every patching function lives; the catalog says which patch
 _LAMBDA = "lambda"  # CallableKind values of concurlint.model.spawning
 _NESTED = "nested function"
@@ -170,7 +170,7 @@ class _Judge:
             return self.kind(self.values[value.id], depth + 1)
         if not isinstance(value, ast.Call):
             return None
-        if _dotted(value.func, self.imports) == _PARTIAL and value.args:
+        if _dotted(value.func, self.imports) == PARTIAL_FUNCTION and value.args:
             inner = self.kind(value.args[0], depth + 1)
             return (inner[0], f"a `functools.partial` of {inner[1]}") if inner else None
         if isinstance(value.func, ast.Name) and value.func.id in self.factories:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from concurlint.model.catalog import Catalog
 from concurlint.summary import (
+    PARTIAL_FUNCTION,
     ModuleSummary,
     Resolver,
     binding_counts,
@@ -44,7 +45,6 @@ from concurlint.summary import (
 if TYPE_CHECKING:
     from concurlint.model.spawning import ArgumentSlot, Spawner
 
-_PARTIAL = "functools.partial"
 _START = "start"
 _START_CALL = re.compile(r"\.\s*start\b")
 _WAITS = frozenset({"join", "result"})
@@ -262,7 +262,7 @@ class _Starts:
         target = _argument(call, spawner.target)
         if isinstance(target, ast.Call) and target.args and not isinstance(
             target.args[0], ast.Starred
-        ) and self._name(target.func, scope) == _PARTIAL:
+        ) and self._name(target.func, scope) == PARTIAL_FUNCTION:
             target = target.args[0]
         name = self._name(target, scope) if target is not None else None
         if name is None or _head(target) not in self.resolver.imports:

@@ -24,6 +24,7 @@ import libcst as cst
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.module import ModuleModel
 from concurlint.model.walk import descendants
+from concurlint.summary import INSPECTIONS
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,6 @@ def _parameters(function: cst.FunctionDef) -> set[str]:
     return {param.name.value for param in found}
 
 
-_INSPECTIONS = frozenset({"isinstance", "issubclass", "callable", "hasattr"})
 _CONSTANTS = (
     cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Tuple, cst.List, cst.Set
 )
@@ -200,7 +200,7 @@ def _selects_by_argument(test: cst.BaseExpression, parameters: set[str]) -> bool
     for node in (test, *descendants(test)):
         if isinstance(node, cst.Call):
             receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
-            inspects = isinstance(node.func, cst.Name) and node.func.value in _INSPECTIONS
+            inspects = isinstance(node.func, cst.Name) and node.func.value in INSPECTIONS
             if is_parameter(receiver) or (
                 inspects and any(is_parameter(arg.value) for arg in node.args)
             ):

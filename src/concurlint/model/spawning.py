@@ -20,8 +20,9 @@ import libcst as cst
 from concurlint.model.catalog import Catalog
 from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
+from concurlint.summary import PARTIAL_FUNCTION
 
-PARTIAL = frozenset({"functools.partial"})
+PARTIAL = frozenset({PARTIAL_FUNCTION})
 _RESOLUTION_DEPTH = 4
 
 
