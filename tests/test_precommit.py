@@ -18,7 +18,7 @@ from conftest import ROOT
 
 BLOCKING = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
 GOOD = "import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
-FIXED = "import time\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
+FIXED = "import asyncio\nimport time\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "concurlint tests", "GIT_AUTHOR_EMAIL": "tests@concurlint.invalid",
     "GIT_COMMITTER_NAME": "concurlint tests", "GIT_COMMITTER_EMAIL": "tests@concurlint.invalid",
