@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -49,24 +50,25 @@ def test_ci_workflow_commands_are_valid_concurlint_invocations() -> None:
         parser.parse_args(shlex.split(command)[1:])
 
 
-def test_hooks_check_and_fix_python_files_with_force_exclude() -> None:
-    hooks = {hook["id"]: hook for hook in manifest()}
-    assert set(hooks) == {"concurlint", "concurlint-fix"}
-    assert "--fix" in hooks["concurlint-fix"]["entry"]
-    for hook in hooks.values():
-        assert hook["language"] == "python"
-        assert hook["types_or"] == ["python", "pyi"]
-        assert "--force-exclude" in hook["entry"]
+def test_one_hook_checks_python_files_and_notebooks_with_force_exclude() -> None:
+    (hook,) = manifest()
+    assert hook["id"] == "concurlint"
+    assert hook["language"] == "python"
+    assert hook["types_or"] == ["python", "pyi", "jupyter"]
+    assert "--force-exclude" in hook["entry"]
+    assert "--fix" not in hook["entry"]  # users opt in with `args: [--fix]`, as with ruff
 
 
-def test_readme_pre_commit_snippet_names_the_real_hooks() -> None:
+@pytest.mark.parametrize("page", ["README.md", "docs/integrations.md"])
+def test_pre_commit_snippets_name_the_real_hook_with_fix_as_an_argument(page: str) -> None:
     (snippet,) = [
         yaml.safe_load(block)
-        for block in blocks((ROOT / "README.md").read_text(), "yaml")
+        for block in blocks((ROOT / page).read_text(), "yaml")
         if "repos" in block
     ]
-    used = {hook["id"] for repo in snippet["repos"] for hook in repo["hooks"]}
-    assert used == {hook["id"] for hook in manifest()}
+    (hook,) = [hook for repo in snippet["repos"] for hook in repo["hooks"]]
+    assert hook["id"] in {hook["id"] for hook in manifest()}
+    assert hook["args"] == ["--fix"]
 
 
 def test_every_configuration_key_is_documented() -> None:
