@@ -8,6 +8,7 @@ repository and points the README's snippet at that commit, so it checks what is 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,9 @@ GOOD = "import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
 FIXED = "import asyncio\nimport time\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
 # No fix repairs a lost task reference: the report must remain, printed once.
 LOST_TASK = "import asyncio\n\n\nasync def f():\n    asyncio.create_task(f())\n"
+NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                       "outputs": [], "source": BLOCKING.splitlines(keepends=True)}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "concurlint tests", "GIT_AUTHOR_EMAIL": "tests@concurlint.invalid",
     "GIT_COMMITTER_NAME": "concurlint tests", "GIT_COMMITTER_EMAIL": "tests@concurlint.invalid",
@@ -80,6 +84,7 @@ def committed(
     (project / "bad.py").write_text(BLOCKING)
     (project / "good.py").write_text(GOOD)
     (project / "lost.py").write_text(LOST_TASK)
+    (project / "nb.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n")
     (project / ".pre-commit-config.yaml").write_text(readme_configuration(hooks, commit))
     commit_all(project)
     completed = subprocess.run(
@@ -101,6 +106,14 @@ def test_hook_fixes_the_bad_file_and_fails(
     assert "files were modified by this hook" in completed.stdout
     assert (project / "bad.py").read_text() == FIXED
     assert (project / "good.py").read_text() == GOOD
+
+
+def test_hook_fixes_notebooks_too(
+    committed: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, project = committed
+    (cell,) = json.loads((project / "nb.ipynb").read_text())["cells"]
+    assert "".join(cell["source"]) == FIXED
 
 
 def test_hook_prints_what_no_fix_repairs_once(

@@ -11,7 +11,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -20,6 +20,7 @@ from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
 from concurlint.import_placement import add_import
+from concurlint.notebook import NotebookError, dump_cells
 from concurlint.project import NO_FACTS, FileFacts, project_facts
 
 MAX_PASSES = 10
@@ -70,7 +71,13 @@ def fix_source(
             message = f"{source.path}: not fixed: a fix produced code that does not parse"
             return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
         text, fixed = new_text, fixed + count
-        result = lint_source(Source(source.path, text, source.encoding), ruleset, project)
+        result = lint_source(replace(source, text=text), ruleset, project)
+    if source.notebook is not None and text != source.text:
+        try:
+            dump_cells(source.notebook, text)
+        except NotebookError as error:  # the cells cannot be told apart: write nothing
+            message = f"{source.path}: not fixed: {error}"
+            return FixOutcome(source, source.text, 0, initial, initial, message)
     return FixOutcome(source, text, fixed, result, initial)
 
 
