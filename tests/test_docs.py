@@ -75,3 +75,20 @@ def test_every_configuration_key_is_documented() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text()
     for key in _KEYS:
         assert f"### `{key}`" in text
+
+
+BARE_INSTALL = re.compile(r"pip install (?:-\S+ )*concurlint(?![\w@ ]*@)(?:\s|$)")
+INSTALL_PAGES = ["README.md", "docs/getting-started.md", "docs/integrations.md", "docs/ci.md"]
+
+
+@pytest.mark.parametrize("page", INSTALL_PAGES)
+def test_install_instructions_use_the_repository_until_a_release_exists(page: str) -> None:
+    text = (ROOT / page).read_text()
+    assert not BARE_INSTALL.search(text), "concurlint is not published on PyPI"
+    assert "pip install" in text
+
+
+def test_integrations_say_how_to_install_from_a_clone_or_a_git_url() -> None:
+    text = (ROOT / "docs" / "integrations.md").read_text()
+    assert 'pip install "concurlint @ git+https://' in text
+    assert "pip install ./concurlint" in text

@@ -2,10 +2,10 @@
 
 The same text is the docs site's page (``docs/rules/<CODE>.md``) and the output of
 ``concurlint --explain CODE``. A page needs nothing but data: the rule's catalog metadata
-(name, summary, book, why, fix, fixes, options) and, when the folder exists, ``fixtures/<CODE>/bad.py`` and
-``good.py`` as the example. Fixtures are not in the wheel, so the wheel carries the generated
-pages instead (``concurlint/rule_pages``); a checkout renders them live. Regenerate the
-checked-in pages with ``python -m concurlint.ruledocs``.
+(name, summary, book, why, fix, fixes, options) and, when the folder exists,
+``fixtures/<CODE>/bad.py`` and ``good.py`` as the example. Fixtures are not in the wheel,
+so the wheel carries the generated pages instead (``concurlint/rule_pages``); a checkout
+renders them live. Regenerate the checked-in pages with ``python -m concurlint.ruledocs``.
 """
 
 from __future__ import annotations
