@@ -45,6 +45,9 @@ class Settings:
     gevent_patched_by: tuple[str, ...] = ()
     src: tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd, compare=False)
+    # Whether a configuration file was found: only then is ``root`` a project's root, whose
+    # source files give facts to any file linted under it (see docs/architecture.md).
+    configured: bool = field(default=False, compare=False, repr=False)
 
     def source_roots(self) -> tuple[str, ...]:
         """Folders that imports are resolved from, like entries of ``sys.path``: the
@@ -111,7 +114,8 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     table = data.get("tool", {}).get("concurlint", data if path.name != "pyproject.toml" else {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.concurlint] must be a table")
-    return settings_from_table(table, origin=str(path), root=path.resolve().parent)
+    settings = settings_from_table(table, origin=str(path), root=path.resolve().parent)
+    return replace(settings, configured=True)
 
 
 def settings_from_table(table: Mapping[str, Any], origin: str, root: Path) -> Settings:

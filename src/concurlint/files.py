@@ -10,11 +10,13 @@ import codecs
 import errno
 import io
 import os
+import re
 import stat
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import translate
+from functools import lru_cache
 from pathlib import Path
 
 from concurlint.config import Settings
@@ -44,18 +46,25 @@ class Unreadable:
     line: int = 1
 
 
-def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
+def _is_excluded(path: Path, patterns: tuple[str, ...], root: Path) -> bool:
     """flake8's rule: a pattern matches the base name or the path (relative to the config root)."""
     try:
         relative = Path(os.path.realpath(path)).relative_to(root).as_posix()
     except ValueError:
         relative = path.as_posix()
-    return any(
-        fnmatch(path.name, pattern)
-        or fnmatch(relative, pattern)
-        or fnmatch(path.as_posix(), pattern)
-        for pattern in patterns
-    )
+    matches = _matcher(patterns)
+    return any(matches(os.path.normcase(name)) is not None
+               for name in (path.name, relative, path.as_posix()))
+
+
+@lru_cache(maxsize=8)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One regular expression for all the globs (``fnmatch`` per pattern and path was most
+    of the time of walking a large project)."""
+    if not patterns:
+        return lambda _: None
+    expression = "|".join(translate(os.path.normcase(pattern)) for pattern in patterns)
+    return re.compile(expression).match
 
 
 def discover(
@@ -79,6 +88,75 @@ def discover(
         else:
             problems.append(Unreadable(os.path.normpath(given), _missing_reason(path)))
     return sorted(found), problems
+
+
+def project_files(named: Iterable[str], settings: Settings) -> list[str]:
+    """The source files whose facts the ``named`` files use (the named files included).
+
+    With a configuration, the project is every source file under its root and its ``src``
+    roots, found as a run over the root finds them, whatever files are named: one file
+    gets the reports a run over the whole project gives it. A named file outside those
+    roots (a loose script, or no configuration at all) brings the source files of its own
+    folder. Files are spelled as a run over the root spells them (relative to the working
+    folder when under it), so both runs share their cache entries; a named file keeps
+    its own spelling."""
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    roots = _project_roots(settings) if settings.configured else []
+    found: dict[str, str] = {}
+    for root in roots:
+        for path in _walk(Path(_spelled(root)), patterns, settings.root, []):
+            found.setdefault(os.path.abspath(path), path)
+    for path in named:
+        folder = loose_folder(path, settings)
+        for sibling in folder_files(folder, settings) if folder is not None else ():
+            found.setdefault(os.path.abspath(sibling), sibling)
+        found[os.path.abspath(path)] = path
+    return sorted(found.values())
+
+
+def loose_folder(path: str, settings: Settings) -> str | None:
+    """The folder whose files form the project of ``path`` when it is outside every
+    configured root (spelled as ``path`` spells it); None when the configuration's
+    project holds it."""
+    absolute = os.path.abspath(path)
+    if settings.configured and any(_inside(absolute, root) for root in _project_roots(settings)):
+        return None
+    return os.path.dirname(path)
+
+
+def _project_roots(settings: Settings) -> list[str]:
+    """The configuration's folder and the ``src`` roots outside it (absolute paths)."""
+    roots: list[str] = []
+    for folder in (str(settings.root), *settings.source_roots()):
+        absolute = os.path.abspath(folder)
+        if os.path.isdir(absolute) and not any(_inside(absolute, root) for root in roots):
+            roots.append(absolute)
+    return roots
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _spelled(folder: str) -> str:
+    """``folder`` as ``concurlint .`` would spell files under it: relative to the working
+    folder when under it, else absolute."""
+    here = os.getcwd()
+    return os.path.relpath(folder, here) if _inside(folder, here) else folder
+
+
+def folder_files(folder: str, settings: Settings) -> list[str]:
+    """The source files directly in ``folder`` (not below it) that a run over it lints."""
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return []
+    return [
+        os.path.normpath(os.path.join(folder, name)) for name in names
+        if name.endswith(SOURCE_SUFFIXES) and os.path.isfile(os.path.join(folder or ".", name))
+        and not _is_excluded(Path(folder or ".") / name, patterns, settings.root)
+    ]
 
 
 def _walk(

@@ -14,7 +14,7 @@ from typing import TextIO
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, FileResult, Span
-from concurlint.files import Unreadable, read_bytes
+from concurlint.files import Unreadable, project_files, read_bytes
 from concurlint.project import FileFacts, project_facts
 from concurlint.selection import selected_for
 
@@ -78,13 +78,15 @@ def lint_paths(
     """Lint every path (in parallel when ``jobs`` > 1), reusing cached results; sorted by
     path, so the output depends neither on scheduling nor on the order paths were given.
 
-    The project pass comes first: every path's module summary (cached too), joined into
-    the facts each file gets about what it imports from the others."""
+    The project pass comes first: the module summary (cached too) of every file of the
+    project the paths belong to (``files.project_files``), joined into the facts each file
+    gets about what it imports from the others. Only ``paths`` are reported on."""
     results = [unreadable_result(problem, settings) for problem in problems]
     bar = Progress(len(paths)) if progress and paths else None
-    contents = {path: read_bytes(path) for path in paths}
-    facts = project_facts(paths, settings, cache, contents, jobs)
-    pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)
+    contents = {path: read_bytes(path) for path in project_files(paths, settings)} if paths else {}
+    facts = project_facts(list(contents), settings, cache, contents, jobs)
+    named = {path: contents[path] for path in paths}
+    pending = _answer_from_cache(named, cache, results, bar.advance if bar else None, facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
