@@ -13,29 +13,10 @@ from typing import TextIO
 
 from concurlint.cache import Cache
 from concurlint.config import Settings
-from concurlint.diagnostic import Diagnostic, FileResult, Span
+from concurlint.diagnostic import FileResult
 from concurlint.files import Unreadable, project_files, read_bytes
 from concurlint.project import FileFacts, project_facts
-from concurlint.selection import selected_for
-
-UNANALYZABLE = "CCL001"
-
-
-def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic(
-        path=path,
-        span=Span(line, column, line, column),
-        code=UNANALYZABLE,
-        name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
-        url="",
-    )
-
-
-def unreadable_result(problem: Unreadable, settings: Settings) -> FileResult:
-    if not selected_for(settings, problem.path, UNANALYZABLE):
-        return FileResult(problem.path)
-    return FileResult(problem.path, (unanalyzable(problem.path, problem.reason, problem.line),))
+from concurlint.unanalyzable import unreadable_result
 
 
 class Progress:
