@@ -278,12 +278,16 @@ def _deep_stack_executor() -> ThreadPoolExecutor:
 
 
 def lint_path(
-    path: str, ruleset: RuleSet, cache: Cache | None = None, project: FileFacts = NO_FACTS
+    path: str,
+    ruleset: RuleSet,
+    cache: Cache | None = None,
+    project: FileFacts = NO_FACTS,
+    raw: bytes | Unreadable | None = None,
 ) -> FileResult:
-    """Read, lint and (with a cache) store one file; the key is taken from the very bytes
-    that were linted (and the project facts used), so a file edited meanwhile never gets
-    another version's result."""
-    raw = read_bytes(path)
+    """Read (unless the caller read ``raw`` already), lint and (with a cache) store one
+    file; the key is taken from the very bytes that were linted (and the project facts
+    used), so a file edited meanwhile never gets another version's result."""
+    raw = read_bytes(path) if raw is None else raw
     if isinstance(raw, Unreadable):
         return FileResult(path, _unreadable(raw, ruleset))
     source = decode_source(path, raw)
@@ -329,15 +333,18 @@ def lint_files(
     on_done: Callable[[int], None] | None = None,
     screen: bool = True,
     project: Mapping[str, FileFacts] | None = None,
+    contents: Mapping[str, bytes | Unreadable] | None = None,
 ) -> list[FileResult]:
     """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
     ``on_done(count)`` is called in this process as files finish. ``project`` gives each
-    path the facts of the other modules it imports (see ``concurlint.project``)."""
+    path the facts of the other modules it imports (see ``concurlint.project``);
+    ``contents``, the bytes this process read already (so that it reads each file once)."""
     project = project or {}
     if jobs > 1 and len(paths) > 1:
         return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done, project)
     ruleset = RuleSet.build(settings, screen)
-    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project)
+    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project,
+                               contents)
 
 
 def _lint_serially(
@@ -346,11 +353,12 @@ def _lint_serially(
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
     project: Mapping[str, FileFacts] | None = None,
+    contents: Mapping[str, bytes | Unreadable] | None = None,
 ) -> list[FileResult]:
     results = []
     for path in paths:
         facts = project.get(path, NO_FACTS) if project else NO_FACTS
-        results.append(lint_path(path, ruleset, cache, facts))
+        results.append(lint_path(path, ruleset, cache, facts, (contents or {}).get(path)))
         if on_done is not None:
             on_done(1)
     return results

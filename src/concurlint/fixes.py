@@ -18,7 +18,14 @@ import libcst as cst
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
 from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
-from concurlint.files import Source, Unreadable, encode_source, project_files, read_source
+from concurlint.files import (
+    Source,
+    Unreadable,
+    decode_source,
+    encode_source,
+    project_files,
+    read_bytes,
+)
 from concurlint.import_placement import add_import
 from concurlint.notebook import NotebookError, dump_cells
 from concurlint.project import NO_FACTS, FileFacts, project_facts
@@ -141,12 +148,18 @@ def write_atomically(source: Source, text: str) -> None:
 
 
 def fix_path(
-    path: str, ruleset: RuleSet, unsafe: bool, project: FileFacts = NO_FACTS
+    path: str,
+    ruleset: RuleSet,
+    unsafe: bool,
+    project: FileFacts = NO_FACTS,
+    raw: bytes | Unreadable | None = None,
 ) -> FixOutcome | FileResult:
-    """Fix one file in memory; an unreadable file comes back as its CCL001 result."""
-    source = read_source(path)
+    """Fix one file in memory (read unless the caller read ``raw`` already); an unreadable
+    file comes back as its CCL001 result."""
+    raw = read_bytes(path) if raw is None else raw
+    source = raw if isinstance(raw, Unreadable) else decode_source(path, raw)
     if isinstance(source, Unreadable):
-        return lint_path(path, ruleset, project=project)
+        return lint_path(path, ruleset, project=project, raw=raw)
     return fix_source(source, ruleset, unsafe, project)
 
 
@@ -154,10 +167,12 @@ def fix_paths(
     paths: Iterable[str], settings: Settings, unsafe: bool
 ) -> list[FixOutcome | FileResult]:
     """Fix every path with the facts of the project they belong to, as a lint run sees
-    them (``files.project_files``)."""
+    them (``files.project_files``); each file is read once."""
     paths = list(paths)
     ruleset = RuleSet.build(settings)
-    facts = project_facts(project_files(paths, settings), settings) if paths else {}
+    contents = {path: read_bytes(path) for path in project_files(paths, settings)} if paths else {}
+    facts = project_facts(list(contents), settings, contents=contents)
     return run_with_deep_stack(
-        lambda: [fix_path(path, ruleset, unsafe, facts.get(path, NO_FACTS)) for path in paths]
+        lambda: [fix_path(path, ruleset, unsafe, facts.get(path, NO_FACTS), contents[path])
+                 for path in paths]
     )

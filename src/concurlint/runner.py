@@ -72,7 +72,7 @@ def lint_paths(
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
         results.extend(lint_files(pending, settings, jobs, cache, bar.advance if bar else None,
-                                  project=facts))
+                                  project=facts, contents=named))
     if bar is not None:
         bar.close()
     return sorted(results, key=lambda result: result.path)
