@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["server"]:
+        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = with_overrides(
@@ -136,6 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics or (args.diff and pending) else EXIT_CLEAN
+
+
+def _serve(argv: Sequence[str]) -> int:
+    """``concurlint server``: the language server on stdio (a folder named ``server`` is
+    linted as ``concurlint ./server``)."""
+    if argv:
+        return _fail(f"`concurlint server` takes no arguments (got {' '.join(argv)})")
+    try:
+        from concurlint.server.protocol import main as serve
+    except ImportError as error:
+        return _fail(f"the language server needs pygls ({error.name} is missing): "
+                     "install concurlint[server]")
+    return serve()
 
 
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:

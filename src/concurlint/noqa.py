@@ -32,3 +32,15 @@ def is_suppressed(code: str, line: str) -> bool:
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
     return any(code.startswith(prefix) for prefix in prefixes)
+
+
+def with_code(line: str, code: str) -> str:
+    """``line`` (without its newline) with ``code`` added to its ``# noqa`` comment, or a new
+    ``# noqa: CODE`` comment; a line already silenced for ``code`` is returned as it is."""
+    match = _NOQA.search(line)
+    if match is None:
+        return f"{line.rstrip()}  # noqa: {code}"
+    if is_suppressed(code, line):
+        return line
+    end = match.end("codes")
+    return f"{line[:end]},{code}{line[end:]}"
