@@ -1,4 +1,4 @@
-"""The recorded cases and results: loaded from TOML and checked against one schema, so a
+"""The recorded cases: loaded from TOML and checked against one schema, so a
 malformed entry fails loudly instead of silently counting as a miss."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ else:  # pragma: no cover - Python 3.10
 
 HERE = Path(__file__).resolve().parent
 CASES_FILE = HERE / "cases.toml"
-RESULTS_FILE = HERE / "results.toml"
 
 FAMILIES = ("threads", "coroutines", "processes", "gevent")
 FAMILY_PREFIX = {"threads": "CCL1", "coroutines": "CCL2", "processes": "CCL3", "gevent": "CCL4"}
@@ -76,16 +75,6 @@ class Case:
     lint: tuple[str, ...]
     description: str
     pypi: PypiSpan | None
-
-
-@dataclass(frozen=True)
-class Result:
-    """What concurlint did on one case: found in the buggy tree, clean in the fixed one."""
-
-    found: bool
-    fixed_clean: bool
-    source: str
-    reports: tuple[str, ...] = ()
 
 
 def line_hash(text: str) -> str:
@@ -176,20 +165,3 @@ def load_cases(path: Path = CASES_FILE, valid_codes: frozenset[str] | None = Non
     if len(set(ids)) != len(ids):
         raise SchemaError(f"{path.name}: duplicate case ids")
     return cases
-
-
-def load_results(path: Path = RESULTS_FILE) -> dict[str, Result]:
-    """The recorded result of each case, keyed by case id."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    results = {}
-    for case_id, entry in data.get("result", {}).items():
-        if not isinstance(entry.get("found"), bool) or not isinstance(
-            entry.get("fixed_clean"), bool
-        ):
-            raise SchemaError(f"result {case_id}: found and fixed_clean must be booleans")
-        if entry.get("source") not in ("pypi", "local"):
-            raise SchemaError(f"result {case_id}: source must be pypi or local")
-        results[case_id] = Result(
-            entry["found"], entry["fixed_clean"], entry["source"], tuple(entry.get("reports", ()))
-        )
-    return results

@@ -67,12 +67,17 @@ def _unpack(archive: Path, into: Path) -> None:
         with zipfile.ZipFile(archive) as zipped:
             zipped.extractall(into)
         return
+    extract_tar(archive, into)
+
+
+def extract_tar(archive: Path, into: Path) -> None:
+    """Unpack a tar archive keeping only plain files and folders inside ``into``."""
     with tarfile.open(archive) as tarred:
-        if sys.version_info >= (3, 12):
+        if hasattr(tarfile, "data_filter"):
             tarred.extractall(into, filter="data")
-        else:  # pragma: no cover - older tarfile without filters
+        else:  # pragma: no cover - a Python without extraction filters
             for member in tarred.getmembers():
-                if member.isfile() or member.isdir():
+                if (member.isfile() or member.isdir()) and ".." not in Path(member.name).parts:
                     tarred.extract(member, into)
 
 
