@@ -10,6 +10,7 @@ outcomes, `--markdown` prints the recall section of docs/real-world.md from the 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,27 +39,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print(markdown(cases, recorded))
         return 0
-    changed = 0
+    changed = failed = 0
     new: dict[str, Result] = {}
     for case in cases:
         old = recorded.get(case.id)
-        local = old.local if old else None
-        if args.local is not None:
-            local = run_local(case, args.local)
-            print(_line(case.id, "local", local, old.local if old else None), flush=True)
-            changed += bool(old and not local.same_verdict(old.local))
-        pypi = None
-        if case.pypi is not None:
-            pypi = run_pypi(case)
-            want = old.pypi if old else None
-            print(_line(case.id, "pypi", pypi, want), flush=True)
-            changed += bool(want and not pypi.same_verdict(want))
+        try:
+            local = old.local if old else None
+            if args.local is not None:
+                local = run_local(case, args.local)
+                print(_line(case.id, "local", local, old.local if old else None), flush=True)
+                changed += bool(old and not local.same_verdict(old.local))
+            pypi = None
+            if case.pypi is not None:
+                pypi = run_pypi(case)
+                want = old.pypi if old else None
+                print(_line(case.id, "pypi", pypi, want), flush=True)
+                changed += bool(want and not pypi.same_verdict(want))
+        except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
+            failed += 1
+            print(f"{case.id:44} ERROR {error}", flush=True)
+            continue
         if local is not None:
             new[case.id] = Result(local, pypi, old.miss if old else "")
     if args.write:
-        dump_results({**recorded, **new})
-    print(f"{changed} verdict(s) changed" if changed else "all verdicts as recorded")
-    return 1 if changed and not args.write else 0
+        dump_results(
+            {
+                case.id: new.get(case.id) or recorded[case.id]
+                for case in load_cases()
+                if case.id in new or case.id in recorded
+            }
+        )
+    print(f"{changed} verdict(s) changed, {failed} case(s) could not run")
+    return 1 if failed or (changed and not args.write) else 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from .cases import Case, line_hash
 from .lint import lint
 from .matching import Report, near
-from .pypi import CACHE, DownloadError, extract_tar, locate, release_tree
+from .pypi import CACHE, DownloadError, locate, release_tree
 from .results import Outcome
 
 
@@ -38,16 +38,36 @@ def repository_dir(repos: Path, repository: str) -> Path:
 
 
 def _extract(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> None:
-    archive = into / "tree.tar"
-    with archive.open("wb") as out:
-        subprocess.run(
-            ["git", "-C", str(git_dir), "archive", "--format=tar", commit, "--", *paths],
-            stdout=out,
-            check=True,
-            timeout=600,
-        )
-    extract_tar(archive, into / "tree")
-    archive.unlink()
+    """Write the Python files under ``paths`` at ``commit`` into ``into``. Files are read one
+    by one (not with `git archive`), so a copy that lacks some large non-Python blob works."""
+    listing = subprocess.run(
+        ["git", "-C", str(git_dir), "ls-tree", "-r", "-z", commit, "--", *paths],
+        capture_output=True,
+        check=True,
+        timeout=600,
+    ).stdout.decode("utf-8", errors="surrogateescape")
+    wanted = []
+    for entry in filter(None, listing.split("\0")):
+        meta, name = entry.split("\t", 1)
+        if meta.split()[1] == "blob" and name.endswith((".py", ".pyi")):
+            wanted.append((meta.split()[2], name))
+    batch = subprocess.run(
+        ["git", "-C", str(git_dir), "cat-file", "--batch"],
+        input="".join(f"{sha}\n" for sha, _ in wanted).encode(),
+        capture_output=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    offset = 0
+    for _, name in wanted:
+        header_end = batch.index(b"\n", offset)
+        size = int(batch[offset:header_end].split()[2])
+        target = into / name
+        if ".." in Path(name).parts:
+            raise ValueError(f"unsafe path in repository: {name}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(batch[header_end + 1 : header_end + 1 + size])
+        offset = header_end + 1 + size + 1
 
 
 def run_local(case: Case, repos: Path) -> Outcome:
@@ -59,7 +79,7 @@ def run_local(case: Case, repos: Path) -> Outcome:
         for commit, lines in versions:
             where = Path(temp) / commit
             where.mkdir()
-            _extract(git_dir, commit, case.lint, where)
+            _extract(git_dir, commit, case.lint, where / "tree")
             runs.append((lint(where / "tree", case.lint), case.path, list(lines)))
     return outcome(case, runs[0], runs[1])
 
