@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 from realbugs.cases import CASES_FILE, SchemaError, _check_case, line_hash, load_cases
 from realbugs.matching import TOLERANCE, Report, near
+from realbugs.pypi import locate
 from realbugs.results import RESULTS_FILE, load_results
+from realbugs.run import extract_python_files
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,3 +98,32 @@ def test_a_report_matches_a_case_on_its_file_code_and_nearby_line(
     report: Report, matches: bool
 ) -> None:
     assert bool(near([report], "pkg/m.py", [10], frozenset({"CCL101"}))) is matches
+
+
+def test_a_commit_s_python_files_are_extracted_and_nothing_else(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "m.py").write_text("x = 1\n", encoding="utf-8")
+    (repo / "pkg" / "data.json").write_text("{}", encoding="utf-8")
+    (repo / "other.py").write_text("y = 2\n", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    extract_python_files(repo, commit, ("pkg",), tmp_path / "tree")
+    tree = tmp_path / "tree"
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.*"))
+    assert files == ["pkg/m.py"]
+    assert (tmp_path / "tree" / "pkg" / "m.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_a_release_file_is_found_at_the_shallowest_matching_path(tmp_path: Path) -> None:
+    for where in ("proj-1.0/pkg/m.py", "proj-1.0/tests/vendored/pkg/m.py"):
+        (tmp_path / where).parent.mkdir(parents=True)
+        (tmp_path / where).write_text("", encoding="utf-8")
+    base, found = locate(tmp_path, "pkg/m.py")
+    assert base == tmp_path / "proj-1.0"
+    assert found == tmp_path / "proj-1.0" / "pkg" / "m.py"

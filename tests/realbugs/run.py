@@ -37,7 +37,7 @@ def repository_dir(repos: Path, repository: str) -> Path:
     return folder / "repo" if (folder / "repo").exists() else folder
 
 
-def _extract(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> None:
+def extract_python_files(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> None:
     """Write the Python files under ``paths`` at ``commit`` into ``into``. Files are read one
     by one (not with `git archive`), so a copy that lacks some large non-Python blob works."""
     listing = subprocess.run(
@@ -61,7 +61,10 @@ def _extract(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> 
     offset = 0
     for _, name in wanted:
         header_end = batch.index(b"\n", offset)
-        size = int(batch[offset:header_end].split()[2])
+        header = batch[offset:header_end].split()
+        if header[-1] == b"missing":
+            raise ValueError(f"the git copy lacks {name} at {commit[:9]}")
+        size = int(header[2])
         target = into / name
         if ".." in Path(name).parts:
             raise ValueError(f"unsafe path in repository: {name}")
@@ -79,7 +82,7 @@ def run_local(case: Case, repos: Path) -> Outcome:
         for commit, lines in versions:
             where = Path(temp) / commit
             where.mkdir()
-            _extract(git_dir, commit, case.lint, where / "tree")
+            extract_python_files(git_dir, commit, case.lint, where / "tree")
             runs.append((lint(where / "tree", case.lint), case.path, list(lines)))
     return outcome(case, runs[0], runs[1])
 
