@@ -9,9 +9,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from realbugs.cases import CASES_FILE, SchemaError, _check_case, line_hash, load_cases
 from realbugs.matching import TOLERANCE, Report, near
 from realbugs.pypi import locate
+from realbugs.report import markdown
 from realbugs.results import RESULTS_FILE, load_results
 from realbugs.run import extract_python_files
 
@@ -127,3 +129,8 @@ def test_a_release_file_is_found_at_the_shallowest_matching_path(tmp_path: Path)
     base, found = locate(tmp_path, "pkg/m.py")
     assert base == tmp_path / "proj-1.0"
     assert found == tmp_path / "proj-1.0" / "pkg" / "m.py"
+
+
+def test_the_docs_show_the_recorded_recall() -> None:
+    page = (ROOT / "docs" / "real-world.md").read_text(encoding="utf-8")
+    assert markdown(load_cases(), load_results(RESULTS_FILE)) in page
