@@ -6,10 +6,11 @@ Run from a checkout after the README's set-up::
 
 The project is the running Python's standard library (its test packages fill it up to
 ``--files`` modules), copied to a temporary folder with a ``pyproject.toml``. A real client
-(pygls's) starts the server, opens ``--open`` (a module of the project) and edits it ``--edits`` times;
-each figure is the time from sending the change to receiving the diagnostics, less the
-server's debounce: the work an edit costs once typing pauses. The first edit after opening
-pays for reading the project's summaries; the rest show the steady state.
+(pygls's) starts the server, opens ``--open`` (a module of the project) and edits it
+``--edits`` times; each figure is the time from sending the change to receiving the
+diagnostics, less the server's debounce: the work an edit costs once typing pauses. The
+first edit after opening pays for reading the project's summaries; the rest show the steady
+state.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: fin
 from corpus import stdlib
 
 from concurlint.server.protocol import DEBOUNCE_SECONDS
-
 
 
 def main(argv: Sequence[str] | None = None) -> int:
