@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-format",
         "--format",
         choices=sorted(FORMATTERS),
-        help="output format (default: full on a terminal, concise otherwise)",
+        metavar="FORMAT",
+        help="concise, full, json, github or sarif (text: concise); "
+        "default: full on a terminal, concise otherwise",
     )
     add("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE")
     add("--config", type=Path, help="a pyproject.toml (or TOML) to read settings from")
