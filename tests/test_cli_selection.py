@@ -43,7 +43,7 @@ def test_repeated_select_flags_accumulate(configured: Path) -> None:
 
 
 def test_comma_lists_and_repeats_mix(configured: Path) -> None:
-    args = ["--select", "CCL1,CCL203", "--select", "CCL201", "--ignore", "CCL203"]
+    args = ["--select", "CCL1,CCL203", "--select", "CCL201", "--extend-ignore", "CCL203"]
     assert codes(args, configured) == ["CCL201"]
 
 

@@ -1,4 +1,4 @@
-"""The README's usage table lists exactly the options of ``concurlint --help``."""
+"""The usage tables (README, getting started) list exactly the options of ``--help``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 _OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
@@ -25,12 +26,13 @@ def _help_options() -> set[str]:
     return found
 
 
-def _readme_options() -> set[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("| option | meaning |", 1)[1].split("\n\n", 1)[0]
+def _table_options(page: str) -> set[str]:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    table = text.split("| option | meaning |", 1)[1].split("\n\n", 1)[0]
     firsts = [row.split("|")[1] for row in table.splitlines() if row.startswith("| `")]
     return {option for cell in firsts for option in _OPTION.findall(cell)}
 
 
-def test_readme_usage_table_matches_help() -> None:
-    assert _readme_options() == _help_options()
+@pytest.mark.parametrize("page", ["README.md", "docs/getting-started.md"])
+def test_usage_table_matches_help(page: str) -> None:
+    assert _table_options(page) == _help_options()
