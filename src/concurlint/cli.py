@@ -184,9 +184,10 @@ def _main(args: argparse.Namespace) -> int:
     if not paths and not problems:
         print(NO_FILES, file=sys.stderr)
     run = Outcome()
-    for settings, members in resolver.group([*paths, *(p.path for p in problems)]):
-        group_problems = [problem for problem in problems if problem.path in members]
-        group_paths = [path for path in members if path in paths]
+    unreadable = {problem.path: problem for problem in problems}
+    for settings, members in resolver.group([*paths, *unreadable]):
+        group_problems = [unreadable[path] for path in members if path in unreadable]
+        group_paths = [path for path in members if path not in unreadable]
         _run_group(run, group_paths, group_problems, settings, catalogs(settings), args)
     if args.add_noqa:
         return _add_noqa(run.diagnostics)
