@@ -13,10 +13,14 @@ SOURCE = (
 )
 
 
+CONFIG = "[tool.concurlint]\nignore = ['CCL203']\n"
+
+
 @pytest.fixture
 def configured(tmp_path: Path) -> Path:
-    (tmp_path / "a.py").write_text(SOURCE)
-    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\nignore = ['CCL203']\n")
+    """A file with a CCL201 and a CCL203 report, in a project that ignores CCL203."""
+    for name, text in (("pyproject.toml", CONFIG), ("a.py", SOURCE)):
+        (tmp_path / name).write_text(text)
     return tmp_path
 
 
