@@ -83,8 +83,13 @@ def test_file_level_noqa_with_other_codes_keeps_the_rest(tmp_path: Path) -> None
     assert completed.returncode == 1
 
 
-def test_flake8_file_noqa_with_codes_is_disregarded_as_flake8_does(tmp_path: Path) -> None:
-    completed = _lint(tmp_path, "# flake8: noqa: CCL201\n" + BLOCKING_LINE.format(comment=""))
+def test_flake8_file_noqa_with_codes_exempts_the_file_as_flake8_does(tmp_path: Path) -> None:
+    completed = _lint(tmp_path, "# flake8: noqa: CCL203\n" + BLOCKING_LINE.format(comment=""))
+    assert completed.returncode == 0
+
+
+def test_flake8_noqa_after_code_is_not_file_level(tmp_path: Path) -> None:
+    completed = _lint(tmp_path, "x = 1  # flake8: noqa\n" + BLOCKING_LINE.format(comment=""))
     assert completed.returncode == 1
 
 

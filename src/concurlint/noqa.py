@@ -2,9 +2,9 @@
 
 ``# noqa`` on the reported line silences every code; ``# noqa: CCL201,CCL203`` only those
 codes (or prefixes), case-insensitively. A comment line ``# concurlint: noqa`` exempts the
-whole file (``# concurlint: noqa: CCL201`` only those codes), and so does flake8's
-``# flake8: noqa`` without codes, so the command and the flake8 plugin agree (flake8 itself
-disregards ``# flake8: noqa: CODES``, and so does concurlint).
+whole file (``# concurlint: noqa: CCL201`` only those codes), and so does a line starting
+with flake8's ``# flake8: noqa`` (with or without codes: flake8 skips such a file whole), so
+the command and the flake8 plugin agree.
 
 A ``# noqa: CCLxxx`` whose code silenced nothing is reported as CCL002, with a safe fix that
 removes the code (the whole directive when nothing is left). Codes of other tools and a bare
@@ -27,10 +27,12 @@ _NOQA = re.compile(
     re.IGNORECASE,
 )
 _FILE_NOQA = re.compile(
-    r"^\s*#\s*(?P<tool>concurlint|flake8)\s*[:=]\s*noqa"
+    r"^\s*#\s*concurlint\s*[:=]\s*noqa"
     r"(?P<colon>\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# flake8's own test: a line that starts with it exempts the file, whatever follows.
+_FLAKE8_FILE_NOQA = re.compile(r"^\s*# flake8[:=]\s*noqa", re.IGNORECASE | re.MULTILINE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
@@ -69,12 +71,13 @@ def file_exemption(text: str) -> frozenset[str] | None:
     """None when the file is not exempted; an empty set when every code is; else the codes."""
     if "noqa" not in text.lower():
         return None
+    if _FLAKE8_FILE_NOQA.search(text):
+        return frozenset()
     codes: set[str] = set()
     for match in _FILE_NOQA.finditer(text):
         if match.group("colon") is None:
             return frozenset()
-        if match.group("tool").lower() == "concurlint":
-            codes.update(code.upper() for code in _CODE.findall(match.group("codes")))
+        codes.update(code.upper() for code in _CODE.findall(match.group("codes")))
     return frozenset(codes) or None
 
 
