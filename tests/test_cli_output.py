@@ -81,6 +81,14 @@ def test_output_file_receives_the_report(mixed: Path) -> None:
     assert written.startswith("a.py:6:5: CCL201") and "Found 2 errors." in written
 
 
+def test_output_file_that_cannot_be_written_is_one_line(mixed: Path) -> None:
+    completed = run(["--no-cache", "--output-file", "missing/report.txt", "a.py"], mixed)
+    assert completed.returncode == 2
+    assert completed.stderr == (
+        "concurlint: error: missing/report.txt: cannot write: No such file or directory\n"
+    )
+
+
 def test_machine_formats_get_no_summary(mixed: Path) -> None:
     completed = run(["--no-cache", "--output-format", "json", "a.py"], mixed)
     assert completed.stdout.startswith("[") and "Found" not in completed.stdout

@@ -49,7 +49,12 @@ def report(
     diagnostics = sorted(run.diagnostics, key=Diagnostic.sort_key)
     to_file = args.output_file is not None
     if to_file:
-        stream: TextIO = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            stream: TextIO = open(args.output_file, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as error:
+            reason = error.strerror or error
+            print(f"concurlint: error: {args.output_file}: cannot write: {reason}", file=sys.stderr)
+            return EXIT_ERROR
     else:
         stream = console or sys.stdout
     try:
