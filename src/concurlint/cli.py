@@ -289,8 +289,8 @@ def _add_noqa(diagnostics: Sequence[Diagnostic]) -> int:
     added = 0
     for path, found in sorted(by_path.items()):
         source = read_source(path)
-        if not isinstance(source, Source):
-            continue
+        if not isinstance(source, Source) or source.notebook is not None:
+            continue  # a notebook's reports count lines within cells: not written there
         text, count = add_noqa(source.text, found)
         if count:
             try:

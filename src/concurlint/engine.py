@@ -116,8 +116,16 @@ def line_starts(text: str) -> list[int]:
 
 def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS) -> FileResult:
     """Lint one decoded file. Never raises: failures become a CCL001 diagnostic. ``# noqa``
-    comments then silence what they name, and the unused ones are reported (CCL002)."""
-    result = _lint_rules(source, ruleset, project)
+    comments then silence what they name, and the unused ones are reported (CCL002); in a
+    notebook, each diagnostic is then placed in its cell."""
+    result = _with_noqa(source, ruleset, _lint_module(source, ruleset, project))
+    if source.notebook is None or not result.diagnostics:
+        return result
+    placed = tuple(source.notebook.place(diagnostic) for diagnostic in result.diagnostics)
+    return FileResult(result.path, placed, result.skipped)
+
+
+def _with_noqa(source: Source, ruleset: RuleSet, result: FileResult) -> FileResult:
     if any(d.code == UNANALYZABLE for d in result.diagnostics):
         return result
     unused = ruleset.unused_noqa(source.path)
@@ -127,8 +135,8 @@ def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS)
     return FileResult(source.path, tuple(sorted(kept, key=Diagnostic.sort_key)))
 
 
-def _lint_rules(source: Source, ruleset: RuleSet, project: FileFacts) -> FileResult:
-    """The rules' reports on one file, before ``# noqa``.
+def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileResult:
+    """The rules' reports on the Python text of ``source``, before ``# noqa``.
 
     Three screens, cheapest first: the rules' words in the text, Python's own parser (a
     file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from concurlint.diagnostic import Diagnostic
 from concurlint.model.catalog import Catalog
+from concurlint.notebook import changed_cells
 from concurlint.report import FORMATTERS, statistics, totals
 from concurlint.report.options import RenderOptions
 from concurlint.report.style import Style, is_terminal, wants_colour
@@ -103,15 +104,20 @@ def fixed_codes(outcome: FixOutcome) -> Counter[tuple[str, str]]:
 
 
 def unified_diff(outcome: FixOutcome) -> str:
+    """The fix as a diff; for a notebook, one diff per changed cell (``path:cell N``)."""
+    path, source = outcome.source.path, outcome.source
+    if source.notebook is None:
+        return _diff(source.text, outcome.text, path)
+    changes = changed_cells(source.notebook, source.text, outcome.text)
+    return "".join(_diff(old, new, f"{path}:cell {cell}") for cell, old, new in changes)
 
-    path = outcome.source.path
+
+def _diff(before: str, after: str, name: str) -> str:
     return "".join(
         difflib.unified_diff(
-            outcome.source.text.splitlines(keepends=True),
-            outcome.text.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
         )
     )
-
-

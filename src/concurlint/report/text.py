@@ -11,8 +11,7 @@ from concurlint.report.options import RenderOptions
 def render(diagnostics: Sequence[Diagnostic], options: RenderOptions) -> str:
     style = options.style
     return "".join(
-        f"{style(d.path, 'bold')}{style(':', 'cyan')}{d.span.line}{style(':', 'cyan')}"
-        f"{d.span.column}{style(':', 'cyan')} {style(d.code, 'bold', 'red')} {d.message}"
-        f"{style(' [*]', 'cyan') if d.fixable_with(options.unsafe_fixes) else ''}\n"
+        f"{style(d.location, 'bold')}{style(':', 'cyan')} {style(d.code, 'bold', 'red')} "
+        f"{d.message}{style(' [*]', 'cyan') if d.fixable_with(options.unsafe_fixes) else ''}\n"
         for d in diagnostics
     )
