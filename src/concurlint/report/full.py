@@ -34,15 +34,16 @@ def render(
 
 def _block(diagnostic: Diagnostic, text: str | None, options: RenderOptions) -> str:
     style = options.style
-    span = diagnostic.span
     mark = " [*]" if diagnostic.fixable_with(options.unsafe_fixes) else ""
     out = [
         f"{style(diagnostic.code, 'bold', 'red')}{style(mark, 'cyan')} "
         f"{style(diagnostic.message, 'bold')}\n",
-        f" {style('-->', 'blue')} {diagnostic.path}:{span.line}:{span.column}\n",
+        f" {style('-->', 'blue')} {diagnostic.location}\n",
     ]
+    if diagnostic.cell is not None:
+        text = None  # the text joins every cell: its line numbers are not the cell's
     lines = text.splitlines() if text is not None else []
-    if 1 <= span.line <= len(lines):
+    if 1 <= diagnostic.span.line <= len(lines):
         out.append(_snippet(diagnostic, lines, style))
     chain = dict(diagnostic.args).get("via", "").strip().removeprefix("(").removesuffix(")")
     if chain:
