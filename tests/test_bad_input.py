@@ -109,7 +109,7 @@ def test_python_warnings_about_the_linted_code_are_not_printed(
         warnings.simplefilter("always")
         run = lint(capsys, "warn.py")
     assert [str(warning.message) for warning in caught] == []
-    assert (run.code, run.err.strip()) == (0, "All checks passed!")
+    assert (run.code, run.out.strip(), run.err) == (0, "All checks passed!", "")
 
 
 @pytest.mark.parametrize("content", ["", "\n", "\r\n", "   \n\n", "# only a comment"])
@@ -118,7 +118,7 @@ def test_empty_files_are_clean(
 ) -> None:
     (folder / "empty.py").write_text(content)
     run = lint(capsys, "empty.py")
-    assert (run.code, run.out, run.err.strip()) == (0, "", "All checks passed!")
+    assert (run.code, run.out, run.err) == (0, "All checks passed!\n", "")
 
 
 # -- encodings, BOM and line endings survive --fix -------------------------------------------
@@ -422,7 +422,7 @@ def test_config_error_is_one_line_and_exit_two(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["--format", "xml"], "argument --output-format/--format: invalid choice: 'xml'"),
         (["--select", "CCL999"], "unknown rule code or prefix `CCL999`"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--jobs", "many"], "argument --jobs/-j: invalid int value: 'many'"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from concurlint.config import Settings
-from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
+from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix
 from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
 from concurlint.import_placement import add_import
@@ -45,10 +45,7 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    fix = diagnostic.fix
-    return fix is not None and (
-        fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE)
-    )
+    return diagnostic.fixable_with(unsafe)
 
 
 def fix_source(

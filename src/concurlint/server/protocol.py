@@ -22,7 +22,7 @@ from concurlint import __version__
 from concurlint.config import ConfigError
 from concurlint.diagnostic import Diagnostic, Safety
 from concurlint.fixes import apply_fixes
-from concurlint.noqa import with_code
+from concurlint.add_noqa import add_noqa
 from concurlint.project import FileFacts
 from concurlint.server.convert import (
     SOURCE,
@@ -274,12 +274,8 @@ def _action(
 
 
 def _suppressed(text: str, report: Diagnostic) -> str:
-    lines = text.splitlines(keepends=True)
-    index = report.span.line - 1
-    line = lines[index]
-    body = line.rstrip("\r\n")
-    lines[index] = with_code(body, report.code) + line[len(body):]
-    return "".join(lines)
+    suppressed, _ = add_noqa(text, [report])
+    return suppressed
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:
