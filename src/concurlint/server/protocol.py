@@ -19,10 +19,10 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from concurlint import __version__
+from concurlint.add_noqa import add_noqa
 from concurlint.config import ConfigError
 from concurlint.diagnostic import Diagnostic, Safety
 from concurlint.fixes import apply_fixes
-from concurlint.add_noqa import add_noqa
 from concurlint.project import FileFacts
 from concurlint.server.convert import (
     SOURCE,
