@@ -139,6 +139,9 @@ class _Catalogs:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["server"]:
+        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
@@ -231,6 +234,19 @@ def wants_progress(args: argparse.Namespace) -> bool:
         and is_terminal(sys.stderr)
         and not os.environ.get("CI")
     )
+
+
+def _serve(argv: Sequence[str]) -> int:
+    """``concurlint server``: the language server on stdio (a folder named ``server`` is
+    linted as ``concurlint ./server``)."""
+    if argv:
+        return _fail(f"`concurlint server` takes no arguments (got {' '.join(argv)})")
+    try:
+        from concurlint.server.protocol import main as serve
+    except ImportError as error:
+        return _fail(f"the language server needs pygls ({error.name} is missing): "
+                     "install concurlint[server]")
+    return serve()
 
 
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
