@@ -161,7 +161,8 @@ def _fix(
     paths: Sequence[str], problems: Sequence[object], settings: Settings, args: argparse.Namespace
 ) -> tuple[list[Diagnostic], int]:
     """Fix (or diff) every file; returns what remains and how many diagnostics were fixed."""
-    from concurlint.fixes import FixError, fix_paths, write_atomically  # loads libcst
+    from concurlint.fixes import fix_paths, write_fix  # loads libcst
+    from concurlint.writing import NotWritten
 
     remaining: list[FileResult] = lint_paths([], settings, problems)  # type: ignore[arg-type]
     fixed = 0
@@ -178,8 +179,8 @@ def _fix(
                 fixed += outcome.fixed
                 continue
             try:
-                write_atomically(outcome.source, outcome.text)
-            except FixError as error:
+                write_fix(outcome)
+            except NotWritten as error:
                 print(f"concurlint: {error}", file=sys.stderr)
                 remaining.append(outcome.initial)
                 continue

@@ -138,11 +138,21 @@ def decode_source(path: str, raw: bytes) -> Source | Unreadable:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return Unreadable(path, f"cannot decode as {encoding}: byte {error.start}", line)
+    except UnicodeError as error:  # codecs such as idna raise the base class
+        return Unreadable(path, f"cannot decode as {encoding}: {error}")
     if encoding == "utf-8-sig":
         text = text.removeprefix("\ufeff")
     return Source(path, text, encoding)
 
 
-def encode_source(source: Source, text: str) -> bytes:
-    """The bytes to write for ``text``: the same codec as read, so the BOM survives."""
-    return text.encode(source.encoding)
+def encode_exactly(source: Source, text: str) -> bytes | None:
+    """The bytes to write for ``text`` in the codec it was read with (so a BOM survives),
+    or None when decoding them would not give ``text`` back: codecs such as
+    ``unicode_escape`` or ``utf-7`` have several spellings of one text, and ``idna``
+    cannot encode most programs."""
+    try:
+        data = text.encode(source.encoding)
+        decoded = data.decode(source.encoding)
+    except (UnicodeError, LookupError):
+        return None
+    return data if decoded == text else None
