@@ -67,10 +67,10 @@ def fix_source(
             return FixOutcome(source, text, fixed, result, initial)
         if compiled is None:
             compiled = _compile_error(source.text, source.path) is None
-        try:
+        try:  # adding an import parses the edited text: it fails there first
             new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
             cst.parse_module(new_text)
-        except Exception as error:  # any parser failure means a broken fix: revert them all
+        except (cst.ParserSyntaxError, RecursionError) as error:  # a broken fix: revert all
             return _abandoned(source, initial, "a fix produced code that does not parse", error)
         problem = _compile_error(new_text, source.path) if compiled else None
         if problem is not None:
