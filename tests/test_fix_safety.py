@@ -217,18 +217,27 @@ def test_fix_uses_asyncio_where_no_scope_on_the_way_binds_it(
     compile(fixed, "m.py", "exec")
 
 
+def _first_error_of_a_broken_fix(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    appended: str,
+) -> str:
+    """Fix ``ok.py`` with every pass appending ``appended``; the file must stay as it was."""
+    (folder / "ok.py").write_text(BLOCKING)
+    monkeypatch.setattr("concurlint.fixes.apply_fixes", lambda text, fixes: (text + appended, 1))
+    run = lint(capsys, "--fix", "ok.py")
+    assert (folder / "ok.py").read_text() == BLOCKING
+    return run.err.splitlines()[0]
+
+
 def test_fix_that_does_not_compile_leaves_the_file_unchanged(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (folder / "ok.py").write_text(BLOCKING)
     # Parses, but the compiler rejects it: `return` outside a function.
-    monkeypatch.setattr("concurlint.fixes.apply_fixes", lambda text, fixes: (text + "return\n", 1))
-    run = lint(capsys, "--fix", "ok.py")
-    assert run.err.splitlines()[0].startswith(
+    error = _first_error_of_a_broken_fix(folder, capsys, monkeypatch, "return\n")
+    assert error.startswith(
         "concurlint: error: ok.py: not fixed: a fix produced code that does not compile ("
         "'return' outside function"
     )
-    assert (folder / "ok.py").read_text() == BLOCKING
 
 
 # -- 5: links, owner, mode and permissions ---------------------------------------------------
@@ -362,11 +371,7 @@ def test_fifteen_lock_fixes_need_one_run(folder: Path, capsys: pytest.CaptureFix
 def test_fixes_that_never_converge_fail_loudly(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (folder / "ok.py").write_text(BLOCKING)
     # A broken fix: it changes the text but never what is reported.
-    monkeypatch.setattr("concurlint.fixes.apply_fixes", lambda text, fixes: (text + "\n", 1))
-    run = lint(capsys, "--fix", "ok.py")
-    assert run.err.splitlines()[0] == (
+    assert _first_error_of_a_broken_fix(folder, capsys, monkeypatch, "\n") == (
         f"concurlint: error: ok.py: not fixed: fixes still apply after {MAX_PASSES} passes"
     )
-    assert (folder / "ok.py").read_text() == BLOCKING

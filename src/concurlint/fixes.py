@@ -179,8 +179,7 @@ def write_fix(outcome: FixOutcome) -> None:
     if data is None:
         raise NotWritten(f"{path}: not fixed: the fixed text cannot be encoded as "
                          f"{outcome.source.encoding}")
-    if outcome.raw is None:
-        raise NotWritten(f"{path}: not fixed: the bytes analysed are unknown")
+    assert outcome.raw is not None, "only an outcome of fix_path knows the bytes analysed"
     write_back(path, outcome.raw, data)
 
 

@@ -12,6 +12,7 @@ ones analysed (an editor saved it meanwhile), it is skipped, so no edit is ever 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -46,11 +47,17 @@ def write_back(path: str, analysed: bytes, data: bytes) -> None:
             raise NotWritten(f"{path}: not fixed: the file changed during the run")
         os.replace(temporary, target)
     except OSError as error:
-        os.unlink(temporary)
+        _discard(temporary)
         raise NotWritten(f"{path}: cannot write the fix: {_reason(error)}") from error
     except BaseException:
-        os.unlink(temporary)
+        _discard(temporary)
         raise
+
+
+def _discard(temporary: str) -> None:
+    """Remove the temporary file; failing to must not hide why the write failed."""
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
 
 
 def _check_writable(path: str, target: str, info: os.stat_result) -> None:
