@@ -36,15 +36,19 @@ class Symbols:
         self.model = model
 
     @cached_property
+    def _code(self) -> str:
+        return self.model.module.code
+
+    @cached_property
     def _table(self) -> symtable.SymbolTable | None:
         try:
-            return symtable.symtable(self.model.module.code, "<module>", "exec")
+            return symtable.symtable(self._code, "<module>", "exec")
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
     @cached_property
     def _positions(self) -> Positions:
-        return Positions(self.model.module, self.model.module.code)
+        return Positions(self.model.module, self._code)
 
     def unbound_in_module(self, name: str) -> bool:
         """True when nothing binds ``name`` as a global: no assignment, import, definition
