@@ -21,8 +21,7 @@ import pytest
 
 from concurlint import cli
 from concurlint.cli import main
-from concurlint.files import Source
-from concurlint.fixes import write_atomically
+from concurlint.writing import write_back
 
 BLOCKING = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
 BLOCKING_REPORT = "ok.py:5:5: CCL201"
@@ -307,7 +306,7 @@ def test_interrupted_write_leaves_the_original_and_no_temporary(
 
     monkeypatch.setattr(os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt):
-        write_atomically(Source(str(path), BLOCKING, "utf-8"), "x = 1\n")
+        write_back(str(path), BLOCKING.encode(), b"x = 1\n")
     assert path.read_text() == BLOCKING
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py"]
 

@@ -270,7 +270,8 @@ def _fix(
     args: argparse.Namespace,
 ) -> None:
     """Fix (or diff) every file, adding what remains and what was fixed to ``run``."""
-    from concurlint.fixes import FixError, fix_paths, write_atomically  # loads libcst
+    from concurlint.fixes import fix_paths, write_fix  # loads libcst
+    from concurlint.writing import NotWritten
 
     remaining: list[FileResult] = lint_paths([], settings, problems)
     for outcome in fix_paths(paths, settings, args.unsafe_fixes):
@@ -283,8 +284,8 @@ def _fix(
             run.diff += unified_diff(outcome)
         elif outcome.changed:
             try:
-                write_atomically(outcome.source, outcome.text)
-            except FixError as error:
+                write_fix(outcome)
+            except NotWritten as error:
                 print(f"concurlint: {error}", file=sys.stderr)
                 remaining.append(outcome.initial)
                 continue
@@ -296,22 +297,28 @@ def _fix(
 
 def _add_noqa(diagnostics: Sequence[Diagnostic]) -> int:
     from concurlint.add_noqa import add_noqa
-    from concurlint.files import Source, read_source
-    from concurlint.fixes import FixError, write_atomically  # loads libcst
+    from concurlint.files import Source, decode_source, encode_exactly, read_bytes
+    from concurlint.writing import NotWritten, write_back
 
     by_path: dict[str, list[Diagnostic]] = {}
     for diagnostic in diagnostics:
         by_path.setdefault(diagnostic.path, []).append(diagnostic)
     added = 0
     for path, found in sorted(by_path.items()):
-        source = read_source(path)
+        raw = read_bytes(path)
+        source = raw if not isinstance(raw, bytes) else decode_source(path, raw)
         if not isinstance(source, Source) or source.notebook is not None:
             continue  # a notebook's reports count lines within cells: not written there
         text, count = add_noqa(source.text, found)
-        if count:
+        data = encode_exactly(source, text) if count else None
+        if count and (data is None or encode_exactly(source, source.text) != raw):
+            print(f"concurlint: {path}: noqa not added: its encoding ({source.encoding}) "
+                  "would not keep its other lines unchanged", file=sys.stderr)
+            continue
+        if data is not None:
             try:
-                write_atomically(source, text)
-            except FixError as error:
+                write_back(path, raw, data)  # type: ignore[arg-type]
+            except NotWritten as error:
                 print(f"concurlint: {error}", file=sys.stderr)
                 continue
             added += count

@@ -178,6 +178,8 @@ def decode_source(path: str, raw: bytes) -> Source | Unreadable:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return Unreadable(path, f"cannot decode as {encoding}: byte {error.start}", line)
+    except UnicodeError as error:  # codecs such as idna raise the base class
+        return Unreadable(path, f"cannot decode as {encoding}: {error}")
     if encoding == "utf-8-sig":
         text = text.removeprefix("\ufeff")
     return Source(path, text, encoding)
@@ -195,9 +197,16 @@ def _decode_notebook(path: str, raw: bytes) -> Source | Unreadable:
     return Source(path, text, "utf-8", cells)
 
 
-def encode_source(source: Source, text: str) -> bytes:
-    """The bytes to write for ``text``: the same codec as read, so the BOM survives; for a
-    notebook, its JSON with the code cells' new sources."""
+def encode_exactly(source: Source, text: str) -> bytes | None:
+    """The bytes to write for ``text`` in the codec it was read with (so a BOM survives),
+    or None when decoding them would not give ``text`` back: codecs such as
+    ``unicode_escape`` or ``utf-7`` have several spellings of one text, and ``idna``
+    cannot encode most programs. For a notebook, its JSON with the code cells' new sources."""
     if source.notebook is not None:
         text = dump_cells(source.notebook, text)
-    return text.encode(source.encoding)
+    try:
+        data = text.encode(source.encoding)
+        decoded = data.decode(source.encoding)
+    except (UnicodeError, LookupError):
+        return None
+    return data if decoded == text else None
