@@ -139,16 +139,17 @@ def _run(project: Project, cache: Path, jobs: int) -> ProjectRun:
 
 
 def _print_projects(runs: Sequence[ProjectRun]) -> None:
-    print(f"{'project':<28} {'reports':>7} {'CCL001':>6} {'seconds':>8}")
+    print(f"{'project':<28} {'reports':>7} {'CCL001':>6} {'seconds':>8} {'CPU s':>8}")
     for run in runs:
         print(
             f"{run.project:<28} {len(run.reports):>7} {len(run.unanalyzable):>6} "
-            f"{run.seconds:>8.1f}"
+            f"{run.seconds:>8.1f} {run.cpu_seconds:>8.1f}"
         )
     total = sum(run.seconds for run in runs)
+    cpu = sum(run.cpu_seconds for run in runs)
     print(
         f"{'total':<28} {sum(len(r.reports) for r in runs):>7} "
-        f"{sum(len(r.unanalyzable) for r in runs):>6} {total:>8.1f}"
+        f"{sum(len(r.unanalyzable) for r in runs):>6} {total:>8.1f} {cpu:>8.1f}"
     )
 
 

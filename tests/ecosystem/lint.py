@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ class ProjectRun:
     project: str
     root: Path
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user + system of concurlint's processes: steadier when shared
     reports: list[Report] = field(default_factory=list)
     unanalyzable: list[Report] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
@@ -64,16 +66,16 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
         str(jobs),
         ".",
     ]
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _children_cpu()
     try:
         done = subprocess.run(
             command, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
         )
     except subprocess.TimeoutExpired:
-        run.seconds = time.monotonic() - started
+        run.seconds, run.cpu_seconds = time.monotonic() - started, _children_cpu() - cpu_started
         run.crashes.append(f"{name}: no result after {TIMEOUT_SECONDS} s")
         return run
-    run.seconds = time.monotonic() - started
+    run.seconds, run.cpu_seconds = time.monotonic() - started, _children_cpu() - cpu_started
     try:
         items = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -99,6 +101,11 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
         else:
             run.unanalyzable.append(report)
     return run
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class _LineReader:
