@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .place import Place
 from .projects import CONFIG_NAME
 
 UNANALYZABLE = "CCL001"
@@ -21,20 +22,10 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
-class Report:
-    """One report, identified for matching by (project, path, code, text): ``text`` is the
-    stripped reported line, so a line that moves keeps its verdict."""
+class Report(Place):
+    """One report of concurlint, matched to its verdict by its place."""
 
-    project: str
-    path: str
-    line: int
-    code: str
     message: str
-    text: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.project, self.path, self.code, self.text)
 
 
 @dataclass
@@ -86,13 +77,9 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
         return run
     lines_of = _LineReader(root)
     for item in items:
+        path, line = item["path"], item["line"]
         report = Report(
-            name,
-            item["path"],
-            item["line"],
-            item["code"],
-            item["message"],
-            lines_of.text(item["path"], item["line"]),
+            name, path, line, item["code"], lines_of.text(path, line), message=item["message"]
         )
         if report.code != UNANALYZABLE:
             run.reports.append(report)

@@ -8,12 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .lint import Report
+from .place import Key
 from .verdicts import FALSE, TRUE, Lost, Verdict
 
 MIN_JUDGED = 5
 MIN_PRECISION = 0.90
-
-Key = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)

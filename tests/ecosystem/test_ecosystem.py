@@ -34,7 +34,7 @@ from .verdicts import (
 
 
 def report(line: int, text: str = "time.sleep(1)", code: str = "CCL201") -> Report:
-    return Report("demo", "demo/app.py", line, code, "message", text)
+    return Report("demo", "demo/app.py", line, code, text, message="message")
 
 
 def verdict(
@@ -81,7 +81,7 @@ def test_a_third_report_of_the_same_text_is_unjudged() -> None:
 
 
 def test_the_code_and_path_are_part_of_the_key() -> None:
-    other = Report("demo", "demo/other.py", 100, "CCL201", "message", "time.sleep(1)")
+    other = Report("demo", "demo/other.py", 100, "CCL201", "time.sleep(1)", message="m")
     matching = match([other, report(100, code="CCL203")], [verdict(100)])
     assert len(matching.unjudged) == 2 and len(matching.disappeared) == 1
 

@@ -8,6 +8,8 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .place import Place
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the same reader as concurlint's config on Python 3.10
@@ -23,38 +25,20 @@ class VerdictError(Exception):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Place):
     """``fixed`` names the change that removed a false positive's report (empty while the
     report is still there)."""
 
-    project: str
-    path: str
-    line: int
-    code: str
-    text: str
     verdict: str
     reason: str
     fixed: str = ""
 
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.project, self.path, self.code, self.text)
-
 
 @dataclass(frozen=True)
-class Lost:
+class Lost(Place):
     """A true positive no longer reported, and why that is accepted."""
 
-    project: str
-    path: str
-    line: int
-    code: str
-    text: str
     reason: str
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.project, self.path, self.code, self.text)
 
 
 @dataclass(frozen=True)
@@ -132,11 +116,11 @@ def render_verdicts(verdict_file: VerdictFile) -> str:
     return "\n".join(out) + "\n"
 
 
-def _place(entry: Verdict | Lost) -> tuple[str, str, int, str]:
+def _place(entry: Place) -> tuple[str, str, int, str]:
     return (entry.project, entry.path, entry.line, entry.code)
 
 
-def _fields(entry: Verdict | Lost) -> list[str]:
+def _fields(entry: Place) -> list[str]:
     lines = []
     for spec in fields(entry):
         value = getattr(entry, spec.name)
