@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from .__main__ import main
 from .docs import END, PAGE, START, DocsError, render_section, splice
 from .lint import Report, lint_project
 from .matching import RuleStats, failures, match, rule_stats, unexplained_losses
@@ -257,3 +258,8 @@ def test_judged_reports_are_added_and_a_second_judgement_replaces_the_first() ->
         add_verdicts(
             VerdictFile(), [{k: v for k, v in item.items() if k != "reason"}], "judged.json"
         )
+
+
+def test_an_unknown_project_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", "no-such-project"]) == 2
+    assert capsys.readouterr().err == "error: not in projects.txt: no-such-project\n"
