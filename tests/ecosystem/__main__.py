@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .docs import PAGE, DocsError, render_section, splice
@@ -39,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 1,
         help="processes concurlint uses per project (default: CPUs)",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        help="projects linted at once (default: 1); the start-up of small projects overlaps",
     )
     parser.add_argument(
         "--cache-dir",
@@ -87,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     cache = cache_root(args.cache_dir)
-    runs = [_run(project, cache, args.jobs) for project in chosen]
+    with ThreadPoolExecutor(max_workers=max(args.parallel, 1)) as pool:
+        runs = list(pool.map(lambda project: _run(project, cache, args.jobs), chosen))
     names = {p.name for p in chosen}
     verdicts = [v for v in verdict_file.verdicts if v.project in names]
     lost = [e for e in verdict_file.lost if e.project in names]

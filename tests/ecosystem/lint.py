@@ -4,10 +4,12 @@ the project pass on, the result cache off so that every run analyses every file.
 from __future__ import annotations
 
 import json
+import os
 import re
-import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,23 +59,19 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
         str(jobs),
         ".",
     ]
-    started, cpu_started = time.monotonic(), _children_cpu()
-    try:
-        done = subprocess.run(
-            command, cwd=root, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
-        run.seconds, run.cpu_seconds = time.monotonic() - started, _children_cpu() - cpu_started
+    started = time.monotonic()
+    finished = _run_timed(command, root)
+    run.seconds, run.cpu_seconds = time.monotonic() - started, finished.cpu_seconds
+    if finished.timed_out:
         run.crashes.append(f"{name}: no result after {TIMEOUT_SECONDS} s")
         return run
-    run.seconds, run.cpu_seconds = time.monotonic() - started, _children_cpu() - cpu_started
     try:
-        items = json.loads(done.stdout)
+        items = json.loads(finished.stdout)
     except json.JSONDecodeError:
         items = None
-    if done.returncode != 0 or not isinstance(items, list):
-        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-        run.crashes.append(f"{name}: concurlint exited {done.returncode}: {lines[-1]}")
+    if finished.returncode != 0 or not isinstance(items, list):
+        lines = (finished.stderr or finished.stdout).strip().splitlines() or ["no output"]
+        run.crashes.append(f"{name}: concurlint exited {finished.returncode}: {lines[-1]}")
         return run
     lines_of = _LineReader(root)
     for item in items:
@@ -90,9 +88,40 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
     return run
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+@dataclass(frozen=True)
+class _Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    cpu_seconds: float
+    timed_out: bool
+
+
+def _run_timed(command: list[str], cwd: Path) -> _Finished:
+    """Run ``command`` and measure the CPU time of it and its workers alone (``wait4``), so
+    that projects linted at once do not share each other's time."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            process.kill()
+
+        timer = threading.Timer(TIMEOUT_SECONDS, expire)
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return _Finished(
+            process.returncode,
+            out.read().decode("utf-8", errors="replace"),
+            err.read().decode("utf-8", errors="replace"),
+            usage.ru_utime + usage.ru_stime,
+            timed_out=expired.is_set(),
+        )
 
 
 class _LineReader:
