@@ -136,14 +136,20 @@ def _chosen(projects: list[Project], names: list[str]) -> list[Project]:
 
 
 def _run(project: Project, cache: Path, jobs: int) -> ProjectRun:
+    """One project, its progress on stderr (the tables come when every project is done)."""
     print(f"{project.name}=={project.version} ...", file=sys.stderr, flush=True)
     try:
-        root = project_root(project, cache)
+        run = lint_project(project.name, project_root(project, cache), jobs)
     except (ProjectError, OSError) as error:
         run = ProjectRun(project.name, cache)
         run.crashes.append(f"{project.name}: {error}")
-        return run
-    return lint_project(project.name, root, jobs)
+    print(
+        f"{project.name}: {len(run.reports)} report(s), {len(run.crashes)} crash(es), "
+        f"{run.seconds:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    return run
 
 
 def _print_projects(runs: Sequence[ProjectRun]) -> None:
