@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +74,24 @@ def project_root(project: Project, cache: Path) -> Path:
     target = cache / "src" / project.folder
     if not (target / _DONE).is_file():
         archive = _download(project, cache / "downloads" / project.folder)
-        if target.exists():
-            shutil.rmtree(target)
-        _unpack(archive, target)
-        (target / _DONE).write_text(archive.name + "\n", encoding="utf-8")
-    root = _single_top_folder(target) if _is_sdist(target) else target
-    config = root / CONFIG_NAME
-    if not config.is_file():
-        config.write_text('src = ["."]\n', encoding="utf-8")
-    return root
+        _unpack_atomically(archive, target)
+    return _single_top_folder(target) if _is_sdist(target) else target
+
+
+def _unpack_atomically(archive: Path, target: Path) -> None:
+    """Unpack beside ``target`` and rename, so that a run interrupted, or another run using
+    the same cache at the same time, never sees half a project."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}-{threading.get_ident()}")
+    _unpack(archive, partial)
+    root = _single_top_folder(partial) if _is_sdist(partial) else partial
+    (root / CONFIG_NAME).write_text('src = ["."]\n', encoding="utf-8")
+    (partial / _DONE).write_text(archive.name + "\n", encoding="utf-8")
+    if target.exists() and not (target / _DONE).is_file():
+        shutil.rmtree(target)  # left by an older, interrupted run
+    try:
+        partial.rename(target)
+    except OSError:  # another run unpacked it first
+        shutil.rmtree(partial)
 
 
 def _download(project: Project, folder: Path) -> Path:

@@ -263,3 +263,13 @@ def test_judged_reports_are_added_and_a_second_judgement_replaces_the_first() ->
 def test_an_unknown_project_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--project", "no-such-project"]) == 2
     assert capsys.readouterr().err == "error: not in projects.txt: no-such-project\n"
+
+
+def test_a_half_unpacked_project_is_unpacked_again(tmp_path: Path) -> None:
+    _wheel(tmp_path / "downloads" / "demo-1.0")
+    stale = tmp_path / "src" / "demo-1.0"
+    stale.mkdir(parents=True)
+    (stale / "leftover.py").write_text("x = 1\n")
+    root = project_root(Project("demo", "1.0"), tmp_path)
+    assert not (root / "leftover.py").exists() and (root / "demo" / "app.py").is_file()
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["demo-1.0"]
