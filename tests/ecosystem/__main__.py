@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .docs import PAGE, DocsError, render_section, splice
@@ -18,6 +18,8 @@ from .projects import Project, ProjectError, cache_root, project_root, read_proj
 from .verdicts import (
     FALSE,
     VERDICTS_FILE,
+    Lost,
+    Verdict,
     VerdictError,
     VerdictFile,
     add_verdicts,
@@ -94,20 +96,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     cache = cache_root(args.cache_dir)
+    finished: list[ProjectRun] = []
     with ThreadPoolExecutor(max_workers=max(args.parallel, 1)) as pool:
-        runs = list(pool.map(lambda project: _run(project, cache, args.jobs), chosen))
-    names = {p.name for p in chosen}
-    verdicts = [v for v in verdict_file.verdicts if v.project in names]
-    lost = [e for e in verdict_file.lost if e.project in names]
+        futures = [pool.submit(_run, project, cache, args.jobs) for project in chosen]
+        for future in as_completed(futures):
+            finished.append(future.result())
+            if args.write_unjudged:  # rewritten as projects finish: a long run is usable early
+                _write_unjudged(args.write_unjudged, _matched(finished, verdict_file)[0].unjudged)
+    runs = [future.result() for future in futures]
+    matching, verdicts, lost = _matched(runs, verdict_file)
     reports = [r for run in runs for r in run.reports]
-    matching = match(reports, verdicts)
     stats = rule_stats(reports, matching)
     crashes = [c for run in runs for c in run.crashes]
     _print_projects(runs)
     _print_rules(stats)
     _print_problems(matching, VerdictFile(tuple(verdicts), tuple(lost)), runs)
     if args.write_unjudged:
-        _write_unjudged(args.write_unjudged, matching.unjudged, {r.project: r.root for r in runs})
         print(f"\nwrote {len(matching.unjudged)} unjudged report(s) to {args.write_unjudged}")
     print(f"\ndownload cache: {cache}")
     found = failures(stats, matching, lost, crashes)
@@ -116,6 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not found:
         print("ecosystem check passed")
     return 1 if found else 0
+
+
+def _matched(
+    runs: Sequence[ProjectRun], verdict_file: VerdictFile
+) -> tuple[Matching, list[Verdict], list[Lost]]:
+    """The reports of ``runs`` matched to the verdicts of those projects alone."""
+    names = {run.project for run in runs}
+    verdicts = [v for v in verdict_file.verdicts if v.project in names]
+    lost = [e for e in verdict_file.lost if e.project in names]
+    return match([r for run in runs for r in run.reports], verdicts), verdicts, lost
 
 
 def _read_json(path: Path) -> object:
@@ -202,7 +216,7 @@ def _print_problems(
         print(f"  {crash}")
 
 
-def _write_unjudged(path: Path, reports: Sequence[Report], roots: dict[str, Path]) -> None:
+def _write_unjudged(path: Path, reports: Sequence[Report]) -> None:
     items = [
         {
             "project": r.project,
@@ -211,11 +225,13 @@ def _write_unjudged(path: Path, reports: Sequence[Report], roots: dict[str, Path
             "code": r.code,
             "message": r.message,
             "text": r.text,
-            "file": str(roots[r.project] / r.path),
+            "file": str(r.file),
         }
         for r in reports
     ]
-    path.write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(items, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 if __name__ == "__main__":

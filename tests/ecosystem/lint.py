@@ -25,9 +25,11 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class Report(Place):
-    """One report of concurlint, matched to its verdict by its place."""
+    """One report of concurlint, matched to its verdict by its place; ``file`` is the
+    absolute path of the reported file in the download cache, for the judges."""
 
     message: str
+    file: str = ""
 
 
 @dataclass
@@ -77,7 +79,13 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
     for item in items:
         path, line = item["path"], item["line"]
         report = Report(
-            name, path, line, item["code"], lines_of.text(path, line), message=item["message"]
+            name,
+            path,
+            line,
+            item["code"],
+            lines_of.text(path, line),
+            message=item["message"],
+            file=str(root / path),
         )
         if report.code != UNANALYZABLE:
             run.reports.append(report)
