@@ -159,7 +159,7 @@ def _run(project: Project, cache: Path, jobs: int) -> ProjectRun:
         run.crashes.append(f"{project.name}: {error}")
     print(
         f"{project.name}: {len(run.reports)} report(s), {len(run.crashes)} crash(es), "
-        f"{run.seconds:.0f} s",
+        f"{run.seconds:.0f} s ({run.cpu_seconds:.0f} s CPU)",
         file=sys.stderr,
         flush=True,
     )
