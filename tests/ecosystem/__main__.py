@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .docs import PAGE, DocsError, render_section, splice
-from .lint import ProjectRun, Report, lint_project
+from .lint import TIMEOUT_SECONDS, ProjectRun, Report, lint_project
 from .matching import Matching, RuleStats, failures, match, rule_stats, unexplained_losses
 from .projects import Project, ProjectError, cache_root, project_root, read_projects
 from .verdicts import (
@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="projects linted at once (default: 1); the start-up of small projects overlaps",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_SECONDS,
+        help=f"seconds a project may take before it counts as a crash (default: {TIMEOUT_SECONDS})",
     )
     parser.add_argument(
         "--cache-dir",
@@ -98,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = cache_root(args.cache_dir)
     finished: list[ProjectRun] = []
     with ThreadPoolExecutor(max_workers=max(args.parallel, 1)) as pool:
-        futures = [pool.submit(_run, project, cache, args.jobs) for project in chosen]
+        futures = [pool.submit(_run, project, cache, args.jobs, args.timeout) for project in chosen]
         for future in as_completed(futures):
             finished.append(future.result())
             if args.write_unjudged:  # rewritten as projects finish: a long run is usable early
@@ -149,11 +155,11 @@ def _chosen(projects: list[Project], names: list[str]) -> list[Project]:
     return [known[n.lower()] for n in names]
 
 
-def _run(project: Project, cache: Path, jobs: int) -> ProjectRun:
+def _run(project: Project, cache: Path, jobs: int, timeout: float) -> ProjectRun:
     """One project, its progress on stderr (the tables come when every project is done)."""
     print(f"{project.name}=={project.version} ...", file=sys.stderr, flush=True)
     try:
-        run = lint_project(project.name, project_root(project, cache), jobs)
+        run = lint_project(project.name, project_root(project, cache), jobs, timeout)
     except (ProjectError, OSError) as error:
         run = ProjectRun(project.name, cache)
         run.crashes.append(f"{project.name}: {error}")

@@ -19,7 +19,7 @@ from .projects import CONFIG_NAME
 
 UNANALYZABLE = "CCL001"
 INTERNAL_ERROR = "internal error"
-TIMEOUT_SECONDS = 1800
+TIMEOUT_SECONDS = 3600  # per project; generous: a loaded shared machine is many times slower
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -43,7 +43,7 @@ class ProjectRun:
     crashes: list[str] = field(default_factory=list)
 
 
-def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
+def lint_project(name: str, root: Path, jobs: int, timeout: float = TIMEOUT_SECONDS) -> ProjectRun:
     """Lint ``root`` as one project; a failure of the run becomes a crash line, never an
     exception, so that one project cannot stop the others."""
     run = ProjectRun(name, root)
@@ -62,10 +62,10 @@ def lint_project(name: str, root: Path, jobs: int) -> ProjectRun:
         ".",
     ]
     started = time.monotonic()
-    finished = _run_timed(command, root)
+    finished = _run_timed(command, root, timeout)
     run.seconds, run.cpu_seconds = time.monotonic() - started, finished.cpu_seconds
     if finished.timed_out:
-        run.crashes.append(f"{name}: no result after {TIMEOUT_SECONDS} s")
+        run.crashes.append(f"{name}: no result after {timeout:.0f} s")
         return run
     try:
         items = json.loads(finished.stdout)
@@ -105,7 +105,7 @@ class _Finished:
     timed_out: bool
 
 
-def _run_timed(command: list[str], cwd: Path) -> _Finished:
+def _run_timed(command: list[str], cwd: Path, timeout: float) -> _Finished:
     """Run ``command`` and measure the CPU time of it and its workers alone (``wait4``), so
     that projects linted at once do not share each other's time."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -116,7 +116,7 @@ def _run_timed(command: list[str], cwd: Path) -> _Finished:
             expired.set()
             process.kill()
 
-        timer = threading.Timer(TIMEOUT_SECONDS, expire)
+        timer = threading.Timer(timeout, expire)
         timer.start()
         _, status, usage = os.wait4(process.pid, 0)
         timer.cancel()

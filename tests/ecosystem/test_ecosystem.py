@@ -273,3 +273,9 @@ def test_a_half_unpacked_project_is_unpacked_again(tmp_path: Path) -> None:
     root = project_root(Project("demo", "1.0"), tmp_path)
     assert not (root / "leftover.py").exists() and (root / "demo" / "app.py").is_file()
     assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["demo-1.0"]
+
+
+def test_a_project_over_its_time_is_a_crash(tmp_path: Path) -> None:
+    _wheel(tmp_path / "downloads" / "demo-1.0")
+    run = lint_project("demo", project_root(Project("demo", "1.0"), tmp_path), 1, timeout=0.01)
+    assert run.crashes == ["demo: no result after 0 s"] and run.reports == []
