@@ -28,7 +28,7 @@ from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings, is_selected
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, decode_source, read_bytes
+from concurlint.files import Source, Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
@@ -221,6 +221,10 @@ class _Converter:
         return self.positions[node]
 
     def _offset(self, line: int, column: int) -> int:
+        """libcst places the end of a module without a final line break on the line after
+        its last one: that position is the end of the text."""
+        if line > len(self.line_starts):
+            return len(self.source.text)
         return self.line_starts[line - 1] + column
 
     def _span(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -274,7 +278,7 @@ def lint_path(
     """Read, lint and (with a cache) store one file; the key is taken from the very bytes
     that were linted (and the project facts used), so a file edited meanwhile never gets
     another version's result."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, ruleset.settings.max_file_size)
     if isinstance(raw, Unreadable):
         return FileResult(path, _unreadable(raw, ruleset))
     source = decode_source(path, raw)
@@ -283,7 +287,7 @@ def lint_path(
     else:
         result = lint_source(source, ruleset, project)
     if cache is not None:
-        cache.put(path, raw, result, project.digest)
+        cache.put(path, fingerprint(raw), result, project.digest)
     return result
 
 

@@ -14,8 +14,8 @@ from typing import TextIO
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, FileResult, Span
-from concurlint.files import Unreadable, read_bytes
-from concurlint.project import FileFacts, project_facts
+from concurlint.files import Unreadable
+from concurlint.project import FileFacts, file_fingerprints, project_facts
 from concurlint.selection import selected_for
 
 UNANALYZABLE = "CCL001"
@@ -82,9 +82,10 @@ def lint_paths(
     the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
     bar = Progress(len(paths)) if progress and paths else None
-    contents = {path: read_bytes(path) for path in paths}
-    facts = project_facts(paths, settings, cache, contents, jobs)
-    pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)
+    fingerprints = file_fingerprints(paths, settings.max_file_size)
+    facts = project_facts(paths, settings, cache, fingerprints, jobs)
+    pending = _answer_from_cache(fingerprints, cache, results, bar.advance if bar else None,
+                                 facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
@@ -96,7 +97,7 @@ def lint_paths(
 
 
 def _answer_from_cache(
-    contents: Mapping[str, bytes | Unreadable],
+    fingerprints: Mapping[str, str | Unreadable],
     cache: Cache | None,
     results: list[FileResult],
     on_done: Callable[[int], None] | None,
@@ -104,11 +105,11 @@ def _answer_from_cache(
 ) -> list[str]:
     """Append the cached results; return the paths still to lint."""
     if cache is None:
-        return list(contents)
+        return list(fingerprints)
     pending = []
-    for path, content in contents.items():
+    for path, content in fingerprints.items():
         digest = facts[path].digest if path in facts else ""
-        hit = cache.get(path, content, digest) if isinstance(content, bytes) else None
+        hit = cache.get(path, content, digest) if isinstance(content, str) else None
         if hit is None:
             pending.append(path)
             continue
