@@ -139,3 +139,29 @@ def test_corrupted_entry_is_a_miss(tmp_path: Path) -> None:
     (entry,) = _entries(cache.folder.parent)
     entry.write_bytes(entry.read_bytes().replace(b"true", b"false"))
     assert cache.get("a.py", content) is None
+
+
+@pytest.mark.parametrize("given", ["", ".", "..", "ABSOLUTE"])
+def test_project_folder_is_refused_as_the_cache(project: Path, given: str) -> None:
+    """An unset CI variable (``--cache-dir ""``) must not tag the project for git and
+    backups to ignore: one line, exit 2, nothing written."""
+    given = str(project) if given == "ABSOLUTE" else given
+    completed = _run(["--cache-dir", given, "app.py"], project)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith("concurlint: error: --cache-dir")
+    assert sorted(path.name for path in project.iterdir()) == ["app.py", "helpers.py",
+                                                                "pyproject.toml"]
+
+
+def test_only_a_cache_folder_concurlint_creates_is_tagged(project: Path) -> None:
+    shared = project / "shared"
+    shared.mkdir()
+    (shared / "notes.txt").write_text("kept in git\n")
+    assert _run(["--cache-dir", "shared", "."], project).returncode == 1
+    assert _run(["--cache-dir", "own", "."], project).returncode == 1
+    assert not (shared / ".gitignore").exists() and not (shared / "CACHEDIR.TAG").exists()
+    assert _entries(shared)  # the folder is still used as the cache
+    assert (project / "own" / ".gitignore").read_text().endswith("*\n")
+    assert (project / "own" / "CACHEDIR.TAG").exists()

@@ -168,6 +168,20 @@ class Cache:
                 os.unlink(temporary)
 
 
+def cache_dir_refusal(given: str, root: Path) -> str | None:
+    """Why ``given`` cannot be the cache folder: empty (an unset variable in CI), or the
+    project's folder, the working folder or a folder above either. The cache writes its
+    generations there, and a folder it creates is tagged to be left out of git and backups."""
+    if not given.strip():
+        return "--cache-dir is empty; give a folder of its own, or --no-cache"
+    folder = Path(given).resolve()
+    for kept in (root.resolve(), Path.cwd().resolve()):
+        if folder == kept or folder in kept.parents:
+            return (f"--cache-dir {given!r} is the project or working folder, or one above it; "
+                    "give a folder of its own, or --no-cache")
+    return None
+
+
 def read_entry(path: Path, limit: int = MAX_ENTRY) -> bytes | None:
     """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes, itself
     and not through a symbolic link; None otherwise. Never blocks on a FIFO or a device."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from concurlint import __version__
-from concurlint.cache import CACHE_DIR, Cache
+from concurlint.cache import CACHE_DIR, Cache, cache_dir_refusal
 from concurlint.config import ConfigError, Settings, load_settings, validate_codes, with_overrides
 from concurlint.diagnostic import Diagnostic, FileResult
 from concurlint.files import discover
@@ -78,7 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument(
         "--cache-dir",
-        type=Path,
         help=f"folder for cached results (default: {CACHE_DIR} in the root)",
     )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when reporting")
@@ -115,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
+    if args.cache_dir is not None and not args.no_cache:
+        refusal = cache_dir_refusal(args.cache_dir, settings.root)
+        if refusal is not None:
+            return _fail(refusal)
     if args.list_rules:
         return _list_rules(catalog)
     if args.explain:
@@ -139,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
-    return Cache.open(args.cache_dir or settings.root / CACHE_DIR, settings, catalog.digest)
+    folder = Path(args.cache_dir) if args.cache_dir is not None else settings.root / CACHE_DIR
+    return Cache.open(folder, settings, catalog.digest)
 
 
 def _is_interactive(stream: object) -> bool:
