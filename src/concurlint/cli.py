@@ -7,7 +7,9 @@ pending under ``--diff``), 2 a usage, configuration or internal error.
 from __future__ import annotations
 
 import argparse
+import codecs
 import difflib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -22,12 +24,14 @@ from concurlint.files import discover
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.report import FORMATTERS, statistics
 from concurlint.ruledocs import explain
-from concurlint.runner import lint_paths
+from concurlint.runner import is_internal_error, lint_paths
 
 if TYPE_CHECKING:
     from concurlint.fixes import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+_NAME_ERRORS = "concurlint-undecodable-names"
 
 
 def _codes(value: str) -> list[str]:
@@ -99,7 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends in one line on stderr: Ctrl-C exits 130 as a shell would report
+    it; an error of concurlint itself exits 2, after whatever output it could give."""
     args = build_parser().parse_args(argv)
+    _tolerate_undecodable_names()
+    try:
+        return _main(args)
+    except KeyboardInterrupt:
+        print("concurlint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        return _fail(f"internal error: {type(error).__name__}: {error}")
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = with_overrides(
             load_settings(args.config),
@@ -131,11 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = lint_paths(paths, settings, problems, args.jobs, cache, progress)
         diagnostics, pending = _flatten(results), 0
     if args.statistics:
-        sys.stdout.write(statistics.render(diagnostics))
+        _write(statistics.render(diagnostics))
     else:
-        sys.stdout.write(FORMATTERS[args.format](diagnostics, catalog.rules))
+        _write(FORMATTERS[args.format](diagnostics, catalog.rules))
     if not args.quiet:
         _summarize(diagnostics, pending, args)
+    if any(is_internal_error(diagnostic) for diagnostic in diagnostics):
+        return EXIT_ERROR
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics or (args.diff and pending) else EXIT_CLEAN
@@ -144,6 +163,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
     folder = Path(args.cache_dir) if args.cache_dir is not None else settings.root / CACHE_DIR
     return Cache.open(folder, settings, catalog.digest)
+
+
+def _write(text: str) -> None:
+    """Write the report; a reader that went away (``| head``) ends the output, quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it where that cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _tolerate_undecodable_names() -> None:
+    """A file name that is not valid in the file system's encoding reaches Python with
+    surrogates in place of its bytes; print those bytes as they are (as ``ls`` does)
+    instead of failing, whatever the output encoding."""
+    codecs.register_error(_NAME_ERRORS, _undecodable_bytes)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=_NAME_ERRORS)
+
+
+def _undecodable_bytes(error: UnicodeError) -> tuple[str | bytes, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if all("\udc80" <= character <= "\udcff" for character in chunk):
+        return bytes(ord(character) - 0xDC00 for character in chunk), error.end
+    return codecs.backslashreplace_errors(error)
 
 
 def _is_interactive(stream: object) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
@@ -46,6 +45,7 @@ from concurlint.summary_threads import (
     ThreadFacts,
     summarize_threads,
 )
+from concurlint.workers import Lost, Pool
 
 if TYPE_CHECKING:
     from concurlint.cache import Cache
@@ -500,6 +500,7 @@ def file_fingerprints(paths: Iterable[str], limit: int) -> dict[str, str | Unrea
 
 
 _Summarizing = tuple[int, frozenset[str], ThreadCatalog]  # size limit, blocking names, threads
+_Work = tuple[str, str, bool, int, frozenset[str], ThreadCatalog]  # path, module, package, ...
 _Summarized = tuple[tuple[ModuleSummary, str] | None, str]  # summary and digest, fingerprint
 
 
@@ -522,8 +523,15 @@ def _summaries(
             missing.append(path)
     work = [(path, *files[path][1:], *summarizing) for path in missing]
     if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
+        chunks = [work[start:start + _SUMMARY_CHUNK]
+                  for start in range(0, len(work), _SUMMARY_CHUNK)]
+        pool: Pool[list[_Work], list[_Summarized]] = Pool(_summarize_chunk, jobs)
+        made = [
+            summarized
+            for chunk, outcome in zip(chunks, pool.map(chunks), strict=True)
+            # a file whose worker died exports nothing; the lint pass then reports it
+            for summarized in ([(None, "")] * len(chunk) if isinstance(outcome, Lost) else outcome)
+        ]
     else:
         made = [_summarize_one(item) for item in work]
     for path, (summary, content) in zip(missing, made, strict=True):
@@ -533,9 +541,12 @@ def _summaries(
     return {path: summary for path, summary in found.items() if summary is not None}
 
 
-def _summarize_one(
-    item: tuple[str, str, bool, int, frozenset[str], ThreadCatalog],
-) -> _Summarized:
+def _summarize_chunk(items: list[_Work]) -> list[_Summarized]:
+    """One task of the pool: a few files, so that inter-process traffic stays small."""
+    return [_summarize_one(item) for item in items]
+
+
+def _summarize_one(item: _Work) -> _Summarized:
     """The summary of one file and its digest (None when it cannot be read, decoded or
     parsed: then it exports nothing, and the lint pass reports why), with the fingerprint
     of the bytes summarized."""

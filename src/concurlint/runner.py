@@ -17,8 +17,11 @@ from concurlint.diagnostic import Diagnostic, FileResult, Span
 from concurlint.files import Unreadable
 from concurlint.project import FileFacts, file_fingerprints, project_facts
 from concurlint.selection import selected_for
+from concurlint.workers import usable_jobs
 
 UNANALYZABLE = "CCL001"
+INTERNAL_ERROR = "internal error"
+_CANNOT = "cannot analyze this file: "
 
 
 def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
@@ -27,8 +30,19 @@ def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diag
         span=Span(line, column, line, column),
         code=UNANALYZABLE,
         name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
+        message=f"{_CANNOT}{reason}",
         url="",
+    )
+
+
+def internal_error(path: str, detail: str) -> Unreadable:
+    """A failure of concurlint itself on ``path``: reported, and the run exits 2."""
+    return Unreadable(path, f"{INTERNAL_ERROR}: {detail}")
+
+
+def is_internal_error(diagnostic: Diagnostic) -> bool:
+    return diagnostic.code == UNANALYZABLE and diagnostic.message.startswith(
+        f"{_CANNOT}{INTERNAL_ERROR}:"
     )
 
 
@@ -81,6 +95,7 @@ def lint_paths(
     The project pass comes first: every path's module summary (cached too), joined into
     the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
+    jobs = usable_jobs(jobs)
     bar = Progress(len(paths)) if progress and paths else None
     fingerprints = file_fingerprints(paths, settings.max_file_size)
     facts = project_facts(paths, settings, cache, fingerprints, jobs)
