@@ -59,24 +59,29 @@ def _is_excluded(path: Path, patterns: Iterable[str], root: Path) -> bool:
 def discover(
     paths: Iterable[str], settings: Settings, force_exclude: bool = False
 ) -> tuple[list[str], list[Unreadable]]:
-    """Expand ``paths`` into source files (sorted, deduplicated) plus the paths that failed.
+    """Expand ``paths`` into source files (sorted, each once) plus the paths that failed.
 
     Files named explicitly are linted whatever their suffix or the excludes, unless
     ``force_exclude`` (used by pre-commit, which passes every staged file).
     """
     patterns = (*settings.exclude, *settings.extend_exclude)
-    found: set[str] = set()
+    # by absolute path: ``a.py``, ``./a.py`` and ``/project/a.py`` are one file, linted once
+    # and reported under the first of its names
+    found: dict[str, str] = {}
     problems: list[Unreadable] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.update(_walk(path, patterns, settings.root, problems))
+            names = list(_walk(path, patterns, settings.root, problems))
         elif path.is_file():
-            if not (force_exclude and _is_excluded(path, patterns, settings.root)):
-                found.add(os.path.normpath(given))
+            excluded = force_exclude and _is_excluded(path, patterns, settings.root)
+            names = [] if excluded else [os.path.normpath(given)]
         else:
+            names = []
             problems.append(Unreadable(os.path.normpath(given), _missing_reason(path)))
-    return sorted(found), problems
+        for name in names:
+            found.setdefault(os.path.abspath(name), name)
+    return sorted(found.values()), problems
 
 
 def _walk(

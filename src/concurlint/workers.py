@@ -101,7 +101,7 @@ class Pool(Generic[_Task, _Result]):
             alone = bool(suspects)
             queue = suspects if alone else pending
             try:
-                broken = self._run(tasks, queue, 1 if alone else self.jobs, done)
+                broken = self._run(tasks, queue, 1 if alone else self.jobs, done, not alone)
             except (OSError, ImportError, NotImplementedError) as error:
                 _warn(error)
                 left = [index for index in range(len(tasks)) if index not in results]
@@ -121,9 +121,10 @@ class Pool(Generic[_Task, _Result]):
         queue: deque[int],
         jobs: int,
         done: Callable[[int, _Result | Lost], None],
+        ahead: bool,
     ) -> list[int]:
         """Run tasks from ``queue`` until it is empty or the pool breaks; return the tasks
-        that were running when it broke."""
+        that were running when it broke. A suspect runs alone: no task waits behind it."""
         pool = ProcessPoolExecutor(
             max_workers=jobs, initializer=_start_worker,
             initargs=(os.getpid(), self.initializer, self.initargs),
@@ -132,7 +133,7 @@ class Pool(Generic[_Task, _Result]):
         clean = False
         try:
             while queue or running:
-                self._submit(pool, tasks, queue, running, jobs + _AHEAD)
+                self._submit(pool, tasks, queue, running, jobs + _AHEAD * ahead)
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 if any(isinstance(future.exception(), BrokenProcessPool) for future in finished):
                     return self._collect(running, done)
