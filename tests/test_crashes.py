@@ -121,7 +121,7 @@ def _unshare_available() -> bool:
     return shutil.which("unshare") is not None and os.geteuid() == 0
 
 
-@pytest.mark.skipif(not _unshare_available(), reason="needs root and unshare for a read-only /dev/shm")
+@pytest.mark.skipif(not _unshare_available(), reason="a read-only /dev/shm needs root, unshare")
 def test_read_only_dev_shm_runs_in_one_process(folder: Path) -> None:
     _tree(folder, files=80, calls=1)
     command = (f"mount -t tmpfs -o ro tmpfs /dev/shm && "

@@ -492,11 +492,12 @@ def project_facts(
 
 def file_fingerprints(paths: Iterable[str], limit: int) -> dict[str, str | Unreadable]:
     """Every file's ``files.fingerprint``, one file in memory at a time."""
-    found: dict[str, str | Unreadable] = {}
-    for path in paths:
-        raw = read_bytes(path, limit)
-        found[path] = raw if isinstance(raw, Unreadable) else fingerprint(raw)
-    return found
+    return {path: _fingerprint(path, limit) for path in paths}
+
+
+def _fingerprint(path: str, limit: int) -> str | Unreadable:
+    raw = read_bytes(path, limit)
+    return raw if isinstance(raw, Unreadable) else fingerprint(raw)
 
 
 _Summarizing = tuple[int, frozenset[str], ThreadCatalog]  # size limit, blocking names, threads
