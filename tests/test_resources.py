@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_crashes import HANG, _children, _tree, _wait_for_workers
+from test_crashes import HANG, _tree, _wait_for_workers
 
 from concurlint import engine, files, project, runner
 from concurlint.cli import main
