@@ -46,8 +46,7 @@ CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
 SUMMARY_FORMAT = "summary-11"
-# The largest entry read: far above what a project's joined facts take (the standard library
-# and its tests: 3 MB), far below what would hurt.
+# The largest entry read: the joined facts of the standard library (734 files) take 0.12 MB.
 MAX_ENTRY = 64 * 1024 * 1024
 _HEADER = b"concurlint-cache-1"
 _TEMPORARY_PREFIX = ".tmp-"
