@@ -189,7 +189,8 @@ def test_fifty_thousand_lines_are_reported_at_the_right_place(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # One long docstring keeps libcst's per-node cost out of the default run; the slow
-    # crawl lints a 50,000-line file of real statements.
+    # crawl lints a 50,000-line file of real statements. 2.6 MB: above the default limit.
+    (folder / "pyproject.toml").write_text("[tool.concurlint]\nmax-file-size = 4_000_000\n")
     lines = [f"line {number}: a long explanation of nothing at all" for number in range(49_998)]
     (folder / "big.py").write_text("\n".join(['"""', *lines, '"""', BLOCKING]))
     run = lint(capsys, "big.py")

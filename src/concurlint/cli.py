@@ -8,6 +8,8 @@ their behaviour are ruff's where ruff has the option.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from concurlint import __version__
-from concurlint.cache import CACHE_DIR, Cache
+from concurlint.cache import CACHE_DIR, Cache, cache_dir_refusal
 from concurlint.config import ConfigError, RuleLayer, Settings, validate_codes, with_overrides
 from concurlint.diagnostic import Diagnostic, FileResult
 from concurlint.files import Unreadable, discover
@@ -24,6 +26,7 @@ from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.output import (
     EXIT_CLEAN,
     EXIT_ERROR,
+    EXIT_FINDINGS,
     Outcome,
     fixed_codes,
     report,
@@ -33,10 +36,12 @@ from concurlint.report import FORMATTERS
 from concurlint.report.options import read_text
 from concurlint.report.style import is_terminal
 from concurlint.ruledocs import explain
-from concurlint.runner import lint_paths
+from concurlint.runner import is_internal_error, lint_paths
 from concurlint.show import settings_text
 
 NO_FILES = "warning: No Python files found under the given path(s)"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+_NAME_ERRORS = "concurlint-undecodable-names"
 
 
 def _codes(value: str) -> list[str]:
@@ -106,7 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-cache", action="store_true", help="do not read or write the cache")
     add(
         "--cache-dir",
-        type=Path,
         help=f"folder for cached results (default: {CACHE_DIR} in the root)",
     )
     add("--exit-zero", action="store_true", help="exit 0 even when reporting")
@@ -139,16 +143,24 @@ class _Catalogs:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends in one line on stderr: Ctrl-C exits 130 as a shell would report
+    it; an error of concurlint itself exits 2, after whatever output it could give."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["server"]:
         return _serve(argv[1:])
     args = build_parser().parse_args(argv)
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
+    _tolerate_undecodable_names()
     try:
         return _main(args)
     except ConfigError as error:
         return _fail(str(error))
+    except KeyboardInterrupt:
+        print("concurlint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        return _fail(f"internal error: {type(error).__name__}: {error}")
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -168,6 +180,10 @@ def _main(args: argparse.Namespace) -> int:
 
     resolver = SettingsResolver(args.config, adjust)
     catalog = catalogs(resolver.default)
+    if args.cache_dir is not None and not args.no_cache:
+        refusal = cache_dir_refusal(args.cache_dir, resolver.default.root)
+        if refusal is not None:
+            return _fail(refusal)
     if args.list_rules:
         return _list_rules(catalog)
     if args.explain:
@@ -194,7 +210,14 @@ def _main(args: argparse.Namespace) -> int:
         _run_group(run, group_paths, group_problems, settings, catalogs(settings), args)
     if args.add_noqa:
         return _add_noqa(run.diagnostics)
-    return report(run, args, catalog, read_text)
+    try:
+        code = report(run, args, catalog, read_text)
+    except BrokenPipeError:  # a reader that went away (``| head``) ends the output, quietly
+        _silence_stdout()
+        code = EXIT_FINDINGS if run.diagnostics and not args.exit_zero else EXIT_CLEAN
+    if any(is_internal_error(diagnostic) for diagnostic in run.diagnostics):
+        return EXIT_ERROR
+    return code
 
 
 def _rule_layer(args: argparse.Namespace) -> RuleLayer | None:
@@ -250,7 +273,34 @@ def _serve(argv: Sequence[str]) -> int:
 
 
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
-    return Cache.open(args.cache_dir or settings.root / CACHE_DIR, settings, catalog.digest)
+    folder = Path(args.cache_dir) if args.cache_dir is not None else settings.root / CACHE_DIR
+    return Cache.open(folder, settings, catalog.digest)
+
+
+def _silence_stdout() -> None:
+    """Python flushes stdout again at exit: point it where that cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _tolerate_undecodable_names() -> None:
+    """A file name that is not valid in the file system's encoding reaches Python with
+    surrogates in place of its bytes; print those bytes as they are (as ``ls`` does)
+    instead of failing, whatever the output encoding."""
+    codecs.register_error(_NAME_ERRORS, _undecodable_bytes)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=_NAME_ERRORS)
+
+
+def _undecodable_bytes(error: UnicodeError) -> tuple[str | bytes, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if all("\udc80" <= character <= "\udcff" for character in chunk):
+        return bytes(ord(character) - 0xDC00 for character in chunk), error.end
+    return codecs.backslashreplace_errors(error)
 
 
 def _fail(message: str) -> int:

@@ -26,6 +26,10 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     "_build", "build", "dist", "node_modules", "site-packages", ".concurlint_cache",
 )
 
+# Bytes; a larger file is reported as skipped (libcst needs minutes and gigabytes for a few
+# megabytes of data literals). The largest module of the standard library is 0.75 MB.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+
 
 class ConfigError(Exception):
     """A setting that cannot be used; the message names the file and the key."""
@@ -67,6 +71,7 @@ class Settings:
     gevent_patched_by: tuple[str, ...] = ()
     src: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     command_line: RuleLayer | None = None  # --select & co., applied over the configured codes
     root: Path = field(default_factory=Path.cwd, compare=False)
 
@@ -120,6 +125,7 @@ _KEYS: Mapping[str, tuple[str, str]] = {
     "gevent-patched-by": ("gevent_patched_by", "strings"),
     "src": ("src", "strings"),
     "respect-gitignore": ("respect_gitignore", "bool"),
+    "max-file-size": ("max_file_size", "size"),
 }
 
 
@@ -133,8 +139,7 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def has_concurlint_table(pyproject: Path) -> bool:
-    tool = _read_toml(pyproject).get("tool", {})
-    return isinstance(tool, dict) and "concurlint" in tool
+    return "concurlint" in _tools(_read_toml(pyproject), pyproject)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -146,6 +151,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
 
 
+def _tools(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``[tool]`` table; anything else there (``tool = [...]``) is a configuration error."""
+    tools = data.get("tool", {})
+    if not isinstance(tools, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    return tools
+
+
 def load_settings(config: Path | None = None, start: Path | None = None) -> Settings:
     """Settings from ``config`` if given, else from the nearest pyproject.toml, else defaults."""
     start = (start or Path.cwd()).resolve()
@@ -155,7 +168,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     data = _read_toml(path)
-    table = data.get("tool", {}).get("concurlint", data if path.name != "pyproject.toml" else {})
+    table = _tools(data, path).get("concurlint", data if path.name != "pyproject.toml" else {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.concurlint] must be a table")
     return settings_from_table(table, origin=str(path), root=path.resolve().parent)
@@ -183,6 +196,10 @@ def _convert(raw: Any, kind: str, where: str) -> Any:
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             raise ConfigError(f"{where} must be a list of strings")
         return tuple(raw)
+    if kind == "size":
+        if type(raw) is not int or raw < 1:
+            raise ConfigError(f"{where} must be a positive number of bytes")
+        return raw
     if not isinstance(raw, dict) or not all(
         isinstance(codes, list) and all(isinstance(code, str) for code in codes)
         for codes in raw.values()

@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,16 +29,23 @@ from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, decode_source, read_bytes
+from concurlint.files import Source, Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
 from concurlint.rule import FileContext, NodeFix, Report, Rule
-from concurlint.runner import UNANALYZABLE, lint_paths, unanalyzable, unreadable_result
+from concurlint.runner import (
+    UNANALYZABLE,
+    internal_error,
+    lint_paths,
+    unanalyzable,
+    unreadable_result,
+)
 from concurlint.screen import TreeFacts
 from concurlint.selection import ignored_in, selected_for
+from concurlint.workers import Lost, Pool
 
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
 # library's pydoc_data/topics.py) needs far more than Python's default limit and stack.
@@ -172,7 +179,8 @@ def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileRe
     except RecursionError:
         return _failed(ruleset, source.path, "too deeply nested to analyze")
     except Exception as error:  # one internal error must not stop the run
-        return _failed(ruleset, source.path, f"internal error: {type(error).__name__}: {error}")
+        problem = internal_error(source.path, f"{type(error).__name__}: {error}")
+        return FileResult(source.path, _unreadable(problem, ruleset))
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
@@ -242,6 +250,10 @@ class _Converter:
         return self.positions[node]
 
     def _offset(self, line: int, column: int) -> int:
+        """libcst places the end of a module without a final line break on the line after
+        its last one: that position is the end of the text."""
+        if line > len(self.line_starts):
+            return len(self.source.text)
         return self.line_starts[line - 1] + column
 
     def _span(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -304,6 +316,9 @@ _WORKER: dict[str, object] = {}  # per process: built once by the pool initializ
 # Files per task handed to a worker: small enough to balance the load (the largest files
 # go first), large enough that inter-process traffic stays negligible.
 _CHUNK = 4
+# Bytes above which a file is linted alone and while no other such file is: libcst holds
+# hundreds of times a file's size while it works on it.
+LARGE_FILE = 256 * 1024
 
 
 def _deep_stack_executor() -> ThreadPoolExecutor:
@@ -324,7 +339,7 @@ def lint_path(
     """Read, lint and (with a cache) store one file; the key is taken from the very bytes
     that were linted (and the project facts used), so a file edited meanwhile never gets
     another version's result."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, ruleset.settings.max_file_size)
     if isinstance(raw, Unreadable):
         return FileResult(path, _unreadable(raw, ruleset))
     source = decode_source(path, raw)
@@ -333,7 +348,7 @@ def lint_path(
     else:
         result = lint_source(source, ruleset, project)
     if cache is not None:
-        cache.put(path, raw, result, project.digest)
+        cache.put(path, fingerprint(raw), result, project.digest)
     return result
 
 
@@ -347,19 +362,24 @@ def _init_worker(settings: Settings, cache: Cache | None, screen: bool) -> None:
     _WORKER["executor"] = _deep_stack_executor()
 
 
-def _lint_in_worker(paths: Sequence[str], project: Mapping[str, FileFacts]) -> list[FileResult]:
+_Chunk = tuple[tuple[str, ...], dict[str, FileFacts]]  # paths, and their project facts
+
+
+def _lint_in_worker(chunk: _Chunk) -> list[FileResult]:
     ruleset, cache = _WORKER["rules"], _WORKER["cache"]
     executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    paths, project = chunk
     return executor.submit(_lint_serially, paths, ruleset, cache, None, project).result()
 
 
 def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
     """Run ``function`` on a thread with a large stack and a raised recursion limit."""
     executor = _deep_stack_executor()
+    future = executor.submit(function, *args)
     try:
-        return executor.submit(function, *args).result()
-    finally:
-        executor.shutdown()
+        return future.result()
+    finally:  # interrupted (Ctrl-C): do not wait here for the thread to finish its work
+        executor.shutdown(wait=future.done())
 
 
 def lint_files(
@@ -378,7 +398,12 @@ def lint_files(
     if jobs > 1 and len(paths) > 1:
         return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done, project)
     ruleset = RuleSet.build(settings, screen)
-    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project)
+    stop = threading.Event()
+    try:
+        return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project, stop)
+    except BaseException:  # Ctrl-C: the thread stops after its current file
+        stop.set()
+        raise
 
 
 def _lint_serially(
@@ -387,9 +412,12 @@ def _lint_serially(
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
     project: Mapping[str, FileFacts] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[FileResult]:
     results = []
     for path in paths:
+        if stop is not None and stop.is_set():
+            break
         facts = project.get(path, NO_FACTS) if project else NO_FACTS
         results.append(lint_path(path, ruleset, cache, facts))
         if on_done is not None:
@@ -404,25 +432,32 @@ def _lint_in_pool(
     on_done: Callable[[int], None] | None,
     project: Mapping[str, FileFacts],
 ) -> list[FileResult]:
-    """Largest files first, in small chunks, so that no worker is left with the tail."""
-    ordered = sorted(paths, key=_size, reverse=True)
-    chunks = [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+    """Largest files first, in small chunks, so that no worker is left with the tail; a
+    file above ``LARGE_FILE`` bytes is a chunk of its own, linted while no other one is."""
+    sizes = {path: _size(path) for path in paths}
+    ordered = sorted(paths, key=sizes.__getitem__, reverse=True)
+    large = [(path,) for path in ordered if sizes[path] > LARGE_FILE]
+    rest = ordered[len(large):]
+    chunks = [*large, *(tuple(rest[start:start + _CHUNK]) for start in range(0, len(rest), _CHUNK))]
+    tasks: list[_Chunk] = [
+        (chunk, {path: project[path] for path in chunk if path in project}) for chunk in chunks
+    ]
+
+    def finished(_index: int, chunk_results: list[FileResult] | Lost) -> None:
+        if on_done is not None and not isinstance(chunk_results, Lost):
+            on_done(len(chunk_results))
+
+    pool: Pool[_Chunk, list[FileResult]] = Pool(
+        _lint_in_worker, min(jobs, len(chunks)), _init_worker, worker_setup,
+        heavy=lambda task: len(task[0]) == 1 and sizes[task[0][0]] > LARGE_FILE,
+    )
     results: list[FileResult] = []
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)),
-        initializer=_init_worker,
-        initargs=worker_setup,
-    ) as pool:
-        tasks = [
-            pool.submit(_lint_in_worker, chunk, {path: project[path] for path in chunk
-                                                 if path in project})
-            for chunk in chunks
-        ]
-        for done in as_completed(tasks):
-            chunk_results = done.result()
-            results.extend(chunk_results)
-            if on_done is not None:
-                on_done(len(chunk_results))
+    for (chunk, _), outcome in zip(tasks, pool.map(tasks, finished), strict=True):
+        if isinstance(outcome, Lost):  # its CCL001s, so that the run's other reports survive
+            results.extend(unreadable_result(internal_error(path, outcome.reason), worker_setup[0])
+                           for path in chunk)
+        else:
+            results.extend(outcome)
     return results
 
 

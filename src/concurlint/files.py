@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
 import io
 import os
 import stat
@@ -96,7 +97,7 @@ def _settings_for(settings: Settings | SettingsFor) -> SettingsFor:
 def discover(
     paths: Iterable[str], settings: Settings | SettingsFor, force_exclude: bool = False
 ) -> tuple[list[str], list[Unreadable]]:
-    """Expand ``paths`` into source files (sorted, deduplicated) plus the paths that failed.
+    """Expand ``paths`` into source files (sorted, each once) plus the paths that failed.
 
     ``settings`` is one Settings for every file, or the settings of each folder. Files
     named explicitly are linted whatever their suffix or the excludes, unless
@@ -104,18 +105,23 @@ def discover(
     applies to the folders walked only, as in ruff.
     """
     exclusions = _Exclusions(_settings_for(settings))
-    found: set[str] = set()
+    # by absolute path: ``a.py``, ``./a.py`` and ``/project/a.py`` are one file, linted once
+    # and reported under the first of its names
+    found: dict[str, str] = {}
     problems: list[Unreadable] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.update(_walk(path, exclusions, problems))
+            names = list(_walk(path, exclusions, problems))
         elif path.is_file():
-            if not (force_exclude and exclusions.named(path)):
-                found.add(os.path.normpath(given))
+            excluded = force_exclude and exclusions.named(path)
+            names = [] if excluded else [os.path.normpath(given)]
         else:
+            names = []
             problems.append(Unreadable(os.path.normpath(given), _missing_reason(path)))
-    return sorted(found), problems
+        for name in names:
+            found.setdefault(os.path.abspath(name), name)
+    return sorted(found.values()), problems
 
 
 def _walk(top: Path, exclusions: _Exclusions, problems: list[Unreadable]) -> Iterator[str]:
@@ -146,21 +152,37 @@ def _reason(error: OSError) -> str:
     return error.strerror.lower() if error.strerror else str(error)
 
 
-def read_source(path: str) -> Source | Unreadable:
+def read_source(path: str, limit: int | None = None) -> Source | Unreadable:
     """Read and decode ``path`` the way Python would, never raising."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, limit)
     return raw if isinstance(raw, Unreadable) else decode_source(path, raw)
 
 
-def read_bytes(path: str) -> bytes | Unreadable:
+def read_bytes(path: str, limit: int | None = None) -> bytes | Unreadable:
+    """The file's bytes; a file larger than ``limit`` bytes is not read (``max-file-size``)."""
     try:
         # Non-blocking, then checked: a FIFO or a device named *.py must not hang the run.
         with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as stream:
-            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
                 return Unreadable(path, "not a regular file")
-            return stream.read()
+            if limit is not None and status.st_size > limit:
+                return _too_large(path, limit)
+            raw = stream.read() if limit is None else stream.read(limit + 1)
     except OSError as error:
         return Unreadable(path, f"cannot read: {_reason(error)}")
+    if limit is not None and len(raw) > limit:  # grew since fstat
+        return _too_large(path, limit)
+    return raw
+
+
+def _too_large(path: str, limit: int) -> Unreadable:
+    return Unreadable(path, f"skipped: larger than max-file-size ({limit} bytes)")
+
+
+def fingerprint(content: bytes) -> str:
+    """What the cache and the project pass keep of a file's bytes."""
+    return hashlib.sha256(content).hexdigest()
 
 
 def decode_source(path: str, raw: bytes) -> Source | Unreadable:

@@ -15,11 +15,14 @@ from typing import TextIO
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, FileResult, Span
-from concurlint.files import Unreadable, read_bytes
-from concurlint.project import FileFacts, project_facts
+from concurlint.files import Unreadable
+from concurlint.project import FileFacts, file_fingerprints, project_facts
 from concurlint.selection import selected_for
+from concurlint.workers import usable_jobs
 
 UNANALYZABLE = "CCL001"
+INTERNAL_ERROR = "internal error"
+_CANNOT = "cannot analyze this file: "
 
 
 def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
@@ -28,8 +31,19 @@ def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diag
         span=Span(line, column, line, column),
         code=UNANALYZABLE,
         name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
+        message=f"{_CANNOT}{reason}",
         url="",
+    )
+
+
+def internal_error(path: str, detail: str) -> Unreadable:
+    """A failure of concurlint itself on ``path``: reported, and the run exits 2."""
+    return Unreadable(path, f"{INTERNAL_ERROR}: {detail}")
+
+
+def is_internal_error(diagnostic: Diagnostic) -> bool:
+    return diagnostic.code == UNANALYZABLE and diagnostic.message.startswith(
+        f"{_CANNOT}{INTERNAL_ERROR}:"
     )
 
 
@@ -99,10 +113,12 @@ def lint_paths(
     The project pass comes first: every path's module summary (cached too), joined into
     the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
+    jobs = usable_jobs(jobs)
     bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
-    contents = {path: read_bytes(path) for path in paths}
-    facts = project_facts(paths, settings, cache, contents, jobs)
-    pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)
+    fingerprints = file_fingerprints(paths, settings.max_file_size)
+    facts = project_facts(paths, settings, cache, fingerprints, jobs)
+    pending = _answer_from_cache(fingerprints, cache, results, bar.advance if bar else None,
+                                 facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
@@ -114,7 +130,7 @@ def lint_paths(
 
 
 def _answer_from_cache(
-    contents: Mapping[str, bytes | Unreadable],
+    fingerprints: Mapping[str, str | Unreadable],
     cache: Cache | None,
     results: list[FileResult],
     on_done: Callable[[int], None] | None,
@@ -122,11 +138,11 @@ def _answer_from_cache(
 ) -> list[str]:
     """Append the cached results; return the paths still to lint."""
     if cache is None:
-        return list(contents)
+        return list(fingerprints)
     pending = []
-    for path, content in contents.items():
+    for path, content in fingerprints.items():
         digest = facts[path].digest if path in facts else ""
-        hit = cache.get(path, content, digest) if isinstance(content, bytes) else None
+        hit = cache.get(path, content, digest) if isinstance(content, str) else None
         if hit is None:
             pending.append(path)
             continue

@@ -1,10 +1,10 @@
 """What the language server knows about one workspace, independent of the protocol.
 
 The server lints the documents an editor has open, with the facts of the whole project they
-belong to: every source file under the workspace root, read once from disk, with the
-unsaved text of open documents in place of their files. Module summaries are memoized in
-memory in front of the on-disk cache, so an edit re-summarizes the edited file alone and the
-join runs over summaries already at hand.
+belong to: every source file under the workspace root (a fingerprint of each is kept, the
+file read again when its summary is needed), with the unsaved text of open documents in
+place of their files. Module summaries are memoized in memory in front of the on-disk cache,
+so an edit re-summarizes the edited file alone and the join runs over summaries at hand.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from concurlint.cache import CACHE_DIR, Cache
 from concurlint.config import Settings, load_settings, settings_from_table, validate_codes
 from concurlint.diagnostic import Diagnostic, FileResult
 from concurlint.engine import RuleSet, lint_source, run_with_deep_stack
-from concurlint.files import Source, Unreadable, decode_source, discover, read_bytes, read_source
+from concurlint.files import (
+    Source,
+    Unreadable,
+    discover,
+    fingerprint,
+    read_bytes,
+    read_source,
+)
 from concurlint.fixes import FixOutcome, fix_source
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.project import NO_FACTS, FileFacts, project_facts
@@ -34,20 +41,20 @@ class MemoCache(Cache):
     """The on-disk cache with the module summaries and joined facts of this process kept in
     memory: the server asks for them on every edit."""
 
-    summaries: dict[tuple[str, bytes, str], tuple[ModuleSummary, str] | None] = field(
+    summaries: dict[tuple[str, str, str], tuple[ModuleSummary, str] | None] = field(
         default_factory=dict, compare=False
     )
     projects: dict[str, dict[str, FileFacts]] = field(default_factory=dict, compare=False)
 
     def get_summary(
-        self, path: str, content: bytes, module: str
+        self, path: str, content: str, module: str
     ) -> tuple[ModuleSummary, str] | None:
         key = (path, content, module)
         if key not in self.summaries:
             self.summaries[key] = super().get_summary(path, content, module)
         return self.summaries[key]
 
-    def put_summary(self, path: str, content: bytes, summary: tuple[ModuleSummary, str]) -> None:
+    def put_summary(self, path: str, content: str, summary: tuple[ModuleSummary, str]) -> None:
         for key in [key for key in self.summaries if key[0] == path]:
             del self.summaries[key]  # one version of a file is kept: memory stays bounded
         self.summaries[(path, content, summary[0].module)] = summary
@@ -85,11 +92,9 @@ class Workspace:
         salt_cache = Cache.open(self.settings.root / CACHE_DIR, self.settings, self.catalog.digest)
         self.cache = MemoCache(salt_cache.folder)
         paths, _ = discover([str(self.root)], self.settings)
-        self._disk: dict[str, bytes] = {}
+        self._fingerprints: dict[str, str] = {}  # the files on disk; read again when needed
         for path in paths:
-            raw = read_bytes(path)
-            if isinstance(raw, bytes):
-                self._disk[path] = raw
+            self.reload(path)
         self._buffers: dict[str, str] = {}
 
     def open(self, path: str, text: str) -> None:
@@ -102,32 +107,27 @@ class Workspace:
 
     def reload(self, path: str) -> None:
         """Read ``path`` from disk again (saved, created or changed outside the editor)."""
-        raw = read_bytes(path)
+        raw = read_bytes(path, self.settings.max_file_size)
         if isinstance(raw, bytes):
-            self._disk[path] = raw
+            self._fingerprints[path] = fingerprint(raw)
         else:
-            self._disk.pop(path, None)
+            self._fingerprints.pop(path, None)
 
     @property
     def open_paths(self) -> list[str]:
         return sorted(self._buffers)
 
-    def contents(self) -> dict[str, bytes]:
-        """Every project file's bytes, an open document's as the editor holds them."""
-        contents = dict(self._disk)
-        for path, text in self._buffers.items():
-            contents[path] = text.encode(_UTF8, "surrogateescape")
-        return contents
-
     def facts(self) -> dict[str, FileFacts]:
-        contents = self.contents()
-        return project_facts(sorted(contents), self.settings, self.cache, contents)
+        unsaved = {path: text.encode(_UTF8, "surrogateescape")
+                   for path, text in self._buffers.items()}
+        prints: dict[str, str | Unreadable] = dict(self._fingerprints)
+        prints.update((path, fingerprint(raw)) for path, raw in unsaved.items())
+        return project_facts(sorted(prints), self.settings, self.cache, prints, unsaved=unsaved)
 
     def source(self, path: str) -> Source | Unreadable:
         if path in self._buffers:
             return Source(path, self._buffers[path], _UTF8)
-        raw = self._disk.get(path)
-        return decode_source(path, raw) if raw is not None else read_source(path)
+        return read_source(path)
 
     def lint(self, path: str, facts: Mapping[str, FileFacts] | None = None) -> list[Diagnostic]:
         """The reports for ``path``'s current text with the project's current facts."""
@@ -155,7 +155,7 @@ class Workspace:
         the function's qualified name) is defined in the project: its path and line."""
         module_tail, _, qualname = shown.partition(".")
         names = ModuleNames(self.settings.source_roots())
-        for path in sorted(self.contents()):
+        for path in sorted({*self._fingerprints, *self._buffers}):
             module, _ = names(path)
             if module.rpartition(".")[2] != module_tail and module != module_tail:
                 continue
