@@ -21,8 +21,7 @@ import pytest
 
 from concurlint import cli
 from concurlint.cli import main
-from concurlint.files import Source
-from concurlint.fixes import write_atomically
+from concurlint.writing import write_back
 
 BLOCKING = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
 BLOCKING_REPORT = "ok.py:5:5: CCL201"
@@ -109,7 +108,7 @@ def test_python_warnings_about_the_linted_code_are_not_printed(
         warnings.simplefilter("always")
         run = lint(capsys, "warn.py")
     assert [str(warning.message) for warning in caught] == []
-    assert (run.code, run.err.strip()) == (0, "All checks passed!")
+    assert (run.code, run.out.strip(), run.err) == (0, "All checks passed!", "")
 
 
 @pytest.mark.parametrize("content", ["", "\n", "\r\n", "   \n\n", "# only a comment"])
@@ -118,7 +117,7 @@ def test_empty_files_are_clean(
 ) -> None:
     (folder / "empty.py").write_text(content)
     run = lint(capsys, "empty.py")
-    assert (run.code, run.out, run.err.strip()) == (0, "", "All checks passed!")
+    assert (run.code, run.out, run.err) == (0, "All checks passed!\n", "")
 
 
 # -- encodings, BOM and line endings survive --fix -------------------------------------------
@@ -190,7 +189,8 @@ def test_fifty_thousand_lines_are_reported_at_the_right_place(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # One long docstring keeps libcst's per-node cost out of the default run; the slow
-    # crawl lints a 50,000-line file of real statements.
+    # crawl lints a 50,000-line file of real statements. 2.6 MB: above the default limit.
+    (folder / "pyproject.toml").write_text("[tool.concurlint]\nmax-file-size = 4_000_000\n")
     lines = [f"line {number}: a long explanation of nothing at all" for number in range(49_998)]
     (folder / "big.py").write_text("\n".join(['"""', *lines, '"""', BLOCKING]))
     run = lint(capsys, "big.py")
@@ -307,7 +307,7 @@ def test_interrupted_write_leaves_the_original_and_no_temporary(
 
     monkeypatch.setattr(os, "fsync", killed)
     with pytest.raises(KeyboardInterrupt):
-        write_atomically(Source(str(path), BLOCKING, "utf-8"), "x = 1\n")
+        write_back(str(path), BLOCKING.encode(), b"x = 1\n")
     assert path.read_text() == BLOCKING
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py"]
 
@@ -422,7 +422,7 @@ def test_config_error_is_one_line_and_exit_two(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "xml"], "argument --format: invalid choice: 'xml'"),
+        (["--format", "xml"], "argument --output-format/--format: invalid choice: 'xml'"),
         (["--select", "CCL999"], "unknown rule code or prefix `CCL999`"),
         (["--jobs", "0"], "--jobs must be at least 1"),
         (["--jobs", "many"], "argument --jobs/-j: invalid int value: 'many'"),

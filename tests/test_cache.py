@@ -16,6 +16,7 @@ from concurlint import cache as cache_module
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
+from concurlint.files import fingerprint
 from concurlint.model.catalog import load_catalog
 from concurlint.runner import lint_paths
 
@@ -36,7 +37,7 @@ def _open(folder: Path, settings: Settings) -> Cache:
 def _planted(folder: Path, settings: Settings, module: Path) -> FileResult:
     """Store a result the linter would never produce, so that a hit is recognizable."""
     planted = FileResult(str(module), skipped=True)
-    _open(folder, settings).put(str(module), module.read_bytes(), planted)
+    _open(folder, settings).put(str(module), fingerprint(module.read_bytes()), planted)
     return planted
 
 
@@ -88,7 +89,7 @@ def test_unreadable_entry_is_a_miss_and_is_rewritten(tmp_path: Path, module: Pat
     (entry,) = (path for path in cache.folder.rglob("*") if path.is_file())
     entry.write_bytes(entry.read_bytes()[:10])  # as if truncated
     assert _lint(module, settings, tmp_path / "cache").diagnostics
-    assert cache.get(str(module), module.read_bytes()) is not None
+    assert cache.get(str(module), fingerprint(module.read_bytes())) is not None
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:

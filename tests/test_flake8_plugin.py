@@ -115,6 +115,23 @@ def test_flake8_sees_threads_started_by_other_modules_with_or_without_a_cache(
     assert "(started in a loop in `main`)" in report[3]
 
 
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "# concurlint: noqa",
+        "# flake8: noqa",
+        "# flake8: noqa: CCL203",
+        "x = 1  # flake8: noqa",
+        "x = 1  # noqa: CCL201",
+    ],
+)
+def test_plugin_and_command_agree_on_noqa_directives(tmp_path: Path, directive: str) -> None:
+    (tmp_path / "a.py").write_text(directive + "\n" + BLOCKING)
+    plugin = flake8_reports(flake8(["a.py"], tmp_path).stdout)
+    command = cli_reports(concurlint(["--no-cache", "--format", "json", "a.py"], tmp_path).stdout)
+    assert plugin == command
+
+
 FLAKE8_IN_PROCESS = """import sys
 from flake8.main.cli import main
 status = main(sys.argv[1:])

@@ -53,7 +53,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_reports_are_placed_in_their_cell(project: Path) -> None:
-    completed = run(["nb.ipynb"], project)
+    completed = run(["-q", "nb.ipynb"], project)
     assert completed.returncode == 1
     assert completed.stdout.splitlines() == [
         "nb.ipynb:cell 3:4:5: CCL201 `time.sleep()` blocks the event loop inside "
@@ -64,6 +64,12 @@ def test_reports_are_placed_in_their_cell(project: Path) -> None:
 def test_json_output_names_the_cell(project: Path) -> None:
     (report,) = json.loads(run(["--format", "json", "nb.ipynb"], project).stdout)
     assert (report["cell"], report["line"], report["column"]) == (3, 4, 5)
+
+
+def test_full_format_names_the_cell(project: Path) -> None:
+    shown = run(["--output-format", "full", "nb.ipynb"], project).stdout
+    assert shown.startswith("CCL201 [*] `time.sleep()` blocks the event loop")
+    assert " --> nb.ipynb:cell 3:4:5\n" in shown
 
 
 def test_folders_include_notebooks(project: Path) -> None:

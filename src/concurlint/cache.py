@@ -1,16 +1,23 @@
 """Per-file results on disk, keyed on everything that decides them.
 
-A key hashes the file's bytes and path (for a result, also the digest of the project facts
-it used; for a module summary, the module name) together with a salt: concurlint's version, the
-Python and libcst versions, the catalog digest and the settings. Content, not modification
-time, decides: a CI checkout resets every mtime, and an edit that restores a file finds its
-old entry again. Any change to the salt starts a new generation folder, so nothing stale
-is ever read.
+A key hashes the file's bytes (their SHA-256, the file's ``fingerprint``) and path (for a
+result, also the digest of the project facts it used; for a module summary, the module
+name) together with a salt: concurlint's version, the Python and libcst versions, the
+catalog digest and the settings. Content, not modification time, decides: a CI checkout
+resets every mtime, and an edit that restores a file finds its old entry again. Any change
+to the salt starts a new generation folder, so nothing stale is ever read.
+
+The cache sits in the linted tree, and a tree can be anyone's: entries are JSON data, never
+code (``concurlint.records``). An entry is a header line (format, kind, key and the SHA-256
+of the body) and the body; it is read only from a regular file (no symbolic link, FIFO or
+device) of at most ``MAX_ENTRY`` bytes, and used only when the header matches what was
+asked and the body its digest and the declared types. Anything else is a miss, recomputed
+and overwritten.
 
 Entries are written to a temporary file in the target folder and renamed over the entry
 (atomic on POSIX and Windows): concurrent runs sharing a cache at worst write the same
 entry twice, and a run killed mid-write leaves only a stray temporary file, never a
-truncated entry. An entry that cannot be read for any reason is a miss.
+truncated entry.
 """
 
 from __future__ import annotations
@@ -18,31 +25,47 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from concurlint import __version__
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
+from concurlint.files import fingerprint
+from concurlint.project import FileFacts
+from concurlint.records import Malformed, from_json, to_json
 from concurlint.summary import ModuleSummary
-
-if TYPE_CHECKING:
-    from concurlint.project import FileFacts
+from concurlint.summary_processes import ProcessSummary
+from concurlint.summary_threads import ThreadSummary
 
 CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
-SUMMARY_FORMAT = "summary-10"
+SUMMARY_FORMAT = "summary-11"
+# The largest entry read: the joined facts of the standard library (734 files) take 0.12 MB.
+MAX_ENTRY = 64 * 1024 * 1024
+_HEADER = b"concurlint-cache-1"
 _TEMPORARY_PREFIX = ".tmp-"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by concurlint.\n"
 )
+# Annotations the stored dataclasses name only for type checking.
+_NAMES: dict[str, type] = {"ProcessSummary": ProcessSummary, "ThreadSummary": ThreadSummary}
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_RESULT, _SUMMARY, _PROJECT = "result", "summary", "project"
+_KINDS: dict[str, object] = {
+    _RESULT: FileResult,
+    _SUMMARY: tuple[ModuleSummary, str],
+    _PROJECT: dict[str, FileFacts],
+}
 
 
 def cache_salt(settings: Settings, catalog_digest: str) -> str:
@@ -70,12 +93,12 @@ class Cache:
         return cls(root / cache_salt(settings, catalog_digest)[:32])
 
     @staticmethod
-    def key(path: str, content: bytes, extra: str = "") -> str:
-        """``extra`` is what else decides the entry: the digest of the project facts a
-        result used, or the module name a summary was made for."""
+    def key(path: str, content: str, extra: str = "") -> str:
+        """``content`` is the file's ``files.fingerprint``; ``extra`` is what else decides the
+        entry: the digest of the project facts a result used, or the module name a summary
+        was made for."""
         digest = hashlib.sha256(path.encode("utf-8", "surrogateescape"))
-        digest.update(b"\0")
-        digest.update(content)
+        digest.update(b"\0" + content.encode())
         if extra:
             digest.update(b"\0" + extra.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
@@ -83,42 +106,52 @@ class Cache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[-2:] / key
 
-    def get(self, path: str, content: bytes, facts: str = "") -> FileResult | None:
+    def get(self, path: str, content: str, facts: str = "") -> FileResult | None:
         """The result stored for these bytes and the project facts of digest ``facts``."""
-        result = self._load(self.key(path, content, facts))
+        result = self._load(_RESULT, self.key(path, content, facts))
         return result if isinstance(result, FileResult) and result.path == path else None
 
-    def put(self, path: str, content: bytes, result: FileResult, facts: str = "") -> None:
-        self._store(self.key(path, content, facts), result)
+    def put(self, path: str, content: str, result: FileResult, facts: str = "") -> None:
+        self._store(_RESULT, self.key(path, content, facts), result)
 
     def get_summary(
-        self, path: str, content: bytes, module: str
+        self, path: str, content: str, module: str
     ) -> tuple[ModuleSummary, str] | None:
         """The module summary of these bytes read as ``module``, with its own digest."""
-        entry = self._load(self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
-        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], ModuleSummary):
-            return entry
-        return None
+        entry = self._load(_SUMMARY, self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        return entry if isinstance(entry, tuple) and entry[0].module == module else None
 
-    def put_summary(self, path: str, content: bytes, summary: tuple[ModuleSummary, str]) -> None:
-        self._store(self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}"), summary)
+    def put_summary(self, path: str, content: str, summary: tuple[ModuleSummary, str]) -> None:
+        key = self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}")
+        self._store(_SUMMARY, key, summary)
 
     def get_project(self, key: str) -> dict[str, FileFacts] | None:
         """The facts of a whole run, by the digest of every file's bytes and module name."""
-        facts = self._load(f"{SUMMARY_FORMAT}-{key}")
+        facts = self._load(_PROJECT, f"{SUMMARY_FORMAT}-{key}")
         return facts if isinstance(facts, dict) else None
 
     def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
-        self._store(f"{SUMMARY_FORMAT}-{key}", facts)
+        self._store(_PROJECT, f"{SUMMARY_FORMAT}-{key}", facts)
 
-    def _load(self, key: str) -> object:
+    def _load(self, kind: str, key: str) -> object:
+        """The entry's value, or None: missing, not a regular file, too large, of another
+        key, kind or format, corrupt, or not of the declared shape."""
+        data = read_entry(self._entry(key))
+        if data is None:
+            return None
+        header, _, body = data.partition(b"\n")
+        expected = b" ".join((_HEADER, kind.encode(), key.encode(), fingerprint(body).encode()))
+        if header != expected:
+            return None
         try:
-            return pickle.loads(self._entry(key).read_bytes())
-        except Exception:  # missing, truncated or foreign: a miss, recomputed
+            return from_json(body, _KINDS[kind], _NAMES)
+        except (Malformed, TypeError, ValueError, RecursionError):
             return None
 
-    def _store(self, key: str, value: object) -> None:
+    def _store(self, kind: str, key: str, value: object) -> None:
         """Store ``value`` atomically; a cache that cannot be written is skipped."""
+        body = to_json(value)
+        header = b" ".join((_HEADER, kind.encode(), key.encode(), fingerprint(body).encode()))
         entry = self._entry(key)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -127,20 +160,55 @@ class Cache:
             return
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(header + b"\n" + body)
             os.replace(temporary, entry)
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
 
-def _mark_cache_root(root: Path) -> None:
-    """Tag the folder so that backup tools and git leave it alone (as pytest and ruff do)."""
+def cache_dir_refusal(given: str, root: Path) -> str | None:
+    """Why ``given`` cannot be the cache folder: empty (an unset variable in CI), or the
+    project's folder, the working folder or a folder above either. The cache writes its
+    generations there, and a folder it creates is tagged to be left out of git and backups."""
+    if not given.strip():
+        return "--cache-dir is empty; give a folder of its own, or --no-cache"
+    folder = Path(given).resolve()
+    for kept in (root.resolve(), Path.cwd().resolve()):
+        if folder == kept or folder in kept.parents:
+            return (f"--cache-dir {given!r} is the project or working folder, or one above it; "
+                    "give a folder of its own, or --no-cache")
+    return None
+
+
+def read_entry(path: Path, limit: int = MAX_ENTRY) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes, itself
+    and not through a symbolic link; None otherwise. Never blocks on a FIFO or a device."""
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    with open(descriptor, "rb") as stream:
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+                return None
+            data = stream.read(limit + 1)
+        except OSError:
+            return None
+    return data if len(data) <= limit else None
+
+
+def _mark_cache_root(root: Path) -> None:
+    """Tag the folder so that backup tools and git leave it alone (as pytest and ruff do);
+    only a folder this call creates: tagging a folder that holds anything else would hide
+    it from backups and from git."""
+    try:
+        root.mkdir(parents=True)
+    except OSError:
+        return
+    try:
         for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# Created by concurlint.\n*\n")):
-            marker = root / name
-            if not marker.exists():
-                marker.write_text(text, encoding="utf-8")
+            (root / name).write_text(text, encoding="utf-8")
     except OSError:
         pass

@@ -67,7 +67,14 @@ class Diagnostic:
     @property
     def fixable(self) -> bool:
         """True when ``--fix`` alone repairs it (a safe fix exists)."""
-        return self.fix is not None and self.fix.safety is Safety.SAFE
+        return self.fixable_with(unsafe=False)
+
+    def fixable_with(self, unsafe: bool) -> bool:
+        """True when ``--fix`` (with ``--unsafe-fixes`` if ``unsafe``) repairs it."""
+        fix = self.fix
+        return fix is not None and (
+            fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE)
+        )
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         return (self.path, self.cell or 0, self.span.line, self.span.column, self.code,

@@ -17,28 +17,34 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper
 
+from concurlint import noqa
 from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
-from concurlint.config import Settings, is_selected
+from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, decode_source, read_bytes
+from concurlint.files import Source, Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
-from concurlint.noqa import is_suppressed
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
 from concurlint.rule import FileContext, NodeFix, Report, Rule
 from concurlint.screen import TreeFacts
 from concurlint.selection import ignored_in, selected_for
-from concurlint.unanalyzable import UNANALYZABLE, unanalyzable, unreadable_result
+from concurlint.unanalyzable import (
+    UNANALYZABLE,
+    internal_error,
+    unanalyzable,
+    unreadable_result,
+)
+from concurlint.workers import Lost, Pool
 
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
 # library's pydoc_data/topics.py) needs far more than Python's default limit and stack.
@@ -69,9 +75,16 @@ class RuleSet:
         rules = tuple(
             rule(catalog, settings)
             for rule in ALL_RULES
-            if is_selected(rule.code, settings.select, settings.ignore)
+            if settings.selects(rule.code)
         )
         return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules), screen)
+
+    def unused_noqa(self, path: str) -> noqa.UnusedNoqa | None:
+        """What CCL002 needs for ``path``; None when it is not selected there."""
+        if not self.selected_for(path, noqa.UNUSED_NOQA):
+            return None
+        info = self.catalog.rules[noqa.UNUSED_NOQA]
+        return noqa.UnusedNoqa(info.name, info.url, lambda code: self.selected_for(path, code))
 
     def reports_unanalyzable(self, path: str) -> bool:
         return self.selected_for(path, UNANALYZABLE)
@@ -107,17 +120,28 @@ def line_starts(text: str) -> list[int]:
 
 
 def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS) -> FileResult:
-    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic. In a
-    notebook, each diagnostic is placed in its cell."""
-    result = _lint_module(source, ruleset, project)
+    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic. ``# noqa``
+    comments then silence what they name, and the unused ones are reported (CCL002); in a
+    notebook, each diagnostic is then placed in its cell."""
+    result = _with_noqa(source, ruleset, _lint_module(source, ruleset, project))
     if source.notebook is None or not result.diagnostics:
         return result
     placed = tuple(source.notebook.place(diagnostic) for diagnostic in result.diagnostics)
     return FileResult(result.path, placed, result.skipped)
 
 
+def _with_noqa(source: Source, ruleset: RuleSet, result: FileResult) -> FileResult:
+    if any(d.code == UNANALYZABLE for d in result.diagnostics):
+        return result
+    unused = ruleset.unused_noqa(source.path)
+    kept = noqa.apply(source.path, source.text, result.diagnostics, unused)
+    if kept == result.diagnostics:
+        return result
+    return FileResult(source.path, tuple(sorted(kept, key=Diagnostic.sort_key)))
+
+
 def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileResult:
-    """Lint the Python text of ``source``.
+    """The rules' reports on the Python text of ``source``, before ``# noqa``.
 
     Three screens, cheapest first: the rules' words in the text, Python's own parser (a
     file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts
@@ -153,7 +177,8 @@ def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileRe
     except RecursionError:
         return _failed(ruleset, source.path, "too deeply nested to analyze")
     except Exception as error:  # one internal error must not stop the run
-        return _failed(ruleset, source.path, f"internal error: {type(error).__name__}: {error}")
+        problem = internal_error(source.path, f"{type(error).__name__}: {error}")
+        return FileResult(source.path, _unreadable(problem, ruleset))
     return FileResult(source.path, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
@@ -187,14 +212,7 @@ def _check(
         return []
     positions = Positions(module, source.text)
     converter = _Converter(source, module, positions)
-    lines = source.text.splitlines()
-    diagnostics = []
-    for report in context.reports:
-        diagnostic = converter.diagnostic(report)
-        line = lines[diagnostic.span.line - 1] if diagnostic.span.line <= len(lines) else ""
-        if not is_suppressed(diagnostic.code, line):
-            diagnostics.append(diagnostic)
-    return diagnostics
+    return [converter.diagnostic(report) for report in context.reports]
 
 
 class _Converter:
@@ -230,6 +248,10 @@ class _Converter:
         return self.positions[node]
 
     def _offset(self, line: int, column: int) -> int:
+        """libcst places the end of a module without a final line break on the line after
+        its last one: that position is the end of the text."""
+        if line > len(self.line_starts):
+            return len(self.source.text)
         return self.line_starts[line - 1] + column
 
     def _span(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -253,8 +275,37 @@ class _Converter:
             if self.source.text[start:end] != self.module.code_for_node(old):
                 return None  # the span does not hold exactly the node: never guess
             content = new if isinstance(new, str) else self.module.code_for_node(new)
-            edits.append(Edit(start, end, content))
+            if old is self.module:  # a rewrite of a few statements, rendered as the module
+                edits.append(_narrowed(self.source.text, content))
+            else:
+                edits.append(Edit(start, end, content))
         return Fix(tuple(sorted(edits)), fix.safety, fix.imports)
+
+
+def _narrowed(text: str, rewritten: str) -> Edit:
+    """The edit from ``text`` to ``rewritten`` that spans only what differs. A rule that
+    must render its rewrite as the whole module (a statement's indentation belongs to its
+    block) still changes only a few lines: narrowed, the rewrites of distant regions do not
+    overlap and are all applied in one pass instead of one per pass."""
+    limit = min(len(text), len(rewritten))
+    start = _common_length(lambda n: text[:n] == rewritten[:n], limit)
+    end = _common_length(
+        lambda n: text[len(text) - n :] == rewritten[len(rewritten) - n :], limit - start
+    )
+    return Edit(start, len(text) - end, rewritten[start : len(rewritten) - end])
+
+
+def _common_length(same: Callable[[int], bool], limit: int) -> int:
+    """The largest n <= ``limit`` with ``same(n)`` (which holds for every smaller n too),
+    found by bisection: slices compare at C speed, a character loop would not."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 # -- running many files ---------------------------------------------------------------------
@@ -263,6 +314,9 @@ _WORKER: dict[str, object] = {}  # per process: built once by the pool initializ
 # Files per task handed to a worker: small enough to balance the load (the largest files
 # go first), large enough that inter-process traffic stays negligible.
 _CHUNK = 4
+# Bytes above which a file is linted alone and while no other such file is: libcst holds
+# hundreds of times a file's size while it works on it.
+LARGE_FILE = 256 * 1024
 
 
 def _deep_stack_executor() -> ThreadPoolExecutor:
@@ -278,16 +332,12 @@ def _deep_stack_executor() -> ThreadPoolExecutor:
 
 
 def lint_path(
-    path: str,
-    ruleset: RuleSet,
-    cache: Cache | None = None,
-    project: FileFacts = NO_FACTS,
-    raw: bytes | Unreadable | None = None,
+    path: str, ruleset: RuleSet, cache: Cache | None = None, project: FileFacts = NO_FACTS
 ) -> FileResult:
-    """Read (unless the caller read ``raw`` already), lint and (with a cache) store one
-    file; the key is taken from the very bytes that were linted (and the project facts
-    used), so a file edited meanwhile never gets another version's result."""
-    raw = read_bytes(path) if raw is None else raw
+    """Read, lint and (with a cache) store one file; the key is taken from the very bytes
+    that were linted (and the project facts used), so a file edited meanwhile never gets
+    another version's result."""
+    raw = read_bytes(path, ruleset.settings.max_file_size)
     if isinstance(raw, Unreadable):
         return FileResult(path, _unreadable(raw, ruleset))
     source = decode_source(path, raw)
@@ -296,7 +346,7 @@ def lint_path(
     else:
         result = lint_source(source, ruleset, project)
     if cache is not None:
-        cache.put(path, raw, result, project.digest)
+        cache.put(path, fingerprint(raw), result, project.digest)
     return result
 
 
@@ -310,19 +360,24 @@ def _init_worker(settings: Settings, cache: Cache | None, screen: bool) -> None:
     _WORKER["executor"] = _deep_stack_executor()
 
 
-def _lint_in_worker(paths: Sequence[str], project: Mapping[str, FileFacts]) -> list[FileResult]:
+_Chunk = tuple[tuple[str, ...], dict[str, FileFacts]]  # paths, and their project facts
+
+
+def _lint_in_worker(chunk: _Chunk) -> list[FileResult]:
     ruleset, cache = _WORKER["rules"], _WORKER["cache"]
     executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    paths, project = chunk
     return executor.submit(_lint_serially, paths, ruleset, cache, None, project).result()
 
 
 def run_with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
     """Run ``function`` on a thread with a large stack and a raised recursion limit."""
     executor = _deep_stack_executor()
+    future = executor.submit(function, *args)
     try:
-        return executor.submit(function, *args).result()
-    finally:
-        executor.shutdown()
+        return future.result()
+    finally:  # interrupted (Ctrl-C): do not wait here for the thread to finish its work
+        executor.shutdown(wait=future.done())
 
 
 def lint_files(
@@ -333,18 +388,20 @@ def lint_files(
     on_done: Callable[[int], None] | None = None,
     screen: bool = True,
     project: Mapping[str, FileFacts] | None = None,
-    contents: Mapping[str, bytes | Unreadable] | None = None,
 ) -> list[FileResult]:
     """Lint ``paths`` (on ``jobs`` processes sharing nothing), in no particular order;
     ``on_done(count)`` is called in this process as files finish. ``project`` gives each
-    path the facts of the other modules it imports (see ``concurlint.project``);
-    ``contents``, the bytes this process read already (so that it reads each file once)."""
+    path the facts of the other modules it imports (see ``concurlint.project``)."""
     project = project or {}
     if jobs > 1 and len(paths) > 1:
         return _lint_in_pool(paths, (settings, cache, screen), jobs, on_done, project)
     ruleset = RuleSet.build(settings, screen)
-    return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project,
-                               contents)
+    stop = threading.Event()
+    try:
+        return run_with_deep_stack(_lint_serially, paths, ruleset, cache, on_done, project, stop)
+    except BaseException:  # Ctrl-C: the thread stops after its current file
+        stop.set()
+        raise
 
 
 def _lint_serially(
@@ -353,12 +410,14 @@ def _lint_serially(
     cache: Cache | None = None,
     on_done: Callable[[int], None] | None = None,
     project: Mapping[str, FileFacts] | None = None,
-    contents: Mapping[str, bytes | Unreadable] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[FileResult]:
     results = []
     for path in paths:
+        if stop is not None and stop.is_set():
+            break
         facts = project.get(path, NO_FACTS) if project else NO_FACTS
-        results.append(lint_path(path, ruleset, cache, facts, (contents or {}).get(path)))
+        results.append(lint_path(path, ruleset, cache, facts))
         if on_done is not None:
             on_done(1)
     return results
@@ -371,25 +430,32 @@ def _lint_in_pool(
     on_done: Callable[[int], None] | None,
     project: Mapping[str, FileFacts],
 ) -> list[FileResult]:
-    """Largest files first, in small chunks, so that no worker is left with the tail."""
-    ordered = sorted(paths, key=_size, reverse=True)
-    chunks = [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+    """Largest files first, in small chunks, so that no worker is left with the tail; a
+    file above ``LARGE_FILE`` bytes is a chunk of its own, linted while no other one is."""
+    sizes = {path: _size(path) for path in paths}
+    ordered = sorted(paths, key=sizes.__getitem__, reverse=True)
+    large = [(path,) for path in ordered if sizes[path] > LARGE_FILE]
+    rest = ordered[len(large):]
+    chunks = [*large, *(tuple(rest[start:start + _CHUNK]) for start in range(0, len(rest), _CHUNK))]
+    tasks: list[_Chunk] = [
+        (chunk, {path: project[path] for path in chunk if path in project}) for chunk in chunks
+    ]
+
+    def finished(_index: int, chunk_results: list[FileResult] | Lost) -> None:
+        if on_done is not None and not isinstance(chunk_results, Lost):
+            on_done(len(chunk_results))
+
+    pool: Pool[_Chunk, list[FileResult]] = Pool(
+        _lint_in_worker, min(jobs, len(chunks)), _init_worker, worker_setup,
+        heavy=lambda task: len(task[0]) == 1 and sizes[task[0][0]] > LARGE_FILE,
+    )
     results: list[FileResult] = []
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)),
-        initializer=_init_worker,
-        initargs=worker_setup,
-    ) as pool:
-        tasks = [
-            pool.submit(_lint_in_worker, chunk, {path: project[path] for path in chunk
-                                                 if path in project})
-            for chunk in chunks
-        ]
-        for done in as_completed(tasks):
-            chunk_results = done.result()
-            results.extend(chunk_results)
-            if on_done is not None:
-                on_done(len(chunk_results))
+    for (chunk, _), outcome in zip(tasks, pool.map(tasks, finished), strict=True):
+        if isinstance(outcome, Lost):  # its CCL001s, so that the run's other reports survive
+            results.extend(unreadable_result(internal_error(path, outcome.reason), worker_setup[0])
+                           for path in chunk)
+        else:
+            results.extend(outcome)
     return results
 
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
 import io
 import os
-import re
 import stat
 import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from fnmatch import translate
-from functools import lru_cache
 from pathlib import Path
 
 from concurlint.config import Settings
+from concurlint.gitignore import GitIgnore
+from concurlint.globs import Patterns
 from concurlint.notebook import Notebook, NotebookError, dump_cells, load_cells
 
 # Notebooks are linted by default, as ruff does (docs/configuration.md, "Notebooks").
@@ -46,48 +46,82 @@ class Unreadable:
     line: int = 1
 
 
-def _is_excluded(path: Path, patterns: tuple[str, ...], root: Path) -> bool:
-    """flake8's rule: a pattern matches the base name or the path (relative to the config root)."""
-    try:
-        relative = Path(os.path.realpath(path)).relative_to(root).as_posix()
-    except ValueError:
-        relative = path.as_posix()
-    matches = _matcher(patterns)
-    return any(matches(os.path.normcase(name)) is not None
-               for name in (path.name, relative, path.as_posix()))
+SettingsFor = Callable[[Path], Settings]
 
 
-@lru_cache(maxsize=8)
-def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
-    """One regular expression for all the globs (``fnmatch`` per pattern and path was most
-    of the time of walking a large project)."""
-    if not patterns:
-        return lambda _: None
-    expression = "|".join(translate(os.path.normcase(pattern)) for pattern in patterns)
-    return re.compile(expression).match
+class _Exclusions:
+    """The ``exclude`` patterns of each folder's settings, and what git ignores."""
+
+    def __init__(self, settings_for: SettingsFor) -> None:
+        self.settings_for = settings_for
+        self.gitignore = GitIgnore()
+        self._patterns: dict[tuple[Settings, Path], Patterns] = {}
+
+    def patterns(self, folder: Path) -> tuple[Settings, Patterns]:
+        settings = self.settings_for(folder)
+        key = (settings, settings.root)
+        if key not in self._patterns:
+            lines = (*settings.exclude, *settings.extend_exclude)
+            self._patterns[key] = Patterns(lines, settings.root)
+        return settings, self._patterns[key]
+
+    def walked(self, path: Path, is_dir: bool) -> bool:
+        """Excluded while walking a folder: by the settings, or by git."""
+        settings, patterns = self.patterns(path.parent)
+        if patterns.matches(path, is_dir):
+            return True
+        return settings.respect_gitignore and self.gitignore.ignored(path, is_dir)
+
+    def named(self, path: Path) -> bool:
+        """``--force-exclude`` for a file named explicitly: the file or one of its folders
+        matches (ruff's rule, so that ``migrations`` excludes ``migrations/0001.py``). Only
+        the folders below the settings' root count: a project kept in a folder named
+        ``build`` is not excluded by the default patterns."""
+        _, patterns = self.patterns(path.parent)
+        absolute = Path(os.path.abspath(path))
+        folders = [folder for folder in absolute.parents if patterns.inside(folder)]
+        return patterns.matches(absolute, False) or any(
+            patterns.matches(folder, True) for folder in folders
+        )
+
+
+def force_excluded(path: Path, settings: Settings | SettingsFor) -> bool:
+    """Whether ``--force-exclude`` drops ``path`` (a file named explicitly, or stdin's name)."""
+    return _Exclusions(_settings_for(settings)).named(path)
+
+
+def _settings_for(settings: Settings | SettingsFor) -> SettingsFor:
+    return settings if callable(settings) else lambda _folder: settings
 
 
 def discover(
-    paths: Iterable[str], settings: Settings, force_exclude: bool = False
+    paths: Iterable[str], settings: Settings | SettingsFor, force_exclude: bool = False
 ) -> tuple[list[str], list[Unreadable]]:
-    """Expand ``paths`` into source files (sorted, deduplicated) plus the paths that failed.
+    """Expand ``paths`` into source files (sorted, each once) plus the paths that failed.
 
-    Files named explicitly are linted whatever their suffix or the excludes, unless
-    ``force_exclude`` (used by pre-commit, which passes every staged file).
+    ``settings`` is one Settings for every file, or the settings of each folder. Files
+    named explicitly are linted whatever their suffix or the excludes, unless
+    ``force_exclude`` (used by pre-commit, which passes every staged file); ``.gitignore``
+    applies to the folders walked only, as in ruff.
     """
-    patterns = (*settings.exclude, *settings.extend_exclude)
-    found: set[str] = set()
+    exclusions = _Exclusions(_settings_for(settings))
+    # by absolute path: ``a.py``, ``./a.py`` and ``/project/a.py`` are one file, linted once
+    # and reported under the first of its names
+    found: dict[str, str] = {}
     problems: list[Unreadable] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.update(_walk(path, patterns, settings.root, problems))
+            names = list(_walk(path, exclusions, problems))
         elif path.is_file():
-            if not (force_exclude and _is_excluded(path, patterns, settings.root)):
-                found.add(os.path.normpath(given))
+            excluded = force_exclude and exclusions.named(path)
+            names = [] if excluded else [os.path.normpath(given)]
         else:
+            names = []
             problems.append(Unreadable(os.path.normpath(given), _missing_reason(path)))
-    return sorted(found), problems
+        for name in names:
+            found.setdefault(os.path.abspath(name), name)
+    return sorted(found.values()), problems
 
 
 def project_files(named: Iterable[str], settings: Settings) -> list[str]:
@@ -100,11 +134,11 @@ def project_files(named: Iterable[str], settings: Settings) -> list[str]:
     folder. Files are spelled as a run over the root spells them (relative to the working
     folder when under it), so both runs share their cache entries; a named file keeps
     its own spelling."""
-    patterns = (*settings.exclude, *settings.extend_exclude)
+    exclusions = _Exclusions(_settings_for(settings))
     roots = _project_roots(settings) if settings.configured else []
     found: dict[str, str] = {}
     for root in roots:
-        for path in _walk(Path(_spelled(root)), patterns, settings.root, []):
+        for path in _walk(Path(_spelled(root)), exclusions, []):
             found.setdefault(os.path.abspath(path), path)
     for path in named:
         folder = loose_folder(path, settings)
@@ -147,7 +181,7 @@ def _spelled(folder: str) -> str:
 
 def folder_files(folder: str, settings: Settings) -> list[str]:
     """The source files directly in ``folder`` (not below it) that a run over it lints."""
-    patterns = (*settings.exclude, *settings.extend_exclude)
+    exclusions = _Exclusions(_settings_for(settings))
     try:
         names = sorted(os.listdir(folder or "."))
     except OSError:
@@ -155,23 +189,21 @@ def folder_files(folder: str, settings: Settings) -> list[str]:
     return [
         os.path.normpath(os.path.join(folder, name)) for name in names
         if name.endswith(SOURCE_SUFFIXES) and os.path.isfile(os.path.join(folder or ".", name))
-        and not _is_excluded(Path(folder or ".") / name, patterns, settings.root)
+        and not exclusions.walked(Path(folder or ".") / name, False)
     ]
 
 
-def _walk(
-    top: Path, patterns: tuple[str, ...], root: Path, problems: list[Unreadable]
-) -> Iterator[str]:
+def _walk(top: Path, exclusions: _Exclusions, problems: list[Unreadable]) -> Iterator[str]:
     def on_error(error: OSError) -> None:
         where = os.path.normpath(error.filename or str(top))
         problems.append(Unreadable(where, f"cannot read folder: {_reason(error)}"))
 
     for folder, subfolders, names in os.walk(top, onerror=on_error, followlinks=False):
         base = Path(folder)
-        subfolders[:] = sorted(d for d in subfolders if not _is_excluded(base / d, patterns, root))
+        subfolders[:] = sorted(d for d in subfolders if not exclusions.walked(base / d, True))
         for name in names:
             candidate = base / name
-            if name.endswith(SOURCE_SUFFIXES) and not _is_excluded(candidate, patterns, root):
+            if name.endswith(SOURCE_SUFFIXES) and not exclusions.walked(candidate, False):
                 yield os.path.normpath(candidate)
 
 
@@ -189,21 +221,37 @@ def _reason(error: OSError) -> str:
     return error.strerror.lower() if error.strerror else str(error)
 
 
-def read_source(path: str) -> Source | Unreadable:
+def read_source(path: str, limit: int | None = None) -> Source | Unreadable:
     """Read and decode ``path`` the way Python would, never raising."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, limit)
     return raw if isinstance(raw, Unreadable) else decode_source(path, raw)
 
 
-def read_bytes(path: str) -> bytes | Unreadable:
+def read_bytes(path: str, limit: int | None = None) -> bytes | Unreadable:
+    """The file's bytes; a file larger than ``limit`` bytes is not read (``max-file-size``)."""
     try:
         # Non-blocking, then checked: a FIFO or a device named *.py must not hang the run.
         with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as stream:
-            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
                 return Unreadable(path, "not a regular file")
-            return stream.read()
+            if limit is not None and status.st_size > limit:
+                return _too_large(path, limit)
+            raw = stream.read() if limit is None else stream.read(limit + 1)
     except OSError as error:
         return Unreadable(path, f"cannot read: {_reason(error)}")
+    if limit is not None and len(raw) > limit:  # grew since fstat
+        return _too_large(path, limit)
+    return raw
+
+
+def _too_large(path: str, limit: int) -> Unreadable:
+    return Unreadable(path, f"skipped: larger than max-file-size ({limit} bytes)")
+
+
+def fingerprint(content: bytes) -> str:
+    """What the cache and the project pass keep of a file's bytes."""
+    return hashlib.sha256(content).hexdigest()
 
 
 def decode_source(path: str, raw: bytes) -> Source | Unreadable:
@@ -221,6 +269,8 @@ def decode_source(path: str, raw: bytes) -> Source | Unreadable:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return Unreadable(path, f"cannot decode as {encoding}: byte {error.start}", line)
+    except UnicodeError as error:  # codecs such as idna raise the base class
+        return Unreadable(path, f"cannot decode as {encoding}: {error}")
     if encoding == "utf-8-sig":
         text = text.removeprefix("\ufeff")
     return Source(path, text, encoding)
@@ -238,9 +288,16 @@ def _decode_notebook(path: str, raw: bytes) -> Source | Unreadable:
     return Source(path, text, "utf-8", cells)
 
 
-def encode_source(source: Source, text: str) -> bytes:
-    """The bytes to write for ``text``: the same codec as read, so the BOM survives; for a
-    notebook, its JSON with the code cells' new sources."""
+def encode_exactly(source: Source, text: str) -> bytes | None:
+    """The bytes to write for ``text`` in the codec it was read with (so a BOM survives),
+    or None when decoding them would not give ``text`` back: codecs such as
+    ``unicode_escape`` or ``utf-7`` have several spellings of one text, and ``idna``
+    cannot encode most programs. For a notebook, its JSON with the code cells' new sources."""
     if source.notebook is not None:
         text = dump_cells(source.notebook, text)
-    return text.encode(source.encoding)
+    try:
+        data = text.encode(source.encoding)
+        decoded = data.decode(source.encoding)
+    except (UnicodeError, LookupError):
+        return None
+    return data if decoded == text else None

@@ -13,18 +13,17 @@ file and the files whose facts it changed, nothing else.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
-from concurlint.files import Unreadable, decode_source, read_bytes
+from concurlint.files import Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
+from concurlint.records import to_json
 from concurlint.summary import (
     CallSite,
     FunctionSummary,
@@ -46,6 +45,7 @@ from concurlint.summary_threads import (
     ThreadFacts,
     summarize_threads,
 )
+from concurlint.workers import Lost, Pool
 
 if TYPE_CHECKING:
     from concurlint.cache import Cache
@@ -452,19 +452,24 @@ def project_facts(
     paths: Sequence[str],
     settings: Settings,
     cache: Cache | None = None,
-    contents: Mapping[str, bytes | Unreadable] | None = None,
+    fingerprints: Mapping[str, str | Unreadable] | None = None,
     jobs: int = 1,
+    unsaved: Mapping[str, bytes] | None = None,
 ) -> dict[str, FileFacts]:
     """Summarize every path (from the cache when it can), join them, and return the facts
-    of each path that imports something the project knows about.
+    of each path that imports something the project knows about. ``fingerprints`` are the
+    files' ``files.fingerprint`` (or why they cannot be read), when the caller has them;
+    ``unsaved`` holds the bytes of files an editor has changed but not saved, read instead
+    of the files (their fingerprints must be of those bytes).
 
     The joined facts are cached too, keyed on every file's bytes and module name: a run in
     which nothing changed reads one entry instead of a summary per file."""
     names = ModuleNames(settings.source_roots())
-    contents = contents if contents is not None else {path: read_bytes(path) for path in paths}
+    if fingerprints is None:
+        fingerprints = file_fingerprints(paths, settings.max_file_size)
     files = {  # a stub never runs: it neither offers facts nor receives them
-        path: (raw, *names(path)) for path in paths
-        if isinstance(raw := contents.get(path), bytes) and not path.endswith(_STUB)
+        path: (found, *names(path)) for path in paths
+        if isinstance(found := fingerprints.get(path), str) and not path.endswith(_STUB)
     }
     key = _project_key(files)
     cached = cache.get_project(key) if cache is not None else None
@@ -472,7 +477,9 @@ def project_facts(
         return cached
     catalog = load_catalog(settings.catalog_extensions())
     blocking = frozenset().union(*(group.names for group in catalog.blocking))
-    made = _summaries(files, cache, jobs, blocking, ThreadCatalog.from_catalog(catalog))
+    threads = ThreadCatalog.from_catalog(catalog)
+    made = _summaries(files, cache, jobs, (settings.max_file_size, blocking, threads),
+                      unsaved or {})
     # An edit that leaves every summary as it was (a comment, a changed expression) finds
     # the joined facts under the summaries' own digests: no join, no propagation.
     same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
@@ -487,42 +494,87 @@ def project_facts(
     return cached
 
 
+def file_fingerprints(paths: Iterable[str], limit: int) -> dict[str, str | Unreadable]:
+    """Every file's ``files.fingerprint``, one file in memory at a time."""
+    return {path: _fingerprint(path, limit) for path in paths}
+
+
+def _fingerprint(path: str, limit: int) -> str | Unreadable:
+    raw = read_bytes(path, limit)
+    return raw if isinstance(raw, Unreadable) else fingerprint(raw)
+
+
+_Summarizing = tuple[int, frozenset[str], ThreadCatalog]  # size limit, blocking names, threads
+_Work = tuple[str, str, bool, int, frozenset[str], ThreadCatalog]  # path, module, package, ...
+_Summarized = tuple[tuple[ModuleSummary, str] | None, str]  # summary and digest, fingerprint
+
+
 def _summaries(
-    files: Mapping[str, tuple[bytes, str, bool]],
+    files: Mapping[str, tuple[str, str, bool]],
     cache: Cache | None,
     jobs: int,
-    blocking: frozenset[str],
-    threads: ThreadCatalog,
+    summarizing: _Summarizing,
+    unsaved: Mapping[str, bytes],
 ) -> dict[str, tuple[ModuleSummary, str]]:
     """Every file's summary and its digest: from the cache, else parsed (on ``jobs``
-    processes when there are many to parse, as on a cold run)."""
+    processes when there are many to parse, as on a cold run). Each file is read where it
+    is summarized, and its summary stored under the bytes that were read."""
     found: dict[str, tuple[ModuleSummary, str] | None] = {}
     missing = []
-    for path, (raw, module, _) in files.items():
-        cached = cache.get_summary(path, raw, module) if cache is not None else None
+    for path, (content, module, _) in files.items():
+        cached = cache.get_summary(path, content, module) if cache is not None else None
         if cached is not None:
             found[path] = cached
+        elif path in unsaved:
+            found[path] = _summarize_bytes(path, unsaved[path], *files[path][1:],
+                                           *summarizing[1:])
         else:
             missing.append(path)
-    work = [(path, *files[path], blocking, threads) for path in missing]
+    work = [(path, *files[path][1:], *summarizing) for path in missing]
     if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            made = list(pool.map(_summarize_one, work, chunksize=_SUMMARY_CHUNK))
+        chunks = [work[start:start + _SUMMARY_CHUNK]
+                  for start in range(0, len(work), _SUMMARY_CHUNK)]
+        pool: Pool[list[_Work], list[_Summarized]] = Pool(_summarize_chunk, jobs)
+        made = [
+            summarized
+            for chunk, outcome in zip(chunks, pool.map(chunks), strict=True)
+            # a file whose worker died exports nothing; the lint pass then reports it
+            for summarized in ([(None, "")] * len(chunk) if isinstance(outcome, Lost) else outcome)
+        ]
     else:
         made = [_summarize_one(item) for item in work]
-    for (path, raw, *_), summary in zip(work, made, strict=True):
+    for path, (summary, content) in zip(missing, made, strict=True):
         found[path] = summary
         if cache is not None and summary is not None:
-            cache.put_summary(path, raw, summary)
+            cache.put_summary(path, content, summary)
     return {path: summary for path, summary in found.items() if summary is not None}
 
 
-def _summarize_one(
-    item: tuple[str, bytes, str, bool, frozenset[str], ThreadCatalog],
+def _summarize_chunk(items: list[_Work]) -> list[_Summarized]:
+    """One task of the pool: a few files, so that inter-process traffic stays small."""
+    return [_summarize_one(item) for item in items]
+
+
+def _summarize_one(item: _Work) -> _Summarized:
+    """The summary of one file and its digest (None when it cannot be read, decoded or
+    parsed: then it exports nothing, and the lint pass reports why), with the fingerprint
+    of the bytes summarized."""
+    path, module, is_package, limit, blocking, threads = item
+    raw = read_bytes(path, limit)
+    if isinstance(raw, Unreadable):
+        return None, ""
+    return _summarize_bytes(path, raw, module, is_package, blocking, threads), fingerprint(raw)
+
+
+def _summarize_bytes(
+    path: str,
+    raw: bytes,
+    module: str,
+    is_package: bool,
+    blocking: frozenset[str],
+    threads: ThreadCatalog,
 ) -> tuple[ModuleSummary, str] | None:
-    """The summary of one file and its digest (None when it cannot be decoded or parsed:
-    then it exports nothing, and the lint pass reports why)."""
-    path, raw, module, is_package, blocking, threads = item
+    """The summary of ``raw`` read as ``module`` (from the file, or an editor's buffer)."""
     source = decode_source(path, raw)
     if isinstance(source, Unreadable):
         return None
@@ -533,13 +585,13 @@ def _summarize_one(
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return summary, hashlib.sha256(pickle.dumps(summary, protocol=5)).hexdigest()
+    return summary, hashlib.sha256(to_json(summary)).hexdigest()
 
 
-def _project_key(files: Mapping[str, tuple[bytes, str, bool]]) -> str:
+def _project_key(files: Mapping[str, tuple[str, str, bool]]) -> str:
     return _digest(
-        f"{path}\0{module}\0{is_package}\0{hashlib.sha256(raw).hexdigest()}"
-        for path, (raw, module, is_package) in sorted(files.items())
+        f"{path}\0{module}\0{is_package}\0{content}"
+        for path, (content, module, is_package) in sorted(files.items())
     )
 
 

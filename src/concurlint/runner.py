@@ -6,6 +6,7 @@ entirely never loads them, which is most of what a warm run would otherwise cost
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,37 +15,55 @@ from typing import TextIO
 from concurlint.cache import Cache
 from concurlint.config import Settings
 from concurlint.diagnostic import FileResult
-from concurlint.files import Unreadable, project_files, read_bytes
-from concurlint.project import FileFacts, project_facts
+from concurlint.files import Unreadable, project_files
+from concurlint.project import FileFacts, file_fingerprints, project_facts
 from concurlint.unanalyzable import unreadable_result
+from concurlint.workers import usable_jobs
 
 
 class Progress:
     """``files done / total`` and a bar on one line of a terminal, redrawn at most ten
-    times a second and erased at the end. The caller decides whether a terminal is there."""
+    times a second and erased at the end. The caller decides whether a terminal is there.
+
+    Drawn from the start (the project pass comes before any file is done), and only for
+    runs of ``MIN_FILES`` or more: a short run would only flicker. A ``TERM=dumb`` terminal
+    gets no escape sequence: the line is erased by overwriting it with spaces."""
 
     WIDTH = 30
     INTERVAL = 0.1
+    MIN_FILES = 20
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, dumb: bool = False) -> None:
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
+        self.dumb = dumb
         self._drawn = 0.0
+        self._width = 0
+        if total >= self.MIN_FILES:
+            self._draw(time.monotonic())
 
     def advance(self, count: int = 1) -> None:
         self.done += count
         now = time.monotonic()
-        if now - self._drawn >= self.INTERVAL or self.done == self.total:
-            self._drawn = now
-            filled = self.WIDTH * self.done // max(self.total, 1)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} files")
-            self.stream.flush()
+        if self.total >= self.MIN_FILES and (
+            now - self._drawn >= self.INTERVAL or self.done == self.total
+        ):
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        self._drawn = now
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"[{bar}] {self.done}/{self.total} files"
+        self._width = max(self._width, len(line))
+        self.stream.write(f"\r{line}")
+        self.stream.flush()
 
     def close(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            erase = f"\r{' ' * self._width}\r" if self.dumb else "\r\x1b[K"
+            self.stream.write(erase)
             self.stream.flush()
 
 
@@ -63,23 +82,25 @@ def lint_paths(
     project the paths belong to (``files.project_files``), joined into the facts each file
     gets about what it imports from the others. Only ``paths`` are reported on."""
     results = [unreadable_result(problem, settings) for problem in problems]
-    bar = Progress(len(paths)) if progress and paths else None
-    contents = {path: read_bytes(path) for path in project_files(paths, settings)} if paths else {}
-    facts = project_facts(list(contents), settings, cache, contents, jobs)
-    named = {path: contents[path] for path in paths}
+    jobs = usable_jobs(jobs)
+    bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
+    members = project_files(paths, settings) if paths else []
+    fingerprints = file_fingerprints(members, settings.max_file_size)
+    facts = project_facts(members, settings, cache, fingerprints, jobs)
+    named = {path: fingerprints[path] for path in paths}
     pending = _answer_from_cache(named, cache, results, bar.advance if bar else None, facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 
         results.extend(lint_files(pending, settings, jobs, cache, bar.advance if bar else None,
-                                  project=facts, contents=named))
+                                  project=facts))
     if bar is not None:
         bar.close()
     return sorted(results, key=lambda result: result.path)
 
 
 def _answer_from_cache(
-    contents: Mapping[str, bytes | Unreadable],
+    fingerprints: Mapping[str, str | Unreadable],
     cache: Cache | None,
     results: list[FileResult],
     on_done: Callable[[int], None] | None,
@@ -87,11 +108,11 @@ def _answer_from_cache(
 ) -> list[str]:
     """Append the cached results; return the paths still to lint."""
     if cache is None:
-        return list(contents)
+        return list(fingerprints)
     pending = []
-    for path, content in contents.items():
+    for path, content in fingerprints.items():
         digest = facts[path].digest if path in facts else ""
-        hit = cache.get(path, content, digest) if isinstance(content, bytes) else None
+        hit = cache.get(path, content, digest) if isinstance(content, str) else None
         if hit is None:
             pending.append(path)
             continue

@@ -1,5 +1,5 @@
 """CCL001, the report of a file that cannot be analyzed: shared by the runner (files that
-cannot be read) and the engine (files that cannot be parsed)."""
+cannot be read) and the engine (files that cannot be parsed, internal errors)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from concurlint.files import Unreadable
 from concurlint.selection import selected_for
 
 UNANALYZABLE = "CCL001"
+INTERNAL_ERROR = "internal error"
+_CANNOT = "cannot analyze this file: "
 
 
 def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
@@ -17,8 +19,19 @@ def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diag
         span=Span(line, column, line, column),
         code=UNANALYZABLE,
         name="unanalyzable-file",
-        message=f"cannot analyze this file: {reason}",
+        message=f"{_CANNOT}{reason}",
         url="",
+    )
+
+
+def internal_error(path: str, detail: str) -> Unreadable:
+    """A failure of concurlint itself on ``path``: reported, and the run exits 2."""
+    return Unreadable(path, f"{INTERNAL_ERROR}: {detail}")
+
+
+def is_internal_error(diagnostic: Diagnostic) -> bool:
+    return diagnostic.code == UNANALYZABLE and diagnostic.message.startswith(
+        f"{_CANNOT}{INTERNAL_ERROR}:"
     )
 
 

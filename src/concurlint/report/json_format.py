@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,4 +39,15 @@ def _fix(fix: Fix | None) -> dict[str, Any] | None:
 
 
 def render(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps([as_dict(d) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"
+    return dumps([as_dict(d) for d in diagnostics])
+
+
+# A file name that is not valid UTF-8 reaches Python as lone surrogates (PEP 383).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(value: object) -> str:
+    """JSON text that any UTF-8 stream can carry: a file name's undecodable bytes become
+    ``\\udcXX`` escapes (``json.loads`` and ``os.fsencode`` give the name back)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"

@@ -7,7 +7,7 @@ replacements. Columns count code points, as concurlint's do.
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -16,6 +16,7 @@ from urllib.parse import quote
 from concurlint import __version__
 from concurlint.diagnostic import Diagnostic, Fix, Safety
 from concurlint.model.catalog import RuleInfo
+from concurlint.report.json_format import dumps
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _FIX_DESCRIPTION = {
@@ -45,7 +46,7 @@ def render(diagnostics: Sequence[Diagnostic], rules: Mapping[str, RuleInfo]) -> 
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return dumps(log)
 
 
 def _rule(info: RuleInfo) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def _result(diagnostic: Diagnostic, rule_index: int | None) -> dict[str, Any]:
 
 def _artifact(path: str) -> dict[str, str]:
     pure = PurePath(path)
-    uri = pure.as_uri() if pure.is_absolute() else quote(pure.as_posix())
+    # bytes, not text: the undecodable bytes of a file name are percent-encoded as they are
+    uri = pure.as_uri() if pure.is_absolute() else quote(os.fsencode(pure.as_posix()))
     return {"uri": uri}
 
 
