@@ -33,7 +33,12 @@ def _awaited(call: cst.Call) -> cst.Await:
 
 
 class _CoroutineRule(Rule):
-    """Shared helper: fixes that need the local name of ``asyncio``."""
+    """Shared helpers: code that never runs is not reported; fixes that need the local name
+    of ``asyncio``."""
+
+    def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
+        if not self.model.never_runs(node):
+            super().report(node, fix, **args)
 
     def asyncio_fix(
         self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety

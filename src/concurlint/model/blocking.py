@@ -126,7 +126,9 @@ class _CallChains:
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
         parameters = _parameters(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
-            if self._argument_dependent(site, function, parameters):
+            if self._argument_dependent(site, function, parameters) or self.model.never_runs(
+                site
+            ):
                 continue
             found = self.of_site(site)
             if found is not None:

@@ -7,6 +7,7 @@ the same question pay once.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 import libcst as cst
 from libcst.metadata import (
     Assignment,
+    GlobalScope,
     MetadataWrapper,
     QualifiedName,
     QualifiedNameSource,
@@ -22,6 +24,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from concurlint import guards
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
@@ -119,6 +122,7 @@ class ModuleModel:
         self._analyses: dict[type, Any] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
         self._of_kinds: dict[tuple[type[cst.CSTNode], ...], list[cst.CSTNode]] = {}
+        self._truths: dict[cst.BaseExpression, bool | None] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -347,6 +351,41 @@ class ModuleModel:
                 return False
             child = ancestor
         return True
+
+    def never_runs(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` sits in a branch that cannot run: under ``if False:``, the
+        ``else`` of ``if True:``, ``if TYPE_CHECKING:`` or a test of a module constant never
+        rebound (decided by ``concurlint.guards``, as in module summaries)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If | cst.IfExp) and child is not ancestor.test:
+                truth = self._truth(ancestor.test)
+                if truth is not None and (child is ancestor.orelse) == truth:
+                    return True
+            child = ancestor
+        return False
+
+    def _truth(self, test: cst.BaseExpression) -> bool | None:
+        if test not in self._truths:
+            self._truths[test] = guards.source_truth(
+                self.code(test), lambda name: self._constant(name, test)
+            )
+        return self._truths[test]
+
+    def _constant(self, name: str, at: cst.CSTNode) -> object:
+        """The literal a module-level name is bound to at ``at``, when that is its only
+        binding anywhere (no ``global`` rebinds it), else ``guards.UNKNOWN``."""
+        scope = self.scope(at)
+        assignments = list(scope[name]) if scope is not None else []
+        if len(assignments) != 1 or not isinstance(assignments[0].scope, GlobalScope):
+            return guards.UNKNOWN
+        value = self.assigned_value(getattr(assignments[0], "node", None))
+        if value is None:
+            return guards.UNKNOWN
+        try:
+            return guards.literal_value(ast.parse(self.code(value).strip(), mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return guards.UNKNOWN
 
     def _is_type_checking(self, test: cst.BaseExpression) -> bool:
         if isinstance(test, cst.Name) and test.value == "TYPE_CHECKING":

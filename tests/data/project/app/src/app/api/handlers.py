@@ -4,7 +4,7 @@ import app.util.cycle as cyc
 import thirdparty
 from app import store_record
 from app.services import storage
-from app.util import secrets
+from app.util import secrets, twins
 from .. import services
 from ..services.storage import Store, archive as stash, quick
 from ..services.storage import save
@@ -68,3 +68,11 @@ async def configured(name):
     cyc.disk.quiet()
     cyc.disk.reread()  # expect: CCL201
     cyc.disk.lookup(name)  # expect: CCL201
+
+
+async def constant_conditions():
+    twins.generated()
+    twins.never()
+    twins.typed()
+    twins.sync_fallback()
+    twins.always()  # expect: CCL201
