@@ -23,6 +23,7 @@ import libcst as cst
 
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.module import ModuleModel
+from concurlint.model.receiver_state import returns_at_once
 from concurlint.model.walk import descendants
 from concurlint.summary import INSPECTIONS
 
@@ -59,6 +60,8 @@ class _CallChains:
             matched = names & group.names
             if matched and not self._nonblocking_arguments(call, group.nonblocking):
                 name = min(matched)
+                if returns_at_once(self.model, call, name):
+                    return None
                 return Blocking((f"{name}()",), name, group)
         return None
 
