@@ -8,6 +8,7 @@ from functools import cached_property
 import libcst as cst
 
 from concurlint.diagnostic import Safety
+from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
 from concurlint.model.blocking import (
     Blocking,
     BlockingAnalysis,
@@ -15,7 +16,7 @@ from concurlint.model.blocking import (
     catalog_call,
 )
 from concurlint.project import FileFacts
-from concurlint.rule import NodeFix, Rule
+from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts
 
 # Statement positions where `await <call>` needs no parentheses.
@@ -260,3 +261,51 @@ class EventLoopInCoroutine(_InsideCoroutineRule):
             self.report(
                 node, call=runner.chain[0], function=coroutine.name.value, via=runner.via
             )
+
+
+class ThreadLockHeldAcrossAwait(_InsideCoroutineRule):
+    code = "CCL205"
+    message = (
+        "thread lock `{lock}` is held across `await` inside `async def {function}`: another "
+        "task taking it blocks the event loop thread, so this one never resumes to release "
+        "it; use `asyncio.Lock`, or release it before awaiting"
+    )
+
+    def screen_words(self) -> frozenset[str]:
+        """A lock is known by construction: the file names a lock type."""
+        return typed_lock_screen_words(self.catalog)
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """Or it takes another module's module-level lock."""
+        return bool(facts.threads.locks)
+
+    def start(self, context: FileContext) -> None:
+        super().start(context)
+        self._reported: set[cst.CSTNode] = set()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._suspends(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self._suspends(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            self._suspends(node)
+
+    def _suspends(self, node: cst.CSTNode) -> None:
+        """``node`` may suspend the coroutine: every thread lock its own function holds there
+        (with a known place, so other tasks can reach it) stays held meanwhile."""
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None:
+            return
+        locks = self.model.analysis(LockAnalysis)
+        for held in locks.held(node):
+            if held.at in self._reported or held.identity is None:
+                continue
+            if not locks.is_typed_lock(held.expression):
+                continue
+            self._reported.add(held.at)
+            self.report(held.at, lock=self.model.code(held.expression).strip(),
+                        function=coroutine.name.value)
