@@ -8,13 +8,13 @@ from functools import cached_property
 import libcst as cst
 
 from concurlint.diagnostic import Safety
-from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
 from concurlint.model.blocking import (
     Blocking,
     BlockingAnalysis,
     LoopRunnerAnalysis,
     catalog_call,
 )
+from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
 from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts

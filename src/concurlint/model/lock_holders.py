@@ -66,9 +66,7 @@ class LockHolders:
                 ):
                     found.append((statement, f"`{where}` awaits while holding `{lock.label}`"))
                     break
-                if isinstance(node, cst.Call) and not self._on_lock(node, lock):
-                    step = blocking(node)
-                elif isinstance(node, cst.WithItem) and not self._is_lock(node.item, lock):
+                if (isinstance(node, cst.Call) and not self._on_lock(node, lock)) or (isinstance(node, cst.WithItem) and not self._is_lock(node.item, lock)):
                     step = blocking(node)
                 else:
                     continue
