@@ -66,16 +66,22 @@ class LockHolders:
                 ):
                     found.append((statement, f"`{where}` awaits while holding `{lock.label}`"))
                     break
-                if (isinstance(node, cst.Call) and not self._on_lock(node, lock)) or (isinstance(node, cst.WithItem) and not self._is_lock(node.item, lock)):
-                    step = blocking(node)
-                else:
+                if not self._runs_code(node, lock):
                     continue
+                step = blocking(node)  # type: ignore[arg-type]
                 if step is not None:
                     found.append(
                         (statement, f"`{where}` calls `{step}` while holding `{lock.label}`")
                     )
                     break
         return found
+
+    def _runs_code(self, node: cst.CSTNode, lock: LockId) -> bool:
+        """A call or a ``with`` item that is not the lock itself (``cond.wait()`` releases
+        it while waiting; a nested ``with lock:`` of an ``RLock`` takes it again)."""
+        if isinstance(node, cst.Call):
+            return not self._on_lock(node, lock)
+        return isinstance(node, cst.WithItem) and not self._is_lock(node.item, lock)
 
     def _held_part(self, statement: cst.With, lock: LockId) -> Iterator[cst.CSTNode]:
         """The nodes that run while ``statement`` holds ``lock``: the items after it (``with
