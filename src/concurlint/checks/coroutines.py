@@ -21,6 +21,14 @@ from concurlint.screen import TreeFacts
 
 # Statement positions where `await <call>` needs no parentheses.
 _AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
+# What a coroutine object offers besides being awaited: using these is no mistake.
+_COROUTINE_MEMBERS = frozenset({"send", "throw", "close"})
+# Builtins that look at an object instead of awaiting it.
+_INSPECTING_BUILTINS = frozenset(
+    f"builtins.{name}"
+    for name in ("bool", "len", "str", "repr", "hasattr", "isinstance", "list", "tuple", "iter")
+)
+_TRUTH = "tested for truth (a coroutine object is always true)"
 # Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
 _TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
 
@@ -177,6 +185,125 @@ class CoroutineNeverAwaited(_CoroutineRule):
             advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
         self.report(call, fix=fix, call=name, outcome=self._outcome(name), advice=advice)
 
+    # -- coroutine objects used as values ---------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(isinstance(t.target, cst.Tuple | cst.List) for t in node.targets):
+            self._used(node.value, "unpacked")
+
+    def visit_For(self, node: cst.For) -> None:
+        self._used(node.iter, "iterated")
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._used(node.iter, "iterated")
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._used(node.value, "subscripted")
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        if attr not in _COROUTINE_MEMBERS and not attr.startswith(("cr_", "__")):
+            self._used(node.value, f"read for its attribute `{attr}`")
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        self._used(node.left, _TRUTH)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._used(node.expression, _TRUTH)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._tested(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._tested(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._tested(node.test)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for side in (node.left, *(target.comparator for target in node.comparisons)):
+            self._used(side, "compared")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """``bool(coro())``, ``len(coro())``, ``hasattr(coro(), "__await__")``."""
+        if not isinstance(node.func, cst.Name) or not node.args:
+            return
+        builtin = self.model.qualified_names(node.func) & _INSPECTING_BUILTINS
+        if builtin:
+            shown = min(builtin).removeprefix("builtins.")
+            self._used(node.args[0].value, f"passed to `{shown}()`")
+
+    def visit_Return(self, node: cst.Return) -> None:
+        """``return self.get_player(...)`` in ``async def get_player``: the caller's single
+        ``await`` gives it the coroutine, not the result."""
+        if node.value is None or not isinstance(node.value, cst.Call):
+            return
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None or self.model.is_generator(coroutine):
+            return
+        if self._awaited_once(coroutine):
+            self._used(
+                node.value,
+                outcome=f"creates a coroutine that `async def {coroutine.name.value}` returns "
+                "unawaited, and its callers await only once: they get the coroutine, not its "
+                "result",
+            )
+
+    def _tested(self, test: cst.BaseExpression) -> None:
+        """A coroutine object is always true: the test never depends on its result. The
+        left of ``and``/``or`` and the operand of ``not`` are tested wherever they stand
+        (``visit_BooleanOperation``, ``visit_UnaryOperation``)."""
+        if isinstance(test, cst.BooleanOperation):
+            self._tested(test.right)
+        elif not isinstance(test, cst.UnaryOperation):
+            self._used(test, _TRUTH)
+
+    def _used(self, value: cst.BaseExpression, how: str = "", outcome: str = "") -> None:
+        if not isinstance(value, cst.Call):
+            return
+        name = self._coroutine_name(value)
+        if name is None or name.removesuffix("()") in self.catalog.names("gathering-futures"):
+            return
+        if self.model.enclosing_coroutine(value) is not None:
+            advice = "add `await`"
+        else:
+            advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
+        outcome = outcome or (
+            f"creates a coroutine that is {how} instead of awaited, so its body never runs"
+        )
+        self.report(value, call=name, outcome=outcome, advice=advice)
+
+    def _awaited_once(self, function: cst.FunctionDef) -> bool:
+        """Some call of ``function`` in this module is awaited, and none awaits the result
+        of that ``await`` again."""
+        awaited = [
+            node
+            for node in self.model.nodes(cst.Await)
+            if isinstance(node.expression, cst.Call)
+            and self.model.resolve_function(node.expression) is function
+        ]
+        return bool(awaited) and not any(
+            isinstance(self.model.parent(node), cst.Await) for node in awaited
+        )
+
+    def _sync_branch_of_declaration(self, function: cst.FunctionDef, call: cst.Call) -> bool:
+        """``function`` is ``async def`` only in a ``Protocol`` or an abstract base (a stub
+        body that implementations replace), and the call sits where the class expects a
+        synchronous implementation: in a plain ``def`` or on a branch of an ``if``. Such a
+        class serves both kinds; what the call returns depends on the implementation."""
+        if not self.model.is_declaration(function):
+            return False
+        caller = self.model.enclosing_function(call)
+        if not isinstance(caller, cst.FunctionDef) or caller.asynchronous is None:
+            return True
+        for ancestor in self.model.ancestors(call):
+            if ancestor is caller:
+                return False
+            if isinstance(ancestor, cst.If | cst.IfExp):
+                return True
+        return False
+
     def _outcome(self, name: str) -> str:
         """A gathering future runs its children anyway; a coroutine's body never runs."""
         if name.removesuffix("()") in self.catalog.names("gathering-futures"):
@@ -193,6 +320,7 @@ class CoroutineNeverAwaited(_CoroutineRule):
                 function.asynchronous is not None
                 and not self.model.is_generator(function)
                 and self.model.has_transparent_decorators(function)
+                and not self._sync_branch_of_declaration(function, call)
             ):
                 return f"{function.name.value}()"
             return None

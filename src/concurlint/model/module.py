@@ -53,6 +53,11 @@ _UNION_FORMS = frozenset(
 )
 # Decorators that turn a method into an attribute whose value is what the method returns.
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
+# Bases whose methods only declare what implementations provide.
+_DECLARING_BASES = frozenset(
+    {"typing.Protocol", "typing_extensions.Protocol", "abc.ABC"}
+)
+_ABSTRACT = frozenset({"abc.abstractmethod"})
 # Prefix of the type name given to instances of classes defined in the linted module.
 LOCAL_TYPE_PREFIX = "<local>."
 
@@ -478,6 +483,29 @@ class ModuleModel:
     def _assignments_of(self, name: cst.Name) -> Iterable[object]:
         scope = self.scope(name)
         return scope[name.value] if scope is not None else ()
+
+    def is_declaration(self, function: cst.FunctionDef) -> bool:
+        """A method that only declares a signature for implementations to provide: a stub
+        body (a docstring, ``...``, ``pass``, ``raise NotImplementedError``) that is
+        abstract or belongs to a ``Protocol`` or an abstract base."""
+        klass = self.enclosing_class(function)
+        if klass is None or not all(map(_is_stub, _statements(function.body))):
+            return False
+        if any(self.qualified_names(_decorator_callee(d.decorator)) & _ABSTRACT
+               for d in function.decorators):
+            return True
+        bases = {
+            name
+            for base in klass.bases
+            for name in self.qualified_names(
+                base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            )
+        }
+        return bool(bases & _DECLARING_BASES) or any(
+            arg.keyword is not None and arg.keyword.value == "metaclass"
+            and self.qualified_names(arg.value) & {"abc.ABCMeta"}
+            for arg in klass.bases + klass.keywords
+        )
 
     def self_name(self, function: cst.FunctionDef) -> str | None:
         """The name of the instance (or class) parameter of a method, if ``function`` is one."""
@@ -962,6 +990,29 @@ def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
     (assignment,) = assignments
     node = getattr(assignment, "node", None)
     return node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+def _statements(body: cst.BaseSuite) -> list[cst.CSTNode]:
+    if isinstance(body, cst.IndentedBlock):
+        return [
+            small
+            for line in body.body
+            for small in (line.body if isinstance(line, cst.SimpleStatementLine) else [line])
+        ]
+    return list(body.body) if isinstance(body, cst.SimpleStatementSuite) else []
+
+
+def _is_stub(statement: cst.CSTNode) -> bool:
+    """``...``, ``pass``, a docstring or ``raise NotImplementedError``."""
+    if isinstance(statement, cst.Pass):
+        return True
+    if isinstance(statement, cst.Expr):
+        return isinstance(statement.value, cst.Ellipsis | cst.SimpleString
+                          | cst.ConcatenatedString)
+    if isinstance(statement, cst.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, cst.Call) else statement.exc
+        return isinstance(raised, cst.Name) and raised.value == "NotImplementedError"
+    return False
 
 
 def _is_dotted_name(expression: cst.BaseExpression) -> bool:

@@ -76,3 +76,12 @@ async def constant_conditions():
     twins.typed()
     twins.sync_fallback()
     twins.always()  # expect: CCL201
+
+
+async def coroutine_values():
+    if cyc.refresh():  # expect: CCL202
+        return None
+    first, second = cyc.refresh()  # expect: CCL202
+    pending = cyc.refresh()
+    await pending
+    return first, second
