@@ -250,8 +250,13 @@ def test_to_thread_fix_produces_valid_code_that_lints_clean(ruleset: RuleSet) ->
         """,
         """
         import threading
+        import time
 
         lock = threading.RLock()
+
+        def flush() -> None:
+            with lock:
+                time.sleep(1)
 
         async def enter() -> None:
             lock.acquire()

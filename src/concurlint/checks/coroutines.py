@@ -6,6 +6,7 @@ import ast
 from functools import cached_property
 
 import libcst as cst
+from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
 from concurlint.model.blocking import (
@@ -29,6 +30,8 @@ _INSPECTING_BUILTINS = frozenset(
     for name in ("bool", "len", "str", "repr", "hasattr", "isinstance", "list", "tuple", "iter")
 )
 _TRUTH = "tested for truth (a coroutine object is always true)"
+# Builtins that run a ``map`` to the end and return what it made.
+_MATERIALIZERS = frozenset({"builtins.list", "builtins.set", "builtins.tuple"})
 # Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
 _TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
 
@@ -333,7 +336,7 @@ class CoroutineNeverAwaited(_CoroutineRule):
 class TaskReferenceLost(_CoroutineRule):
     code = "CCL203"
     message = (
-        "the task from `{call}` is discarded and may be garbage-collected before it finishes; "
+        "the task from `{call}` {lost} and may be garbage-collected before it finishes; "
         "keep a reference (e.g. in a set, removed in a done callback) or use `asyncio.TaskGroup`"
     )
 
@@ -346,12 +349,67 @@ class TaskReferenceLost(_CoroutineRule):
         return facts.mentions_any(self.screen_words())
 
     def visit_Expr(self, node: cst.Expr) -> None:
+        """A dropped call, or a list of tasks built and dropped (``[create_task(c) for c in
+        coros]``, ``list(map(create_task, coros))``)."""
         call = _task_of_dropped_chain(node.value)
-        if call is None:
+        if call is not None:
+            name = self._factory(call)
+            if name is not None:
+                self.report(call, call=f"{name}()", lost="is discarded")
+                return
+        made = self._made_in_bulk(node.value)
+        if made is not None:
+            self.report(node.value, call=made, lost="is created in a list that is discarded")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``task = create_task(...)`` (or a list of tasks) in a function that never reads
+        ``task`` again."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
             return
+        target = node.targets[0].target
+        value = node.value
+        single = self._factory(value) if isinstance(value, cst.Call) else None
+        name = f"{single}()" if single is not None else self._made_in_bulk(value)
+        if name is not None and self._never_read(target):
+            lost = f"is stored in `{target.value}`, which is never read,"
+            self.report(value, call=name, lost=lost)
+
+    def _factory(self, call: cst.Call) -> str | None:
         name = catalog_call(self.model, call, "task-factories")
-        if name is not None and not (name == "asyncio.ensure_future" and self._wraps_future(call)):
-            self.report(call, call=f"{name}()")
+        if name == "asyncio.ensure_future" and self._wraps_future(call):
+            return None
+        return name
+
+    def _made_in_bulk(self, value: cst.BaseExpression) -> str | None:
+        """The factory shown for a list display of tasks: a comprehension whose element is
+        a factory call, or ``list``/``set``/``tuple`` of a ``map`` over a factory."""
+        if isinstance(value, cst.ListComp | cst.SetComp) and isinstance(value.elt, cst.Call):
+            name = self._factory(value.elt)
+            return f"{name}()" if name is not None else None
+        if not (isinstance(value, cst.Call) and value.args and isinstance(value.func, cst.Name)):
+            return None
+        if not self.model.qualified_names(value.func) & _MATERIALIZERS:
+            return None
+        inner = value.args[0].value
+        if (
+            isinstance(inner, cst.Call)
+            and self.model.qualified_names(inner.func) & {"builtins.map"}
+            and inner.args
+        ):
+            wanted = self.catalog.names("task-factories")
+            mapped = self.model.callable_names(inner.args[0].value) & wanted
+            return f"{min(mapped)}()" if mapped else None
+        return None
+
+    def _never_read(self, target: cst.Name) -> bool:
+        """A local of a function with no read at all (not global, not nonlocal)."""
+        scope = self.model.scope(target)
+        if scope is None or not isinstance(scope, FunctionScope):
+            return False
+        assignments = scope.assignments[target.value]
+        if not assignments or any(a.scope is not scope for a in assignments):
+            return False  # bound elsewhere too: ``global``, ``nonlocal``
+        return not scope.accesses[target.value]
 
     def _wraps_future(self, call: cst.Call) -> bool:
         """``ensure_future(existing_future)`` hands back its argument: no task is created."""
