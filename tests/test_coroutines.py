@@ -66,7 +66,7 @@ def test_from_import_of_a_submodule_is_resolved(ruleset: RuleSet) -> None:
     [
         "def open(path):\n    return path\n",
         "open = print\n",
-        "from gzip import open\n",
+        "from webbrowser import open\n",
     ],
     ids=["def", "assignment", "import"],
 )

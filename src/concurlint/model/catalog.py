@@ -63,6 +63,7 @@ class RuleInfo:
     url: str
     why: str = ""
     fix: str = ""
+    known: str = ""  # "Known problems": what is left out on purpose, and why
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Catalog:
                 root + entry["book"],
                 entry.get("why", "").strip(),
                 entry.get("fix", "").strip(),
+                entry.get("known", "").strip(),
             )
             for code, entry in self.section("rules").items()
         }

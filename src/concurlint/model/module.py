@@ -666,6 +666,8 @@ class ModuleModel:
         if isinstance(expression, cst.Await):
             awaited = self.awaited_types(expression)
             return awaited[0] if len(awaited) == 1 else ()
+        if isinstance(expression, cst.IfExp):  # `Path(p) if local else None`
+            return self._agreed_types([expression.body, expression.orelse], depth)
         return ()
 
     def awaited_types(self, expression: cst.Await) -> tuple[frozenset[str], ...]:
