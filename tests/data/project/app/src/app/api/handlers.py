@@ -85,3 +85,8 @@ async def coroutine_values():
     pending = cyc.refresh()
     await pending
     return first, second
+
+
+async def listings(path):
+    twins.plugins()  # expect: CCL201
+    twins.exists(path)

@@ -1,5 +1,6 @@
 """Helpers whose blocking call sits under a constant condition."""
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -31,3 +32,11 @@ def sync_fallback():
 def always():
     if True:
         time.sleep(1)
+
+
+def plugins():
+    return os.listdir("plugins")
+
+
+def exists(path):
+    return os.path.exists(path)
