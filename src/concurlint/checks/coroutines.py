@@ -402,14 +402,15 @@ class TaskReferenceLost(_CoroutineRule):
         return None
 
     def _never_read(self, target: cst.Name) -> bool:
-        """A local of a function with no read at all (not global, not nonlocal)."""
+        """A local of a function that nothing reads, not even a nested function (not
+        global, not nonlocal)."""
         scope = self.model.scope(target)
         if scope is None or not isinstance(scope, FunctionScope):
             return False
         assignments = scope.assignments[target.value]
         if not assignments or any(a.scope is not scope for a in assignments):
             return False  # bound elsewhere too: ``global``, ``nonlocal``
-        return not scope.accesses[target.value]
+        return not any(a.references for a in assignments)
 
     def _wraps_future(self, call: cst.Call) -> bool:
         """``ensure_future(existing_future)`` hands back its argument: no task is created."""
