@@ -94,8 +94,9 @@ def _assigned_to(model: ModuleModel, value: cst.BaseExpression) -> str | None:
 
 
 def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression) -> bool:
-    """``fut.result()`` under ``if fut.done():``, in a loop over
-    ``as_completed(...)``, or after ``await asyncio.wrap_future(fut)`` in the same function."""
+    """``fut.result()`` under ``if fut.done():``, in a loop over ``as_completed(...)``, or
+    after ``await asyncio.wrap_future(fut)`` or ``await event.wait()`` of an event that the
+    future's done-callback sets, earlier in the same function."""
     key = model.code(receiver)
     child: cst.CSTNode = call
     for ancestor in model.ancestors(call):
@@ -115,17 +116,50 @@ def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression)
     function = model.enclosing_function(call)
     if function is None:
         return False
+    signalled: set[str] = set()  # events the future's done-callback sets
     for node in descendants(function.body, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         if node is call:
             return False
-        if (
-            isinstance(node, cst.Await)
-            and isinstance(node.expression, cst.Call)
-            and _WRAP_FUTURE in model.call_names(node.expression)
-            and any(model.code(arg.value) == key for arg in node.expression.args)
+        if isinstance(node, cst.Call) and _is_method(model, node, key, "add_done_callback"):
+            signalled |= _events_set_by(model, node.args[0].value) if node.args else set()
+        if not isinstance(node, cst.Await) or not isinstance(node.expression, cst.Call):
+            continue
+        awaited = node.expression
+        if _WRAP_FUTURE in model.call_names(awaited) and any(
+            model.code(arg.value) == key for arg in awaited.args
+        ):
+            return True
+        if isinstance(awaited.func, cst.Attribute) and awaited.func.attr.value == "wait" and (
+            model.code(awaited.func.value) in signalled
         ):
             return True
     return False
+
+
+def _is_method(model: ModuleModel, call: cst.Call, key: str, method: str) -> bool:
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == method
+        and model.code(func.value) == key
+    )
+
+
+def _events_set_by(model: ModuleModel, callback: cst.BaseExpression) -> set[str]:
+    """The receivers of ``.set`` that a done-callback calls or hands on
+    (``lambda _: loop.call_soon_threadsafe(done.set)``, a local ``def``)."""
+    if isinstance(callback, cst.Name):
+        bound = model.definition_bound_to(callback.value, callback)
+        body: cst.CSTNode | None = bound if isinstance(bound, cst.FunctionDef) else None
+    else:
+        body = callback if isinstance(callback, cst.Lambda) else None
+    if body is None:
+        return set()
+    return {
+        model.code(node.value)
+        for node in descendants(body)
+        if isinstance(node, cst.Attribute) and node.attr.value == "set"
+    }
 
 
 def _asks_done(model: ModuleModel, test: cst.BaseExpression, key: str) -> bool:
