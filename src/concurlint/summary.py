@@ -431,9 +431,11 @@ def _selects_by_argument(test: ast.expr, parameters: set[str]) -> bool:
 def _after_cache_guard(own: list[ast.AST], local: frozenset[str]) -> set[int]:
     """Ids of the nodes after an ``if`` that returns when a module-level cache the function
     fills is set (``global _config``, ``if _config: return _config``, then ``_config = ...``;
-    or ``if key in _cache: return ...``, then ``_cache[key] = ...``): they run on the first
-    call only (a lazy initializer, usually warmed at start-up), not on each call. Any such
-    guard counts, wherever it stands: a miss rather than a false report."""
+    or ``if key in _cache: return ...``, then ``_cache[key] = ...``), and the nodes of an
+    ``if`` testing such a cache whose body fills it (``if _mappings is None: _mappings =
+    discover()``): they run on the first call only (a lazy initializer, usually warmed at
+    start-up), not on each call. Any such guard counts, wherever it stands: a miss rather
+    than a false report."""
     caches = {
         name
         for node in own
@@ -456,17 +458,36 @@ def _after_cache_guard(own: list[ast.AST], local: frozenset[str]) -> set[int]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+    tests_cache = [
+        node for node in own
+        if isinstance(node, ast.If) and any(
+            isinstance(name, ast.Name) and name.id in caches | copies
+            for name in ast.walk(node.test))
+    ]
+    # ``if _mappings is None: _mappings = discover()``: the body fills the cache, once.
+    filled = {
+        id(child)
+        for node in tests_cache
+        if any(_stores(child, caches) for statement in node.body for child in ast.walk(statement))
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
     guards = [
         node.end_lineno or node.lineno
-        for node in own
-        if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Return)
-        and any(isinstance(name, ast.Name) and name.id in caches | copies
-                for name in ast.walk(node.test))
+        for node in tests_cache
+        if node.body and isinstance(node.body[-1], ast.Return)
     ]
     if not guards:
-        return set()
+        return filled
     first = min(guards)
-    return {id(node) for node in own if getattr(node, "lineno", 0) > first}
+    return filled | {id(node) for node in own if getattr(node, "lineno", 0) > first}
+
+
+def _stores(node: ast.AST, caches: set[str]) -> bool:
+    """``cache = ...`` or ``cache[key] = ...``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        return isinstance(node.value, ast.Name) and node.value.id in caches
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in caches
 
 
 def _flag_test(test: ast.expr) -> str | None:

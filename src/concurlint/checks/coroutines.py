@@ -245,7 +245,7 @@ class CoroutineNeverAwaited(_CoroutineRule):
         coroutine = self.model.enclosing_coroutine(node)
         if coroutine is None or self.model.is_generator(coroutine):
             return
-        if self._awaited_once(coroutine):
+        if self._awaited_once(coroutine) and not self._returns_awaitables(coroutine):
             self._used(
                 node.value,
                 outcome=f"creates a coroutine that `async def {coroutine.name.value}` returns "
@@ -279,7 +279,8 @@ class CoroutineNeverAwaited(_CoroutineRule):
 
     def _awaited_once(self, function: cst.FunctionDef) -> bool:
         """Some call of ``function`` in this module is awaited, and none awaits the result
-        of that ``await`` again."""
+        of that ``await`` again or returns it (``return await f()`` hands the value on to
+        callers that may await it)."""
         awaited = [
             node
             for node in self.model.nodes(cst.Await)
@@ -287,7 +288,16 @@ class CoroutineNeverAwaited(_CoroutineRule):
             and self.model.resolve_function(node.expression) is function
         ]
         return bool(awaited) and not any(
-            isinstance(self.model.parent(node), cst.Await) for node in awaited
+            isinstance(self.model.parent(node), cst.Await | cst.Return) for node in awaited
+        )
+
+    def _returns_awaitables(self, function: cst.FunctionDef) -> bool:
+        """Some ``return`` hands back a call's result unawaited that is not known to be a
+        coroutine: the function is written to return awaitables (a router's dispatch)."""
+        return any(
+            isinstance(node.value, cst.Call) and self._coroutine_name(node.value) is None
+            and not self.model.infer_types(node.value)
+            for node in self.model.returns_in(function)
         )
 
     def _sync_branch_of_declaration(self, function: cst.FunctionDef, call: cst.Call) -> bool:

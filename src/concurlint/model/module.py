@@ -416,6 +416,10 @@ class ModuleModel:
         """Calls and synchronous ``with`` items the function's own body runs, in order."""
         return self._body(function).sites
 
+    def returns_in(self, function: FunctionNode) -> list[cst.Return]:
+        """The ``return`` statements of the function's own body."""
+        return self._body(function).returns
+
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
 

@@ -90,3 +90,9 @@ async def coroutine_values():
 async def listings(path):
     twins.plugins()  # expect: CCL201
     twins.exists(path)
+
+
+async def lazily_filled(name):
+    twins.mappings()
+    twins.loaded(name)
+    twins.reloaded()  # expect: CCL201

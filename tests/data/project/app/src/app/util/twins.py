@@ -40,3 +40,27 @@ def plugins():
 
 def exists(path):
     return os.path.exists(path)
+
+
+_mappings = None
+_loaded = {}
+
+
+def mappings():
+    global _mappings
+    if _mappings is None:
+        _mappings = os.listdir("mappings")
+    return _mappings
+
+
+def loaded(name):
+    if name not in _loaded:
+        _loaded[name] = os.listdir(name)
+    return _loaded[name]
+
+
+def reloaded():
+    global _mappings
+    if _mappings is None:
+        print("empty")
+    return os.listdir("mappings")
