@@ -125,7 +125,7 @@ def test_empty_files_are_clean(
 
 SOURCE_LINES = ["import time", "", "", "async def f():", '    s = "caf\u00e9 \u20ac"',
                 "    time.sleep(1)"]
-FIXED_LINES = ["import time", "import asyncio", "", "", "async def f():",
+FIXED_LINES = ["import asyncio", "import time", "", "", "async def f():",
                '    s = "caf\u00e9 \u20ac"', "    await asyncio.sleep(1)"]
 
 

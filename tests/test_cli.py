@@ -124,7 +124,7 @@ def test_fix_rewrites_and_adds_nothing_else(project: Path) -> None:
     completed = run(["--fix", "pkg"], project)
     assert completed.returncode == 0
     assert (project / "pkg" / "a.py").read_text() == (
-        "import time\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
+        "import asyncio\nimport time\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
     )
 
 

@@ -20,6 +20,7 @@ from concurlint.config import ConfigError, Settings, load_settings, validate_cod
 from concurlint.diagnostic import Diagnostic, FileResult
 from concurlint.files import discover
 from concurlint.model.catalog import Catalog, load_catalog
+from concurlint.notebook import changed_cells
 from concurlint.report import FORMATTERS, statistics
 from concurlint.ruledocs import explain
 from concurlint.runner import lint_paths
@@ -190,13 +191,21 @@ def _fix(
 
 
 def _unified_diff(outcome: FixOutcome) -> str:
-    path = outcome.source.path
+    """The fix as a diff; for a notebook, one diff per changed cell (``path:cell N``)."""
+    path, source = outcome.source.path, outcome.source
+    if source.notebook is None:
+        return _diff(source.text, outcome.text, path)
+    changes = changed_cells(source.notebook, source.text, outcome.text)
+    return "".join(_diff(old, new, f"{path}:cell {cell}") for cell, old, new in changes)
+
+
+def _diff(before: str, after: str, name: str) -> str:
     return "".join(
         difflib.unified_diff(
-            outcome.source.text.splitlines(keepends=True),
-            outcome.text.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
         )
     )
 

@@ -20,7 +20,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
-    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache",
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pytest_cache",
     ".ruff_cache", ".svn", ".tox", ".venv", "venv", "__pypackages__", "__pycache__",
     "_build", "build", "dist", "node_modules", "site-packages", ".concurlint_cache",
 )

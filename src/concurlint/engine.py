@@ -108,7 +108,17 @@ def line_starts(text: str) -> list[int]:
 
 
 def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS) -> FileResult:
-    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic.
+    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic. In a
+    notebook, each diagnostic is placed in its cell."""
+    result = _lint_module(source, ruleset, project)
+    if source.notebook is None or not result.diagnostics:
+        return result
+    placed = tuple(source.notebook.place(diagnostic) for diagnostic in result.diagnostics)
+    return FileResult(result.path, placed, result.skipped)
+
+
+def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileResult:
+    """Lint the Python text of ``source``.
 
     Three screens, cheapest first: the rules' words in the text, Python's own parser (a
     file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts

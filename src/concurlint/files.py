@@ -18,8 +18,10 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from concurlint.config import Settings
+from concurlint.notebook import Notebook, NotebookError, dump_cells, load_cells
 
-SOURCE_SUFFIXES = (".py", ".pyi")
+# Notebooks are linted by default, as ruff does (docs/configuration.md, "Notebooks").
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
@@ -30,6 +32,7 @@ class Source:
     path: str
     text: str
     encoding: str  # the codec to write it back with ("utf-8-sig" keeps a BOM)
+    notebook: Notebook | None = None  # for a notebook, ``text`` is its code cells
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ def read_bytes(path: str) -> bytes | Unreadable:
 
 
 def decode_source(path: str, raw: bytes) -> Source | Unreadable:
+    if path.endswith(".ipynb"):
+        return _decode_notebook(path, raw)
     if b"\0" in raw:
         return Unreadable(path, "binary file (contains NUL bytes), not Python source")
     try:
@@ -143,6 +148,21 @@ def decode_source(path: str, raw: bytes) -> Source | Unreadable:
     return Source(path, text, encoding)
 
 
+def _decode_notebook(path: str, raw: bytes) -> Source | Unreadable:
+    try:
+        document = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Unreadable(path, f"cannot decode as utf-8: byte {error.start}")
+    try:
+        text, cells = load_cells(document)
+    except NotebookError as error:
+        return Unreadable(path, str(error))
+    return Source(path, text, "utf-8", cells)
+
+
 def encode_source(source: Source, text: str) -> bytes:
-    """The bytes to write for ``text``: the same codec as read, so the BOM survives."""
+    """The bytes to write for ``text``: the same codec as read, so the BOM survives; for a
+    notebook, its JSON with the code cells' new sources."""
+    if source.notebook is not None:
+        text = dump_cells(source.notebook, text)
     return text.encode(source.encoding)

@@ -11,16 +11,16 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
-from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
+from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
 from concurlint.files import Source, Unreadable, encode_source, read_source
-from concurlint.model.module import is_preamble
+from concurlint.import_placement import add_import
+from concurlint.notebook import NotebookError, dump_cells
 from concurlint.project import NO_FACTS, FileFacts, project_facts
 
 MAX_PASSES = 10
@@ -71,7 +71,13 @@ def fix_source(
             message = f"{source.path}: not fixed: a fix produced code that does not parse"
             return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
         text, fixed = new_text, fixed + count
-        result = lint_source(Source(source.path, text, source.encoding), ruleset, project)
+        result = lint_source(replace(source, text=text), ruleset, project)
+    if source.notebook is not None and text != source.text:
+        try:
+            dump_cells(source.notebook, text)
+        except NotebookError as error:  # the cells cannot be told apart: write nothing
+            message = f"{source.path}: not fixed: {error}"
+            return FixOutcome(source, source.text, 0, initial, initial, message)
     return FixOutcome(source, text, fixed, result, initial)
 
 
@@ -100,44 +106,6 @@ def one_pass(fixes: Iterable[Fix]) -> list[Fix]:
 
 def _overlaps(a: Edit, b: Edit) -> bool:
     return (a.start < b.end and b.start < a.end) or (a.start == b.start)
-
-
-def add_import(text: str, module: str) -> str:
-    """Insert ``import module`` unless the module already imports it at top level: after the
-    first block of top-level imports, else after the docstring and ``__future__`` imports
-    (so that no comment is separated from the statement it describes)."""
-    tree = cst.parse_module(text)
-    if any(_imports_module(statement, module) for statement in tree.body):
-        return text
-    after = None
-    for statement in tree.body:
-        if is_preamble(statement, tree) or _is_import(statement):
-            after = statement
-        if after is not None and _is_import(after) and not _is_import(statement):
-            break
-    line = f"import {module}{tree.default_newline}"
-    if after is None:
-        return line + text
-    end = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)[after].end
-    starts = line_starts(text)
-    if end.line < len(starts):
-        offset = starts[end.line]
-        return text[:offset] + line + text[offset:]
-    return text + tree.default_newline + line
-
-
-def _is_import(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and isinstance(
-        statement.body[0], (cst.Import, cst.ImportFrom)
-    )
-
-
-def _imports_module(statement: cst.CSTNode, module: str) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and any(
-        isinstance(small, cst.Import)
-        and any(alias.evaluated_name == module and alias.asname is None for alias in small.names)
-        for small in statement.body
-    )
 
 
 def write_atomically(source: Source, text: str) -> None:

@@ -9,7 +9,7 @@ from concurlint.diagnostic import Diagnostic
 
 def render(diagnostics: Sequence[Diagnostic]) -> str:
     return "".join(
-        f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
+        f"{d.location}: {d.code} {d.message}"
         f"{' [*]' if d.fixable else ''}\n"
         for d in diagnostics
     )
