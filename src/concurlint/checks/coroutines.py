@@ -190,52 +190,83 @@ class CoroutineNeverAwaited(_CoroutineRule):
 
     # -- coroutine objects used as values ---------------------------------------------------
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if any(isinstance(t.target, cst.Tuple | cst.List) for t in node.targets):
-            self._used(node.value, "unpacked")
-
-    def visit_For(self, node: cst.For) -> None:
-        self._used(node.iter, "iterated")
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._used(node.iter, "iterated")
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        self._used(node.value, "subscripted")
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        attr = node.attr.value
-        if attr not in _COROUTINE_MEMBERS and not attr.startswith(("cr_", "__")):
-            self._used(node.value, f"read for its attribute `{attr}`")
-
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
-        self._used(node.left, _TRUTH)
-
-    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
-            self._used(node.expression, _TRUTH)
-
-    def visit_If(self, node: cst.If) -> None:
-        self._tested(node.test)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._tested(node.test)
-
-    def visit_IfExp(self, node: cst.IfExp) -> None:
-        self._tested(node.test)
-
-    def visit_Comparison(self, node: cst.Comparison) -> None:
-        for side in (node.left, *(target.comparator for target in node.comparisons)):
-            self._used(side, "compared")
-
     def visit_Call(self, node: cst.Call) -> None:
-        """``bool(coro())``, ``len(coro())``, ``hasattr(coro(), "__await__")``."""
-        if not isinstance(node.func, cst.Name) or not node.args:
+        """A call whose place uses its result as a value (``a, b = f()``, ``if f():``)."""
+        how = self._value_use(node)
+        if how is not None:
+            self._used(node, how)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``roles = self.get_roles(user)`` then ``roles.insert(0, user)``: a local bound once
+        to a coroutine object, never awaited nor handed on, and used as a value."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
             return
-        builtin = self.model.qualified_names(node.func) & _INSPECTING_BUILTINS
-        if builtin:
-            shown = min(builtin).removeprefix("builtins.")
-            self._used(node.args[0].value, f"passed to `{shown}()`")
+        target = node.targets[0].target
+        if not isinstance(node.value, cst.Call):
+            return
+        uses = self._local_uses(target)
+        if uses:
+            self._used(node.value, f"stored in `{target.value}`, then {uses[0]},")
+
+    def _local_uses(self, target: cst.Name) -> list[str]:
+        """How each read of the local ``target`` uses its value; empty when one of them
+        could await it or hand it on (or the name is bound more than once)."""
+        scope = self.model.scope(target)
+        assignments = list(scope.assignments[target.value]) if scope is not None else []
+        if len(assignments) != 1 or not isinstance(scope, FunctionScope):
+            return []
+        uses = []
+        for reference in assignments[0].references:
+            how = self._value_use(reference.node)
+            if how is None:
+                return []
+            uses.append(how)
+        return uses
+
+    def _value_use(self, value: cst.CSTNode) -> str | None:
+        """How the place of ``value`` uses it, when only a result makes sense there."""
+        parent = self.model.parent(value)
+        if isinstance(parent, cst.Assign) and parent.value is value and any(
+            isinstance(t.target, cst.Tuple | cst.List) for t in parent.targets
+        ):
+            return "unpacked"
+        if isinstance(parent, cst.For | cst.CompFor) and parent.iter is value:
+            return "iterated"
+        if isinstance(parent, cst.Subscript) and parent.value is value:
+            return "subscripted"
+        if isinstance(parent, cst.Attribute) and parent.value is value:
+            attr = parent.attr.value
+            if attr in _COROUTINE_MEMBERS or attr.startswith(("cr_", "__")):
+                return None
+            return f"read for its attribute `{attr}`"
+        if isinstance(parent, cst.ComparisonTarget) or (
+            isinstance(parent, cst.Comparison) and parent.left is value
+        ):
+            return "compared"
+        if isinstance(parent, cst.Arg) and not parent.keyword and not parent.star:
+            return self._inspected_by(parent)
+        return _TRUTH if self._tested(value, parent) else None
+
+    def _tested(self, value: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+        """A coroutine object is always true: a test of it never depends on its result."""
+        if isinstance(parent, cst.If | cst.While | cst.IfExp) and parent.test is value:
+            return True
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            return True
+        if isinstance(parent, cst.BooleanOperation):
+            # the left operand is tested; the right one only where the whole is
+            return parent.left is value or self._tested(parent, self.model.parent(parent))
+        return False
+
+    def _inspected_by(self, arg: cst.Arg) -> str | None:
+        """``bool(coro())``, ``len(coro())``, ``hasattr(coro(), "__await__")``."""
+        call = self.model.parent(arg)
+        if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg:
+            return None
+        builtin = self.model.qualified_names(call.func) & _INSPECTING_BUILTINS
+        if not isinstance(call.func, cst.Name) or not builtin:
+            return None
+        return f"passed to `{min(builtin).removeprefix('builtins.')}()`"
 
     def visit_Return(self, node: cst.Return) -> None:
         """``return self.get_player(...)`` in ``async def get_player``: the caller's single
@@ -252,15 +283,6 @@ class CoroutineNeverAwaited(_CoroutineRule):
                 "unawaited, and its callers await only once: they get the coroutine, not its "
                 "result",
             )
-
-    def _tested(self, test: cst.BaseExpression) -> None:
-        """A coroutine object is always true: the test never depends on its result. The
-        left of ``and``/``or`` and the operand of ``not`` are tested wherever they stand
-        (``visit_BooleanOperation``, ``visit_UnaryOperation``)."""
-        if isinstance(test, cst.BooleanOperation):
-            self._tested(test.right)
-        elif not isinstance(test, cst.UnaryOperation):
-            self._used(test, _TRUTH)
 
     def _used(self, value: cst.BaseExpression, how: str = "", outcome: str = "") -> None:
         if not isinstance(value, cst.Call):
