@@ -67,6 +67,7 @@ class RuleInfo:
     fix: str = ""
     fixes: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
+    known: str = ""  # "Known problems": what is left out on purpose, and why
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Catalog:
                 entry.get("fix", "").strip(),
                 tuple(entry.get("fixes", ())),
                 tuple(entry.get("options", ())),
+                entry.get("known", "").strip(),
             )
             for code, entry in self.section("rules").items()
         }
