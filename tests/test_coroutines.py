@@ -66,7 +66,7 @@ def test_from_import_of_a_submodule_is_resolved(ruleset: RuleSet) -> None:
     [
         "def open(path):\n    return path\n",
         "open = print\n",
-        "from gzip import open\n",
+        "from webbrowser import open\n",
     ],
     ids=["def", "assignment", "import"],
 )
@@ -250,8 +250,13 @@ def test_to_thread_fix_produces_valid_code_that_lints_clean(ruleset: RuleSet) ->
         """,
         """
         import threading
+        import time
 
         lock = threading.RLock()
+
+        def flush() -> None:
+            with lock:
+                time.sleep(1)
 
         async def enter() -> None:
             lock.acquire()

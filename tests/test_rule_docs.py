@@ -20,8 +20,8 @@ from concurlint.model.catalog import catalog_dir, load_catalog
 from concurlint.ruledocs import INDEX, generate, stale_pages
 
 PAGES = ROOT / "docs" / "rules"
-RUFF_ORDER = ["What it does", "Why is this bad?", "Example", "Use instead", "Options",
-              "Fix safety", "References"]
+RUFF_ORDER = ["What it does", "Why is this bad?", "Known problems", "Example", "Use instead",
+              "Options", "Fix safety", "References"]
 WITHOUT_OPTIONS = [section for section in RUFF_ORDER if section != "Options"]
 
 
@@ -151,7 +151,7 @@ def test_a_new_rule_is_documented_from_its_data_alone(tmp_path: Path) -> None:
     (rules / "added.toml").write_text(
         '[rules.CCL999]\nname = "unguarded-shared-state"\nsummary = "Shared state is mutated."\n'
         'book = "chapter2/article3.html#1-race-conditions"\nwhy = "Updates are lost."\n'
-        'fix = "No automatic fix."\n'
+        'known = "Reads are not checked."\nfix = "No automatic fix."\n'
     )
     folder = fixtures / "CCL999"
     folder.mkdir(parents=True)

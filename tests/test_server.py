@@ -15,6 +15,7 @@ from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 _T = TypeVar("_T")
+FIX_ALL = "source.fixAll.concurlint"
 _WAIT = 60.0  # seconds: a generous bound for a loaded CI machine, not a latency claim
 
 _API = """\
@@ -86,6 +87,24 @@ class Editor:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
             )
         )
+
+    async def actions(
+        self,
+        path: Path,
+        where: types.Range,
+        diagnostics: list[types.Diagnostic],
+        only: str | None = None,
+    ) -> list[types.CodeAction]:
+        """The code actions the server offers for ``where`` (only those of kind ``only``)."""
+        answer = await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=_uri(path)),
+                range=where,
+                context=types.CodeActionContext(diagnostics=diagnostics,
+                                                only=[only] if only else None),
+            )
+        )
+        return [action for action in answer or [] if isinstance(action, types.CodeAction)]
 
     def codes(self, path: Path) -> list[str] | None:
         found = self.published.get(_uri(path))
@@ -173,24 +192,10 @@ def test_code_action_fix_applies_and_suppression_is_offered(tmp_path: Path) -> N
         await editor.start(tmp_path)
         editor.open(sleeper)
         diagnostics = await _until(lambda: editor.published.get(_uri(sleeper)))
-        actions = await editor.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=_uri(sleeper)),
-                range=diagnostics[0].range,
-                context=types.CodeActionContext(diagnostics=diagnostics),
-            )
-        )
-        fix_all = await editor.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=_uri(sleeper)),
-                range=diagnostics[0].range,
-                context=types.CodeActionContext(diagnostics=[],
-                                                only=["source.fixAll.concurlint"]),
-            )
-        )
-        assert [action.kind for action in fix_all or []] == ["source.fixAll.concurlint"]
-        titles = {action.title: action for action in actions or [] if
-                  isinstance(action, types.CodeAction)}
+        actions = await editor.actions(sleeper, diagnostics[0].range, diagnostics)
+        fix_all = await editor.actions(sleeper, diagnostics[0].range, [], FIX_ALL)
+        assert [action.kind for action in fix_all] == [FIX_ALL]
+        titles = {action.title: action for action in actions}
         assert "Suppress CCL201 with `# noqa`" in titles
         fix = next(action for title, action in titles.items() if title.startswith("Fix CCL201"))
         assert fix.edit is not None and fix.edit.changes is not None
@@ -199,15 +204,7 @@ def test_code_action_fix_applies_and_suppression_is_offered(tmp_path: Path) -> N
         assert "import asyncio" in fixed
         editor.change(sleeper, fixed)
         assert await _until(lambda: editor.codes(sleeper) == []) is True
-        fix_all = await editor.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=_uri(sleeper)),
-                range=diagnostics[0].range,
-                context=types.CodeActionContext(diagnostics=[],
-                                                only=["source.fixAll.concurlint"]),
-            )
-        )
-        assert not fix_all  # nothing left to fix
+        assert await editor.actions(sleeper, diagnostics[0].range, [], FIX_ALL) == []
         await editor.stop()
 
     _run(session)

@@ -90,11 +90,13 @@ def _diff(before: list[str], after: list[str]) -> str:
 
 
 def render_page(info: RuleInfo, example: Example | None) -> str:
-    """The page, in ruff's order: What it does / Why is this bad? / Example / Use instead /
-    Options / Fix safety / References. Sections without content are left out."""
+    """The page, in ruff's order: What it does / Why is this bad? / Known problems / Example /
+    Use instead / Options / Fix safety / References. Sections without content are left out."""
     sections = [f"# {info.name} ({info.code})", _section("What it does", info.summary)]
     if info.why:
         sections.append(_section("Why is this bad?", info.why))
+    if info.known:
+        sections.append(_section("Known problems", info.known))
     if example is not None:
         bad = _python(example.bad)
         if example.shows:

@@ -19,8 +19,10 @@ import ast
 import builtins
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from concurlint.guards import UNKNOWN, dead_branches, literal_value
 
 if TYPE_CHECKING:
     from concurlint.summary_processes import ProcessSummary
@@ -121,7 +123,7 @@ def summarize(
     bound = binding_counts(tree.body)
     resolver = Resolver(module, imports, bound, blocking,
                          frozenset(name.rpartition(".")[2] for name in blocking),
-                         _flags(tree.body, bound))
+                         _flags(tree.body, bound), module_constants(tree, bound))
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
@@ -254,6 +256,8 @@ class Resolver:
     blocking: frozenset[str]
     blocking_leaves: frozenset[str]  # last parts of the blocking names
     flags: frozenset[str]  # module-level names assigned once: configuration flags
+    # module-level names bound once to a literal and never rebound (``module_constants``)
+    constants: dict[str, object] = field(default_factory=dict)
 
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
@@ -292,6 +296,8 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
         _under_flags(own, resolver.flags - local)
         | _under_parameter_tests(own, _parameters(node) - {self_name})
         | _after_cache_guard(own, local)
+        | _in_dead_branches(own, lambda name: UNKNOWN if name in local
+                            else resolver.constants.get(name, UNKNOWN))
     )
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
@@ -320,6 +326,37 @@ def _flags(body: list[ast.stmt], bound: dict[str, int]) -> frozenset[str]:
         for name in _bound_by(statement)
         if bound.get(name, 0) == 1
     )
+
+
+def module_constants(tree: ast.Module, bound: dict[str, int]) -> dict[str, object]:
+    """Module-level names bound once, by an assignment of a literal (``DEBUG = False``), that
+    no function rebinds through ``global``: tests of them are constant."""
+    rebound = {name for node in ast.walk(tree) if isinstance(node, ast.Global)
+               for name in node.names}
+    found: dict[str, object] = {}
+    for statement in module_level(tree.body):
+        targets = statement.targets if isinstance(statement, ast.Assign) else (
+            [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        if (
+            len(targets) == 1
+            and isinstance(target := targets[0], ast.Name)
+            and bound.get(target.id, 0) == 1
+            and target.id not in rebound
+            and (value := literal_value(statement.value)) is not UNKNOWN  # type: ignore[union-attr]
+        ):
+            found[target.id] = value
+    return found
+
+
+def _in_dead_branches(own: list[ast.AST], constants: Callable[[str], object]) -> set[int]:
+    """Ids of the nodes in a branch that never runs (``if False:``, the ``else`` of ``if
+    True:``, ``if TYPE_CHECKING:``, a test of a module constant): see ``concurlint.guards``."""
+    inside: set[int] = set()
+    for node in own:
+        if isinstance(node, ast.If | ast.IfExp):
+            for branch in dead_branches(node, constants):
+                inside.update(id(child) for child in ast.walk(branch))
+    return inside
 
 
 def _under_flags(own: list[ast.AST], flags: frozenset[str]) -> set[int]:
@@ -394,9 +431,11 @@ def _selects_by_argument(test: ast.expr, parameters: set[str]) -> bool:
 def _after_cache_guard(own: list[ast.AST], local: frozenset[str]) -> set[int]:
     """Ids of the nodes after an ``if`` that returns when a module-level cache the function
     fills is set (``global _config``, ``if _config: return _config``, then ``_config = ...``;
-    or ``if key in _cache: return ...``, then ``_cache[key] = ...``): they run on the first
-    call only (a lazy initializer, usually warmed at start-up), not on each call. Any such
-    guard counts, wherever it stands: a miss rather than a false report."""
+    or ``if key in _cache: return ...``, then ``_cache[key] = ...``), and the nodes of an
+    ``if`` testing such a cache whose body fills it (``if _mappings is None: _mappings =
+    discover()``): they run on the first call only (a lazy initializer, usually warmed at
+    start-up), not on each call. Any such guard counts, wherever it stands: a miss rather
+    than a false report."""
     caches = {
         name
         for node in own
@@ -419,17 +458,36 @@ def _after_cache_guard(own: list[ast.AST], local: frozenset[str]) -> set[int]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+    tests_cache = [
+        node for node in own
+        if isinstance(node, ast.If) and any(
+            isinstance(name, ast.Name) and name.id in caches | copies
+            for name in ast.walk(node.test))
+    ]
+    # ``if _mappings is None: _mappings = discover()``: the body fills the cache, once.
+    filled = {
+        id(child)
+        for node in tests_cache
+        if any(_stores(child, caches) for statement in node.body for child in ast.walk(statement))
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
     guards = [
         node.end_lineno or node.lineno
-        for node in own
-        if isinstance(node, ast.If) and node.body and isinstance(node.body[-1], ast.Return)
-        and any(isinstance(name, ast.Name) and name.id in caches | copies
-                for name in ast.walk(node.test))
+        for node in tests_cache
+        if node.body and isinstance(node.body[-1], ast.Return)
     ]
     if not guards:
-        return set()
+        return filled
     first = min(guards)
-    return {id(node) for node in own if getattr(node, "lineno", 0) > first}
+    return filled | {id(node) for node in own if getattr(node, "lineno", 0) > first}
+
+
+def _stores(node: ast.AST, caches: set[str]) -> bool:
+    """``cache = ...`` or ``cache[key] = ...``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        return isinstance(node.value, ast.Name) and node.value.id in caches
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in caches
 
 
 def _flag_test(test: ast.expr) -> str | None:

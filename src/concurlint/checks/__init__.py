@@ -7,6 +7,7 @@ from concurlint.checks.coroutines import (
     CoroutineNeverAwaited,
     EventLoopInCoroutine,
     TaskReferenceLost,
+    ThreadLockHeldAcrossAwait,
 )
 from concurlint.checks.gevent import (
     GeventWithAsyncio,
@@ -39,6 +40,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CoroutineNeverAwaited,
     TaskReferenceLost,
     EventLoopInCoroutine,
+    ThreadLockHeldAcrossAwait,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,
     MissingMainGuard,

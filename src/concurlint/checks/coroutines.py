@@ -6,6 +6,7 @@ import ast
 from functools import cached_property
 
 import libcst as cst
+from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
 from concurlint.model.blocking import (
@@ -14,13 +15,24 @@ from concurlint.model.blocking import (
     LoopRunnerAnalysis,
     catalog_call,
 )
+from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
 from concurlint.model.symbols import Symbols
 from concurlint.project import FileFacts
-from concurlint.rule import NodeFix, Rule
+from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts
 
 # Statement positions where `await <call>` needs no parentheses.
 _AWAIT_SAFE_PARENTS = (cst.Expr, cst.Assign, cst.AnnAssign, cst.Return)
+# What a coroutine object offers besides being awaited: using these is no mistake.
+_COROUTINE_MEMBERS = frozenset({"send", "throw", "close"})
+# Builtins that look at an object instead of awaiting it.
+_INSPECTING_BUILTINS = frozenset(
+    f"builtins.{name}"
+    for name in ("bool", "len", "str", "repr", "hasattr", "isinstance", "list", "tuple", "iter")
+)
+_TRUTH = "tested for truth (a coroutine object is always true)"
+# Builtins that run a ``map`` to the end and return what it made.
+_MATERIALIZERS = frozenset({"builtins.list", "builtins.set", "builtins.tuple"})
 # Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
 _TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
 
@@ -34,7 +46,12 @@ def _awaited(call: cst.Call) -> cst.Await:
 
 
 class _CoroutineRule(Rule):
-    """Shared helper: fixes that need the local name of ``asyncio``."""
+    """Shared helpers: code that never runs is not reported; fixes that need the local name
+    of ``asyncio``."""
+
+    def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
+        if not self.model.never_runs(node):
+            super().report(node, fix, **args)
 
     def asyncio_fix(
         self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety
@@ -183,6 +200,157 @@ class CoroutineNeverAwaited(_CoroutineRule):
             advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
         self.report(call, fix=fix, call=name, outcome=self._outcome(name), advice=advice)
 
+    # -- coroutine objects used as values ---------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """A call whose place uses its result as a value (``a, b = f()``, ``if f():``)."""
+        how = self._value_use(node)
+        if how is not None:
+            self._used(node, how)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``roles = self.get_roles(user)`` then ``roles.insert(0, user)``: a local bound once
+        to a coroutine object, never awaited nor handed on, and used as a value."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        target = node.targets[0].target
+        if not isinstance(node.value, cst.Call):
+            return
+        uses = self._local_uses(target)
+        if uses:
+            self._used(node.value, f"stored in `{target.value}`, then {uses[0]},")
+
+    def _local_uses(self, target: cst.Name) -> list[str]:
+        """How each read of the local ``target`` uses its value; empty when one of them
+        could await it or hand it on (or the name is bound more than once)."""
+        scope = self.model.scope(target)
+        assignments = list(scope.assignments[target.value]) if scope is not None else []
+        if len(assignments) != 1 or not isinstance(scope, FunctionScope):
+            return []
+        uses = []
+        for reference in assignments[0].references:
+            how = self._value_use(reference.node)
+            if how is None:
+                return []
+            uses.append(how)
+        return uses
+
+    def _value_use(self, value: cst.CSTNode) -> str | None:
+        """How the place of ``value`` uses it, when only a result makes sense there."""
+        parent = self.model.parent(value)
+        if isinstance(parent, cst.Assign) and parent.value is value and any(
+            isinstance(t.target, cst.Tuple | cst.List) for t in parent.targets
+        ):
+            return "unpacked"
+        if isinstance(parent, cst.For | cst.CompFor) and parent.iter is value:
+            return "iterated"
+        if isinstance(parent, cst.Subscript) and parent.value is value:
+            return "subscripted"
+        if isinstance(parent, cst.Attribute) and parent.value is value:
+            attr = parent.attr.value
+            if attr in _COROUTINE_MEMBERS or attr.startswith(("cr_", "__")):
+                return None
+            return f"read for its attribute `{attr}`"
+        if isinstance(parent, cst.ComparisonTarget) or (
+            isinstance(parent, cst.Comparison) and parent.left is value
+        ):
+            return "compared"
+        if isinstance(parent, cst.Arg) and not parent.keyword and not parent.star:
+            return self._inspected_by(parent)
+        return _TRUTH if self._tested(value, parent) else None
+
+    def _tested(self, value: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+        """A coroutine object is always true: a test of it never depends on its result."""
+        if isinstance(parent, cst.If | cst.While | cst.IfExp) and parent.test is value:
+            return True
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            return True
+        if isinstance(parent, cst.BooleanOperation):
+            # the left operand is tested; the right one only where the whole is
+            return parent.left is value or self._tested(parent, self.model.parent(parent))
+        return False
+
+    def _inspected_by(self, arg: cst.Arg) -> str | None:
+        """``bool(coro())``, ``len(coro())``, ``hasattr(coro(), "__await__")``."""
+        call = self.model.parent(arg)
+        if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg:
+            return None
+        builtin = self.model.qualified_names(call.func) & _INSPECTING_BUILTINS
+        if not isinstance(call.func, cst.Name) or not builtin:
+            return None
+        return f"passed to `{min(builtin).removeprefix('builtins.')}()`"
+
+    def visit_Return(self, node: cst.Return) -> None:
+        """``return self.get_player(...)`` in ``async def get_player``: the caller's single
+        ``await`` gives it the coroutine, not the result."""
+        if node.value is None or not isinstance(node.value, cst.Call):
+            return
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None or self.model.is_generator(coroutine):
+            return
+        if self._awaited_once(coroutine) and not self._returns_awaitables(coroutine):
+            self._used(
+                node.value,
+                outcome=f"creates a coroutine that `async def {coroutine.name.value}` returns "
+                "unawaited, and its callers await only once: they get the coroutine, not its "
+                "result",
+            )
+
+    def _used(self, value: cst.BaseExpression, how: str = "", outcome: str = "") -> None:
+        if not isinstance(value, cst.Call):
+            return
+        name = self._coroutine_name(value)
+        if name is None or name.removesuffix("()") in self.catalog.names("gathering-futures"):
+            return
+        if self.model.enclosing_coroutine(value) is not None:
+            advice = "add `await`"
+        else:
+            advice = "await it in a coroutine or schedule it with `asyncio.run`/`create_task`"
+        outcome = outcome or (
+            f"creates a coroutine that is {how} instead of awaited, so its body never runs"
+        )
+        self.report(value, call=name, outcome=outcome, advice=advice)
+
+    def _awaited_once(self, function: cst.FunctionDef) -> bool:
+        """Some call of ``function`` in this module is awaited, and none awaits the result
+        of that ``await`` again or returns it (``return await f()`` hands the value on to
+        callers that may await it)."""
+        awaited = [
+            node
+            for node in self.model.nodes(cst.Await)
+            if isinstance(node.expression, cst.Call)
+            and self.model.resolve_function(node.expression) is function
+        ]
+        return bool(awaited) and not any(
+            isinstance(self.model.parent(node), cst.Await | cst.Return) for node in awaited
+        )
+
+    def _returns_awaitables(self, function: cst.FunctionDef) -> bool:
+        """Some ``return`` hands back a call's result unawaited that is not known to be a
+        coroutine: the function is written to return awaitables (a router's dispatch)."""
+        return any(
+            isinstance(node.value, cst.Call) and self._coroutine_name(node.value) is None
+            and not self.model.infer_types(node.value)
+            for node in self.model.returns_in(function)
+        )
+
+    def _sync_branch_of_declaration(self, function: cst.FunctionDef, call: cst.Call) -> bool:
+        """``function`` is ``async def`` only in a ``Protocol`` or an abstract base (a stub
+        body that implementations replace), and the call sits where the class expects a
+        synchronous implementation: in a plain ``def`` or on a branch of an ``if``. Such a
+        class serves both kinds; what the call returns depends on the implementation."""
+        if not self.model.is_declaration(function):
+            return False
+        caller = self.model.enclosing_function(call)
+        if not isinstance(caller, cst.FunctionDef) or caller.asynchronous is None:
+            return True
+        for ancestor in self.model.ancestors(call):
+            if ancestor is caller:
+                return False
+            if isinstance(ancestor, cst.If | cst.IfExp):
+                return True
+        return False
+
     def _outcome(self, name: str) -> str:
         """A gathering future runs its children anyway; a coroutine's body never runs."""
         if name.removesuffix("()") in self.catalog.names("gathering-futures"):
@@ -199,6 +367,7 @@ class CoroutineNeverAwaited(_CoroutineRule):
                 function.asynchronous is not None
                 and not self.model.is_generator(function)
                 and self.model.has_transparent_decorators(function)
+                and not self._sync_branch_of_declaration(function, call)
             ):
                 return f"{function.name.value}()"
             return None
@@ -211,7 +380,7 @@ class CoroutineNeverAwaited(_CoroutineRule):
 class TaskReferenceLost(_CoroutineRule):
     code = "CCL203"
     message = (
-        "the task from `{call}` is discarded and may be garbage-collected before it finishes; "
+        "the task from `{call}` {lost} and may be garbage-collected before it finishes; "
         "keep a reference (e.g. in a set, removed in a done callback) or use `asyncio.TaskGroup`"
     )
 
@@ -224,12 +393,68 @@ class TaskReferenceLost(_CoroutineRule):
         return facts.mentions_any(self.screen_words())
 
     def visit_Expr(self, node: cst.Expr) -> None:
+        """A dropped call, or a list of tasks built and dropped (``[create_task(c) for c in
+        coros]``, ``list(map(create_task, coros))``)."""
         call = _task_of_dropped_chain(node.value)
-        if call is None:
+        if call is not None:
+            name = self._factory(call)
+            if name is not None:
+                self.report(call, call=f"{name}()", lost="is discarded")
+                return
+        made = self._made_in_bulk(node.value)
+        if made is not None:
+            self.report(node.value, call=made, lost="is created in a list that is discarded")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """``task = create_task(...)`` (or a list of tasks) in a function that never reads
+        ``task`` again."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
             return
+        target = node.targets[0].target
+        value = node.value
+        single = self._factory(value) if isinstance(value, cst.Call) else None
+        name = f"{single}()" if single is not None else self._made_in_bulk(value)
+        if name is not None and self._never_read(target):
+            lost = f"is stored in `{target.value}`, which is never read,"
+            self.report(value, call=name, lost=lost)
+
+    def _factory(self, call: cst.Call) -> str | None:
         name = catalog_call(self.model, call, "task-factories")
-        if name is not None and not (name == "asyncio.ensure_future" and self._wraps_future(call)):
-            self.report(call, call=f"{name}()")
+        if name == "asyncio.ensure_future" and self._wraps_future(call):
+            return None
+        return name
+
+    def _made_in_bulk(self, value: cst.BaseExpression) -> str | None:
+        """The factory shown for a list display of tasks: a comprehension whose element is
+        a factory call, or ``list``/``set``/``tuple`` of a ``map`` over a factory."""
+        if isinstance(value, cst.ListComp | cst.SetComp) and isinstance(value.elt, cst.Call):
+            name = self._factory(value.elt)
+            return f"{name}()" if name is not None else None
+        if not (isinstance(value, cst.Call) and value.args and isinstance(value.func, cst.Name)):
+            return None
+        if not self.model.qualified_names(value.func) & _MATERIALIZERS:
+            return None
+        inner = value.args[0].value
+        if (
+            isinstance(inner, cst.Call)
+            and self.model.qualified_names(inner.func) & {"builtins.map"}
+            and inner.args
+        ):
+            wanted = self.catalog.names("task-factories")
+            mapped = self.model.callable_names(inner.args[0].value) & wanted
+            return f"{min(mapped)}()" if mapped else None
+        return None
+
+    def _never_read(self, target: cst.Name) -> bool:
+        """A local of a function that nothing reads, not even a nested function (not
+        global, not nonlocal)."""
+        scope = self.model.scope(target)
+        if scope is None or not isinstance(scope, FunctionScope):
+            return False
+        assignments = scope.assignments[target.value]
+        if not assignments or any(a.scope is not scope for a in assignments):
+            return False  # bound elsewhere too: ``global``, ``nonlocal``
+        return not any(a.references for a in assignments)
 
     def _wraps_future(self, call: cst.Call) -> bool:
         """``ensure_future(existing_future)`` hands back its argument: no task is created."""
@@ -267,3 +492,51 @@ class EventLoopInCoroutine(_InsideCoroutineRule):
             self.report(
                 node, call=runner.chain[0], function=coroutine.name.value, via=runner.via
             )
+
+
+class ThreadLockHeldAcrossAwait(_InsideCoroutineRule):
+    code = "CCL205"
+    message = (
+        "thread lock `{lock}` is held across `await` inside `async def {function}`: another "
+        "task taking it blocks the event loop thread, so this one never resumes to release "
+        "it; use `asyncio.Lock`, or release it before awaiting"
+    )
+
+    def screen_words(self) -> frozenset[str]:
+        """A lock is known by construction: the file names a lock type."""
+        return typed_lock_screen_words(self.catalog)
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """Or it takes another module's module-level lock."""
+        return bool(facts.threads.locks)
+
+    def start(self, context: FileContext) -> None:
+        super().start(context)
+        self._reported: set[cst.CSTNode] = set()
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._suspends(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self._suspends(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            self._suspends(node)
+
+    def _suspends(self, node: cst.CSTNode) -> None:
+        """``node`` may suspend the coroutine: every thread lock its own function holds there
+        (with a known place, so other tasks can reach it) stays held meanwhile."""
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None:
+            return
+        locks = self.model.analysis(LockAnalysis)
+        for held in locks.held(node):
+            if held.at in self._reported or held.identity is None:
+                continue
+            if not locks.is_typed_lock(held.expression):
+                continue
+            self._reported.add(held.at)
+            self.report(held.at, lock=self.model.code(held.expression).strip(),
+                        function=coroutine.name.value)

@@ -16,13 +16,15 @@ loop to completion (``LoopRunnerAnalysis``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import libcst as cst
 
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
+from concurlint.model.lock_holders import LockHolders, takes_lock
 from concurlint.model.module import ModuleModel
+from concurlint.model.receiver_state import returns_at_once
 from concurlint.model.walk import descendants
 from concurlint.summary import INSPECTIONS
 
@@ -34,6 +36,7 @@ class Blocking:
     chain: tuple[str, ...]  # e.g. ("save()", "_write()", "builtins.open()")
     name: str  # the catalog entry at the end of the chain
     group: BlockingGroup
+    holder: str = ""  # for a lock taken: where another holder waits while holding it
 
     @property
     def is_direct(self) -> bool:
@@ -41,8 +44,11 @@ class Blocking:
 
     @property
     def via(self) -> str:
-        """The chain for a message, `` (save() -> _write() -> builtins.open())``, or ``""``."""
-        return "" if self.is_direct else " (" + " -> ".join(self.chain) + ")"
+        """The chain for a message, `` (save() -> _write() -> builtins.open())``, and the
+        holder that makes a lock wait, or ``""``."""
+        parts = [" -> ".join(self.chain)] if not self.is_direct else []
+        parts.extend([self.holder] if self.holder else [])
+        return f" ({'; '.join(parts)})" if parts else ""
 
 
 class _CallChains:
@@ -59,7 +65,9 @@ class _CallChains:
             matched = names & group.names
             if matched and not self._nonblocking_arguments(call, group.nonblocking):
                 name = min(matched)
-                return Blocking((f"{name}()",), name, group)
+                if returns_at_once(self.model, call, name):
+                    return None
+                return self._taking_lock(call.func, Blocking((f"{name}()",), name, group))
         return None
 
     def of_call(self, call: cst.Call) -> Blocking | None:
@@ -75,6 +83,28 @@ class _CallChains:
             return self._through(f"{klass.name.value}()", initializer)
         return None
 
+    def _taking_lock(
+        self, taken: cst.BaseExpression, found: Blocking
+    ) -> Blocking | None:
+        """A thread lock taken (``with lock:``, ``lock.acquire()``) waits only when some
+        holder of that lock waits while holding it (``model.lock_holders``); ``taken`` is
+        the lock, or the ``acquire`` attribute of a call on it."""
+        if not takes_lock(self.model, found.name):
+            return found
+        lock = taken.value if isinstance(taken, cst.Attribute) and found.name.endswith(
+            ".acquire") else taken
+        holders = self.model.analysis(LockHolders)
+        identity = holders.identity(lock)
+        statement = self.model.parent(taken) if lock is taken else None
+        where = holders.waiting_holder(identity, self._first_step, self.model.parent(statement)
+                                       if isinstance(statement, cst.WithItem) else None
+                                       ) if identity else None
+        return replace(found, holder=where) if where is not None else None
+
+    def _first_step(self, site: cst.Call | cst.WithItem) -> str | None:
+        found = self.of_site(site)
+        return found.chain[0] if found is not None else None
+
     def imported(self, call: cst.Call) -> Blocking | None:
         """What a function imported from another module of the project does; the
         project pass has followed its chain already."""
@@ -88,7 +118,8 @@ class _CallChains:
             matched = entered & group.names
             if matched:
                 name = min(matched)
-                return Blocking((f"with {name.rpartition('.')[0]}",), name, group)
+                found = Blocking((f"with {name.rpartition('.')[0]}",), name, group)
+                return self._taking_lock(item.item, found)
         klass = self.model.receiver_class(item.item)
         if klass is None:
             return None
@@ -110,7 +141,7 @@ class _CallChains:
         inner = self.of_function(function)
         if inner is None:
             return None
-        return Blocking((step, *inner.chain), inner.name, inner.group)
+        return replace(inner, chain=(step, *inner.chain))
 
     def is_plain_helper(self, function: cst.FunctionDef) -> bool:
         return (
@@ -126,7 +157,9 @@ class _CallChains:
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
         parameters = _parameters(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
-            if self._argument_dependent(site, function, parameters):
+            if self._argument_dependent(site, function, parameters) or self.model.never_runs(
+                site
+            ):
                 continue
             found = self.of_site(site)
             if found is not None:

@@ -68,6 +68,7 @@ class RuleInfo:
     fix: str = ""
     fixes: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
+    known: str = ""  # "Known problems": what is left out on purpose, and why
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Catalog:
                 entry.get("fix", "").strip(),
                 tuple(entry.get("fixes", ())),
                 tuple(entry.get("options", ())),
+                entry.get("known", "").strip(),
             )
             for code, entry in self.section("rules").items()
         }

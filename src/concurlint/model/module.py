@@ -7,6 +7,7 @@ the same question pay once.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Assignment,
+    GlobalScope,
     MetadataWrapper,
     QualifiedName,
     QualifiedNameSource,
@@ -23,6 +25,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from concurlint import guards
 from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
@@ -52,6 +55,11 @@ _UNION_FORMS = frozenset(
 )
 # Decorators that turn a method into an attribute whose value is what the method returns.
 _PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
+# Bases whose methods only declare what implementations provide.
+_DECLARING_BASES = frozenset(
+    {"typing.Protocol", "typing_extensions.Protocol", "abc.ABC"}
+)
+_ABSTRACT = frozenset({"abc.abstractmethod"})
 # Prefix of the type name given to instances of classes defined in the linted module.
 LOCAL_TYPE_PREFIX = "<local>."
 
@@ -121,6 +129,7 @@ class ModuleModel:
         self._analyses: dict[type, Any] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
         self._of_kinds: dict[tuple[type[cst.CSTNode], ...], list[cst.CSTNode]] = {}
+        self._truths: dict[cst.BaseExpression, bool | None] = {}
 
     def analysis(self, kind: type[_Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
@@ -370,6 +379,41 @@ class ModuleModel:
             child = ancestor
         return True
 
+    def never_runs(self, node: cst.CSTNode) -> bool:
+        """True when ``node`` sits in a branch that cannot run: under ``if False:``, the
+        ``else`` of ``if True:``, ``if TYPE_CHECKING:`` or a test of a module constant never
+        rebound (decided by ``concurlint.guards``, as in module summaries)."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.If | cst.IfExp) and child is not ancestor.test:
+                truth = self._truth(ancestor.test)
+                if truth is not None and (child is ancestor.orelse) == truth:
+                    return True
+            child = ancestor
+        return False
+
+    def _truth(self, test: cst.BaseExpression) -> bool | None:
+        if test not in self._truths:
+            self._truths[test] = guards.source_truth(
+                self.code(test), lambda name: self._constant(name, test)
+            )
+        return self._truths[test]
+
+    def _constant(self, name: str, at: cst.CSTNode) -> object:
+        """The literal a module-level name is bound to at ``at``, when that is its only
+        binding anywhere (no ``global`` rebinds it), else ``guards.UNKNOWN``."""
+        scope = self.scope(at)
+        assignments = list(scope[name]) if scope is not None else []
+        if len(assignments) != 1 or not isinstance(assignments[0].scope, GlobalScope):
+            return guards.UNKNOWN
+        value = self.assigned_value(getattr(assignments[0], "node", None))
+        if value is None:
+            return guards.UNKNOWN
+        try:
+            return guards.literal_value(ast.parse(self.code(value).strip(), mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return guards.UNKNOWN
+
     def _is_type_checking(self, test: cst.BaseExpression) -> bool:
         if isinstance(test, cst.Name) and test.value == "TYPE_CHECKING":
             return True
@@ -393,6 +437,10 @@ class ModuleModel:
     def sites_in(self, function: FunctionNode) -> list[cst.Call | cst.WithItem]:
         """Calls and synchronous ``with`` items the function's own body runs, in order."""
         return self._body(function).sites
+
+    def returns_in(self, function: FunctionNode) -> list[cst.Return]:
+        """The ``return`` statements of the function's own body."""
+        return self._body(function).returns
 
     def is_generator(self, function: FunctionNode) -> bool:
         return self._body(function).yields
@@ -461,6 +509,29 @@ class ModuleModel:
     def _assignments_of(self, name: cst.Name) -> Iterable[object]:
         scope = self.scope(name)
         return scope[name.value] if scope is not None else ()
+
+    def is_declaration(self, function: cst.FunctionDef) -> bool:
+        """A method that only declares a signature for implementations to provide: a stub
+        body (a docstring, ``...``, ``pass``, ``raise NotImplementedError``) that is
+        abstract or belongs to a ``Protocol`` or an abstract base."""
+        klass = self.enclosing_class(function)
+        if klass is None or not all(map(_is_stub, _statements(function.body))):
+            return False
+        if any(self.qualified_names(_decorator_callee(d.decorator)) & _ABSTRACT
+               for d in function.decorators):
+            return True
+        bases = {
+            name
+            for base in klass.bases
+            for name in self.qualified_names(
+                base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            )
+        }
+        return bool(bases & _DECLARING_BASES) or any(
+            arg.keyword is not None and arg.keyword.value == "metaclass"
+            and self.qualified_names(arg.value) & {"abc.ABCMeta"}
+            for arg in klass.bases + klass.keywords
+        )
 
     def self_name(self, function: cst.FunctionDef) -> str | None:
         """The name of the instance (or class) parameter of a method, if ``function`` is one."""
@@ -621,6 +692,8 @@ class ModuleModel:
         if isinstance(expression, cst.Await):
             awaited = self.awaited_types(expression)
             return awaited[0] if len(awaited) == 1 else ()
+        if isinstance(expression, cst.IfExp):  # `Path(p) if local else None`
+            return self._agreed_types([expression.body, expression.orelse], depth)
         return ()
 
     def awaited_types(self, expression: cst.Await) -> tuple[frozenset[str], ...]:
@@ -946,6 +1019,29 @@ def _definition_in(scope: Scope, name: str) -> cst.CSTNode | None:
     (assignment,) = assignments
     node = getattr(assignment, "node", None)
     return node if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+def _statements(body: cst.BaseSuite) -> list[cst.CSTNode]:
+    if isinstance(body, cst.IndentedBlock):
+        return [
+            small
+            for line in body.body
+            for small in (line.body if isinstance(line, cst.SimpleStatementLine) else [line])
+        ]
+    return list(body.body) if isinstance(body, cst.SimpleStatementSuite) else []
+
+
+def _is_stub(statement: cst.CSTNode) -> bool:
+    """``...``, ``pass``, a docstring or ``raise NotImplementedError``."""
+    if isinstance(statement, cst.Pass):
+        return True
+    if isinstance(statement, cst.Expr):
+        return isinstance(statement.value, cst.Ellipsis | cst.SimpleString
+                          | cst.ConcatenatedString)
+    if isinstance(statement, cst.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, cst.Call) else statement.exc
+        return isinstance(raised, cst.Name) and raised.value == "NotImplementedError"
+    return False
 
 
 def _is_dotted_name(expression: cst.BaseExpression) -> bool:

@@ -4,7 +4,7 @@ import app.util.cycle as cyc
 import thirdparty
 from app import store_record
 from app.services import storage
-from app.util import secrets
+from app.util import secrets, twins
 from .. import services
 from ..services.storage import Store, archive as stash, quick
 from ..services.storage import save
@@ -68,3 +68,31 @@ async def configured(name):
     cyc.disk.quiet()
     cyc.disk.reread()  # expect: CCL201
     cyc.disk.lookup(name)  # expect: CCL201
+
+
+async def constant_conditions():
+    twins.generated()
+    twins.never()
+    twins.typed()
+    twins.sync_fallback()
+    twins.always()  # expect: CCL201
+
+
+async def coroutine_values():
+    if cyc.refresh():  # expect: CCL202
+        return None
+    first, second = cyc.refresh()  # expect: CCL202
+    pending = cyc.refresh()
+    await pending
+    return first, second
+
+
+async def listings(path):
+    twins.plugins()  # expect: CCL201
+    twins.exists(path)
+
+
+async def lazily_filled(name):
+    twins.mappings()
+    twins.loaded(name)
+    twins.reloaded()  # expect: CCL201

@@ -1,0 +1,174 @@
+"""State of a value that makes a catalog call on it return at once: a socket made
+non-blocking, a ``concurrent.futures.Future`` known to be done.
+
+Only the libcst model types receivers (module summaries never see a method of a socket or a
+future), so these cuts live on that side alone.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from concurlint.model.module import FunctionNode, ModuleModel
+from concurlint.model.walk import descendants
+
+# ``sock.setblocking(False)`` / ``sock.settimeout(0)``: its calls raise instead of waiting.
+_NONBLOCKING_SETTERS = {
+    "setblocking": frozenset({"False", "0"}), "settimeout": frozenset({"0", "0.0"})
+}
+_NONBLOCKING_TYPE = "SOCK_NONBLOCK"  # ``socket.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK)``
+_SOCKET_METHODS = "socket.socket."
+_FUTURE_METHODS = frozenset(
+    {"concurrent.futures.Future.result", "concurrent.futures.Future.exception"}
+)
+_WRAP_FUTURE = "asyncio.wrap_future"  # awaited, the wrapped future is done
+_AS_COMPLETED = "concurrent.futures.as_completed"  # yields futures that are done
+
+
+def returns_at_once(model: ModuleModel, call: cst.Call, name: str) -> bool:
+    """True when the catalog entry ``name`` that ``call`` makes cannot wait because of the
+    receiver's state."""
+    if not isinstance(call.func, cst.Attribute):
+        return False
+    receiver = call.func.value
+    if name.startswith(_SOCKET_METHODS):
+        return made_nonblocking(model, receiver)
+    if name in _FUTURE_METHODS:
+        return known_done(model, call, receiver)
+    return False
+
+
+def made_nonblocking(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
+    """A socket the function makes non-blocking (``sock``), or an attribute (``self._sock``)
+    that some method of the class makes non-blocking, directly or through the local it
+    stores there."""
+    function = model.enclosing_function(receiver)
+    if function is None:
+        return False
+    if isinstance(receiver, cst.Name):
+        return _sets_nonblocking(model, function, receiver.value)
+    if not (
+        isinstance(receiver, cst.Attribute)
+        and isinstance(receiver.value, cst.Name)
+        and isinstance(function, cst.FunctionDef)
+        and receiver.value.value == model.self_name(function)
+    ):
+        return False
+    klass = model.enclosing_class(function)
+    attr = receiver.attr.value
+    methods = [m for m in klass.body.body if isinstance(m, cst.FunctionDef)] if klass else []
+    for method in methods:
+        self_name = model.self_name(method)
+        if self_name is not None and _sets_nonblocking(model, method, f"{self_name}.{attr}"):
+            return True
+        if any(
+            stored == attr and isinstance(value, cst.Name)
+            and _sets_nonblocking(model, method, value.value)
+            for stored, value in model.instance_attributes(method)
+        ):
+            return True
+    return False
+
+
+def _sets_nonblocking(model: ModuleModel, function: FunctionNode, key: str) -> bool:
+    for call in model.calls_in(function):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _NONBLOCKING_SETTERS:
+            first = call.args[0].value if call.args else None
+            if (
+                first is not None
+                and model.code(func.value) == key
+                and model.code(first).strip() in _NONBLOCKING_SETTERS[func.attr.value]
+            ):
+                return True
+        elif _NONBLOCKING_TYPE in model.code(call) and _assigned_to(model, call) == key:
+            return True
+    return False
+
+
+def _assigned_to(model: ModuleModel, value: cst.BaseExpression) -> str | None:
+    parent = model.parent(value)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        return model.code(parent.targets[0].target)
+    return None
+
+
+def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression) -> bool:
+    """``fut.result()`` under ``if fut.done():``, in a loop over ``as_completed(...)``, or
+    after ``await asyncio.wrap_future(fut)`` or ``await event.wait()`` of an event that the
+    future's done-callback sets, earlier in the same function."""
+    key = model.code(receiver)
+    child: cst.CSTNode = call
+    for ancestor in model.ancestors(call):
+        if isinstance(ancestor, cst.If) and child is ancestor.body and _asks_done(
+            model, ancestor.test, key
+        ):
+            return True
+        if (
+            isinstance(ancestor, cst.For)
+            and child is ancestor.body
+            and model.code(ancestor.target) == key
+            and isinstance(ancestor.iter, cst.Call)
+            and _AS_COMPLETED in model.call_names(ancestor.iter)
+        ):
+            return True
+        child = ancestor
+    function = model.enclosing_function(call)
+    if function is None:
+        return False
+    signalled: set[str] = set()  # events the future's done-callback sets
+    for node in descendants(function.body, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if node is call:
+            return False
+        if isinstance(node, cst.Call) and _is_method(model, node, key, "add_done_callback"):
+            signalled |= _events_set_by(model, node.args[0].value) if node.args else set()
+        if not isinstance(node, cst.Await) or not isinstance(node.expression, cst.Call):
+            continue
+        awaited = node.expression
+        if _WRAP_FUTURE in model.call_names(awaited) and any(
+            model.code(arg.value) == key for arg in awaited.args
+        ):
+            return True
+        if isinstance(awaited.func, cst.Attribute) and awaited.func.attr.value == "wait" and (
+            model.code(awaited.func.value) in signalled
+        ):
+            return True
+    return False
+
+
+def _is_method(model: ModuleModel, call: cst.Call, key: str, method: str) -> bool:
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == method
+        and model.code(func.value) == key
+    )
+
+
+def _events_set_by(model: ModuleModel, callback: cst.BaseExpression) -> set[str]:
+    """The receivers of ``.set`` that a done-callback calls or hands on
+    (``lambda _: loop.call_soon_threadsafe(done.set)``, a local ``def``)."""
+    if isinstance(callback, cst.Name):
+        bound = model.definition_bound_to(callback.value, callback)
+        body: cst.CSTNode | None = bound if isinstance(bound, cst.FunctionDef) else None
+    else:
+        body = callback if isinstance(callback, cst.Lambda) else None
+    if body is None:
+        return set()
+    return {
+        model.code(node.value)
+        for node in descendants(body)
+        if isinstance(node, cst.Attribute) and node.attr.value == "set"
+    }
+
+
+def _asks_done(model: ModuleModel, test: cst.BaseExpression, key: str) -> bool:
+    """``fut.done()``, alone or as one operand of an ``and``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _asks_done(model, test.left, key) or _asks_done(model, test.right, key)
+    return (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "done"
+        and model.code(test.func.value) == key
+    )
