@@ -86,18 +86,19 @@ def test_flake8_fails_loudly_on_a_bad_concurlint_setting(project: Path) -> None:
     assert "unknown rule code or prefix `CCL999`" in completed.stdout + completed.stderr
 
 
-def test_flake8_sees_other_modules_only_once_a_cache_exists(tmp_path: Path) -> None:
+def test_flake8_sees_other_modules_with_or_without_a_cache(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
     (tmp_path / "helpers.py").write_text("import time\n\n\ndef nap():\n    time.sleep(1)\n")
     (tmp_path / "app.py").write_text("from helpers import nap\n\n\nasync def f():\n    nap()\n")
-    assert flake8_reports(flake8(["app.py"], tmp_path).stdout) == []
+    before = flake8_reports(flake8(["app.py"], tmp_path).stdout)
     concurlint(["."], tmp_path)  # leaves the cache with every module's summary
     (report,) = flake8_reports(flake8(["app.py"], tmp_path).stdout)
+    assert before == [report]
     assert report[:3] == ("app.py", 5, 5)
     assert "(helpers.nap() -> time.sleep())" in report[3]
 
 
-def test_flake8_sees_threads_started_by_other_modules_once_a_cache_exists(
+def test_flake8_sees_threads_started_by_other_modules_with_or_without_a_cache(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
@@ -106,9 +107,10 @@ def test_flake8_sees_threads_started_by_other_modules_once_a_cache_exists(
     (tmp_path / "main.py").write_text("import threading\n\nfrom counters import count\n\n"
                                       "for _ in range(4):\n"
                                       "    threading.Thread(target=count).start()\n")
-    assert flake8_reports(flake8(["counters.py"], tmp_path).stdout) == []
+    before = flake8_reports(flake8(["counters.py"], tmp_path).stdout)
     concurlint(["."], tmp_path)
     (report,) = flake8_reports(flake8(["counters.py"], tmp_path).stdout)
+    assert before == [report]
     assert report[:3] == ("counters.py", 6, 5)
     assert "(started in a loop in `main`)" in report[3]
 

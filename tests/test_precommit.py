@@ -27,6 +27,9 @@ LOST_TASK = "import asyncio\n\n\nasync def f():\n    asyncio.create_task(f())\n"
 NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
                        "outputs": [], "source": BLOCKING.splitlines(keepends=True)}],
             "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+# A report that needs another module's facts, and that no safe fix repairs.
+HELPER = "import time\n\n\ndef nap():\n    time.sleep(1)\n"
+API = "from pkg.helpers import nap\n\n\nasync def f():\n    nap()\n"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "concurlint tests", "GIT_AUTHOR_EMAIL": "tests@concurlint.invalid",
     "GIT_COMMITTER_NAME": "concurlint tests", "GIT_COMMITTER_EMAIL": "tests@concurlint.invalid",
@@ -85,17 +88,25 @@ def committed(
     (project / "good.py").write_text(GOOD)
     (project / "lost.py").write_text(LOST_TASK)
     (project / "nb.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n")
+    (project / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "helpers.py").write_text(HELPER)
+    (project / "api.py").write_text(API)
     (project / ".pre-commit-config.yaml").write_text(readme_configuration(hooks, commit))
     commit_all(project)
-    completed = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+    return pre_commit(["--all-files"], project), project
+
+
+def pre_commit(args: list[str], project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", *args, "--color", "never"],
         cwd=project,
-        env={**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(base / "cache")},
+        env={**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(project.parent / "cache")},
         capture_output=True,
         text=True,
         timeout=900,
     )
-    return completed, project
 
 
 def test_hook_fixes_the_bad_file_and_fails(
@@ -124,3 +135,25 @@ def test_hook_prints_what_no_fix_repairs_once(
     assert output.count("lost.py:5:5: CCL203") == 1, output
     assert "bad.py:" not in output  # fixed, so not reported
     assert "good.py" not in output
+
+
+def reports_on(output: str, name: str) -> list[str]:
+    return sorted(line for line in output.splitlines() if line.startswith(f"{name}:"))
+
+
+def test_a_commit_of_one_file_reports_what_the_whole_project_run_reports(
+    committed: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """pre-commit passes only the staged files; their reports still use the whole project
+    (the helper in pkg/helpers.py blocks), whether a ``concurlint`` run left a cache or not."""
+    completed, project = committed
+    whole = reports_on(completed.stdout + completed.stderr, "api.py")
+    assert len(whole) == 1 and "CCL201" in whole[0], completed.stdout
+    for cached in (True, False):
+        if cached:
+            subprocess.run([sys.executable, "-m", "concurlint", "-q", "."], cwd=project,
+                           capture_output=True, check=False)
+        else:
+            shutil.rmtree(project / ".concurlint_cache")
+        alone = pre_commit(["--files", "api.py"], project)
+        assert reports_on(alone.stdout + alone.stderr, "api.py") == whole, alone.stdout

@@ -165,12 +165,13 @@ def test_editing_a_helper_relints_only_the_files_that_depend_on_it(
     assert [Path(path).name for path in linted] == ["storage.py"]
 
 
-def test_a_module_without_the_project_reports_only_what_its_own_file_shows(
-    project: Path,
-) -> None:
+def test_a_module_named_alone_gets_the_facts_of_its_whole_project(project: Path) -> None:
     handlers = str(project / "src/app/api/handlers.py")
-    results = lint_paths([handlers], load_settings(start=project))
-    assert not _reported(results)
+    settings = load_settings(start=project)
+    alone = _reported(lint_paths([handlers], settings))
+    assert alone
+    assert alone == {found for found in _reported(lint_paths(_paths(project), settings))
+                     if found[0] == handlers}
 
 
 def _all_messages(root: Path) -> set[str]:
@@ -320,7 +321,7 @@ def test_an_imported_lock_guards_an_update_only_with_its_fact(project: Path) -> 
 def test_locks_of_another_module_need_their_facts_for_ccl103_and_ccl104(project: Path) -> None:
     settings = load_settings(start=project)
     transfer = str(project / "src/app/jobs/transfer.py")
-    assert not _reported(lint_paths([transfer], settings))
+    assert not _reported(lint_files([transfer], settings))  # no project facts given
     reported = {code for path, _, code in _reported(lint_paths(_paths(project), settings))
                 if path == transfer}
     assert reported == {"CCL103", "CCL104"}

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from concurlint.config import Settings
-from concurlint.engine import UNANALYZABLE, lint_paths
+from concurlint.engine import UNANALYZABLE
 from concurlint.files import SOURCE_SUFFIXES, discover
+from concurlint.runner import lint_paths
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 TOPICS = STDLIB / "pydoc_data" / "topics.py"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from concurlint.diagnostic import Diagnostic
 from concurlint.noqa import UNUSED_NOQA, directive, lines_with_offsets
-from concurlint.runner import UNANALYZABLE
+from concurlint.unanalyzable import UNANALYZABLE
 
 
 def commentable_lines(text: str) -> set[int]:

@@ -36,8 +36,9 @@ from concurlint.report import FORMATTERS
 from concurlint.report.options import read_text
 from concurlint.report.style import is_terminal
 from concurlint.ruledocs import explain
-from concurlint.runner import is_internal_error, lint_paths
+from concurlint.runner import lint_paths
 from concurlint.show import settings_text
+from concurlint.unanalyzable import is_internal_error
 
 NO_FILES = "warning: No Python files found under the given path(s)"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C

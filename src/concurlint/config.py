@@ -74,6 +74,9 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     command_line: RuleLayer | None = None  # --select & co., applied over the configured codes
     root: Path = field(default_factory=Path.cwd, compare=False)
+    # Whether a configuration file was found: only then is ``root`` a project's root, whose
+    # source files give facts to any file linted under it (see docs/architecture.md).
+    configured: bool = field(default=False, compare=False, repr=False)
 
     def selects(self, code: str) -> bool:
         """ruff's layers: the configured codes, then the command line's. Within a layer
@@ -171,7 +174,8 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     table = _tools(data, path).get("concurlint", data if path.name != "pyproject.toml" else {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.concurlint] must be a table")
-    return settings_from_table(table, origin=str(path), root=path.resolve().parent)
+    settings = settings_from_table(table, origin=str(path), root=path.resolve().parent)
+    return replace(settings, configured=True)
 
 
 def settings_from_table(table: Mapping[str, Any], origin: str, root: Path) -> Settings:

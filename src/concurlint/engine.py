@@ -5,8 +5,8 @@ a file no rule can report on is never parsed by libcst. Metadata is resolved onl
 rule asks the model for it; positions only for files that produced a report, and cheaply
 (``positions.Positions``).
 
-``lint_paths`` (re-exported from ``concurlint.runner``) answers from the cache first and
-hands the misses to ``lint_files``, which runs them in a process pool.
+``runner.lint_paths`` answers from the cache first and hands the misses to ``lint_files``,
+which runs them in a process pool.
 """
 
 from __future__ import annotations
@@ -36,15 +36,14 @@ from concurlint.model.module import ModuleModel
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
 from concurlint.rule import FileContext, NodeFix, Report, Rule
-from concurlint.runner import (
+from concurlint.screen import TreeFacts
+from concurlint.selection import ignored_in, selected_for
+from concurlint.unanalyzable import (
     UNANALYZABLE,
     internal_error,
-    lint_paths,
     unanalyzable,
     unreadable_result,
 )
-from concurlint.screen import TreeFacts
-from concurlint.selection import ignored_in, selected_for
 from concurlint.workers import Lost, Pool
 
 # libcst's metadata providers recurse once per nesting level: a deep file (the standard
@@ -53,8 +52,7 @@ RECURSION_LIMIT = 20_000
 STACK_SIZE = 512 * 1024 * 1024
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _T = TypeVar("_T")
-__all__ = ["UNANALYZABLE", "RuleSet", "lint_files", "lint_path", "lint_paths", "lint_source",
-           "unanalyzable"]
+__all__ = ["UNANALYZABLE", "RuleSet", "lint_files", "lint_path", "lint_source", "unanalyzable"]
 
 
 @dataclass(frozen=True)

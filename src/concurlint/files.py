@@ -124,6 +124,75 @@ def discover(
     return sorted(found.values()), problems
 
 
+def project_files(named: Iterable[str], settings: Settings) -> list[str]:
+    """The source files whose facts the ``named`` files use (the named files included).
+
+    With a configuration, the project is every source file under its root and its ``src``
+    roots, found as a run over the root finds them, whatever files are named: one file
+    gets the reports a run over the whole project gives it. A named file outside those
+    roots (a loose script, or no configuration at all) brings the source files of its own
+    folder. Files are spelled as a run over the root spells them (relative to the working
+    folder when under it), so both runs share their cache entries; a named file keeps
+    its own spelling."""
+    exclusions = _Exclusions(_settings_for(settings))
+    roots = _project_roots(settings) if settings.configured else []
+    found: dict[str, str] = {}
+    for root in roots:
+        for path in _walk(Path(_spelled(root)), exclusions, []):
+            found.setdefault(os.path.abspath(path), path)
+    for path in named:
+        folder = loose_folder(path, settings)
+        for sibling in folder_files(folder, settings) if folder is not None else ():
+            found.setdefault(os.path.abspath(sibling), sibling)
+        found[os.path.abspath(path)] = path
+    return sorted(found.values())
+
+
+def loose_folder(path: str, settings: Settings) -> str | None:
+    """The folder whose files form the project of ``path`` when it is outside every
+    configured root (spelled as ``path`` spells it); None when the configuration's
+    project holds it."""
+    absolute = os.path.abspath(path)
+    if settings.configured and any(_inside(absolute, root) for root in _project_roots(settings)):
+        return None
+    return os.path.dirname(path)
+
+
+def _project_roots(settings: Settings) -> list[str]:
+    """The configuration's folder and the ``src`` roots outside it (absolute paths)."""
+    roots: list[str] = []
+    for folder in (str(settings.root), *settings.source_roots()):
+        absolute = os.path.abspath(folder)
+        if os.path.isdir(absolute) and not any(_inside(absolute, root) for root in roots):
+            roots.append(absolute)
+    return roots
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _spelled(folder: str) -> str:
+    """``folder`` as ``concurlint .`` would spell files under it: relative to the working
+    folder when under it, else absolute."""
+    here = os.getcwd()
+    return os.path.relpath(folder, here) if _inside(folder, here) else folder
+
+
+def folder_files(folder: str, settings: Settings) -> list[str]:
+    """The source files directly in ``folder`` (not below it) that a run over it lints."""
+    exclusions = _Exclusions(_settings_for(settings))
+    try:
+        names = sorted(os.listdir(folder or "."))
+    except OSError:
+        return []
+    return [
+        os.path.normpath(os.path.join(folder, name)) for name in names
+        if name.endswith(SOURCE_SUFFIXES) and os.path.isfile(os.path.join(folder or ".", name))
+        and not exclusions.walked(Path(folder or ".") / name, False)
+    ]
+
+
 def _walk(top: Path, exclusions: _Exclusions, problems: list[Unreadable]) -> Iterator[str]:
     def on_error(error: OSError) -> None:
         where = os.path.normpath(error.filename or str(top))

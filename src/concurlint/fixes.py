@@ -18,7 +18,14 @@ import libcst as cst
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix
 from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
-from concurlint.files import Source, Unreadable, decode_source, encode_exactly, read_bytes
+from concurlint.files import (
+    Source,
+    Unreadable,
+    decode_source,
+    encode_exactly,
+    project_files,
+    read_bytes,
+)
 from concurlint.import_placement import add_import
 from concurlint.notebook import NotebookError, dump_cells
 from concurlint.project import NO_FACTS, FileFacts, project_facts
@@ -175,10 +182,11 @@ def fix_path(
 def fix_paths(
     paths: Iterable[str], settings: Settings, unsafe: bool
 ) -> list[FixOutcome | FileResult]:
-    """Fix every path with the facts of the project they form, as a lint run sees them."""
+    """Fix every path with the facts of the project they belong to, as a lint run sees
+    them (``files.project_files``)."""
     paths = list(paths)
     ruleset = RuleSet.build(settings)
-    facts = project_facts(paths, settings)
+    facts = project_facts(project_files(paths, settings), settings) if paths else {}
     return run_with_deep_stack(
         lambda: [fix_path(path, ruleset, unsafe, facts.get(path, NO_FACTS)) for path in paths]
     )

@@ -10,10 +10,9 @@ parsed a second time by libcst (see docs/integrations.md for the measured cost).
 parse does save: it proves the file compiles, so a file no rule screens in is skipped outright.
 
 flake8 hands over one file at a time, but calls into other modules of the project need their
-summaries: when the project has a concurlint cache (``.concurlint_cache`` in the config's
-folder, left by a ``concurlint`` run), the plugin joins the summaries of every file under
-the project (reading them from the cache, summarizing the few that changed) once per
-process, exactly as the command does. Without a cache it sees the file alone.
+summaries: the plugin joins the summaries of every file of the project the file belongs to
+(``files.project_files``) once per process, exactly as the command does, reading them from
+the project's concurlint cache when there is one.
 
 Installing concurlint must cost flake8 users nothing when they do not select CCL: flake8
 runs every installed plugin and only then filters the codes. The plugin asks flake8's own
@@ -80,18 +79,19 @@ def _ruleset(cwd: Path) -> RuleSet:
 
 
 @cache
-def _project(cwd: Path) -> dict[str, FileFacts]:
-    """The facts of every file of the project by absolute path, when a cache exists."""
+def _project(cwd: Path, folder: str | None) -> dict[str, FileFacts]:
+    """The facts of every file of a project by absolute path: the configuration's project
+    (``folder`` None), or the files of a folder outside it. Computed once per process and
+    project, from the cache when the project has one (``concurlint`` runs leave it)."""
     from concurlint.cache import CACHE_DIR, Cache
-    from concurlint.files import discover
+    from concurlint.files import folder_files, project_files
     from concurlint.project import project_facts
 
     settings = _ruleset(cwd).settings
-    folder = settings.root / CACHE_DIR
-    if not folder.is_dir():
-        return {}
-    paths, _ = discover([str(settings.root)], settings)
-    store = Cache.open(folder, settings, _ruleset(cwd).catalog.digest)
+    paths = project_files([], settings) if folder is None else folder_files(folder, settings)
+    store = None
+    if (settings.root / CACHE_DIR).is_dir():
+        store = Cache.open(settings.root / CACHE_DIR, settings, _ruleset(cwd).catalog.digest)
     facts = project_facts(paths, settings, store)
     return {os.path.abspath(path): found for path, found in facts.items()}
 
@@ -114,7 +114,10 @@ class ConcurlintChecker:
         # Settings are resolved here, not in run(): flake8 turns an exception raised while
         # building a plugin into a one-line "plugin failed" error instead of a traceback.
         self.ruleset = _ruleset(Path.cwd())
-        self.project = _project(Path.cwd()).get(os.path.abspath(filename), NO_FACTS)
+        from concurlint.files import loose_folder
+
+        folder = loose_folder(filename, self.ruleset.settings)
+        self.project = _project(Path.cwd(), folder).get(os.path.abspath(filename), NO_FACTS)
         self.text = "".join(lines)
 
     def run(self) -> Iterator[Flake8Report]:

@@ -14,43 +14,11 @@ from typing import TextIO
 
 from concurlint.cache import Cache
 from concurlint.config import Settings
-from concurlint.diagnostic import Diagnostic, FileResult, Span
-from concurlint.files import Unreadable
+from concurlint.diagnostic import FileResult
+from concurlint.files import Unreadable, project_files
 from concurlint.project import FileFacts, file_fingerprints, project_facts
-from concurlint.selection import selected_for
+from concurlint.unanalyzable import unreadable_result
 from concurlint.workers import usable_jobs
-
-UNANALYZABLE = "CCL001"
-INTERNAL_ERROR = "internal error"
-_CANNOT = "cannot analyze this file: "
-
-
-def unanalyzable(path: str, reason: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic(
-        path=path,
-        span=Span(line, column, line, column),
-        code=UNANALYZABLE,
-        name="unanalyzable-file",
-        message=f"{_CANNOT}{reason}",
-        url="",
-    )
-
-
-def internal_error(path: str, detail: str) -> Unreadable:
-    """A failure of concurlint itself on ``path``: reported, and the run exits 2."""
-    return Unreadable(path, f"{INTERNAL_ERROR}: {detail}")
-
-
-def is_internal_error(diagnostic: Diagnostic) -> bool:
-    return diagnostic.code == UNANALYZABLE and diagnostic.message.startswith(
-        f"{_CANNOT}{INTERNAL_ERROR}:"
-    )
-
-
-def unreadable_result(problem: Unreadable, settings: Settings) -> FileResult:
-    if not selected_for(settings, problem.path, UNANALYZABLE):
-        return FileResult(problem.path)
-    return FileResult(problem.path, (unanalyzable(problem.path, problem.reason, problem.line),))
 
 
 class Progress:
@@ -110,15 +78,17 @@ def lint_paths(
     """Lint every path (in parallel when ``jobs`` > 1), reusing cached results; sorted by
     path, so the output depends neither on scheduling nor on the order paths were given.
 
-    The project pass comes first: every path's module summary (cached too), joined into
-    the facts each file gets about what it imports from the others."""
+    The project pass comes first: the module summary (cached too) of every file of the
+    project the paths belong to (``files.project_files``), joined into the facts each file
+    gets about what it imports from the others. Only ``paths`` are reported on."""
     results = [unreadable_result(problem, settings) for problem in problems]
     jobs = usable_jobs(jobs)
     bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
-    fingerprints = file_fingerprints(paths, settings.max_file_size)
-    facts = project_facts(paths, settings, cache, fingerprints, jobs)
-    pending = _answer_from_cache(fingerprints, cache, results, bar.advance if bar else None,
-                                 facts)
+    members = project_files(paths, settings) if paths else []
+    fingerprints = file_fingerprints(members, settings.max_file_size)
+    facts = project_facts(members, settings, cache, fingerprints, jobs)
+    named = {path: fingerprints[path] for path in paths}
+    pending = _answer_from_cache(named, cache, results, bar.advance if bar else None, facts)
     if pending:
         from concurlint.engine import lint_files  # loads libcst and the rules: only on a miss
 

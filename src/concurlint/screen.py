@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from concurlint.fragments import implicit_modules
+
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -106,6 +108,7 @@ class TreeFacts:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.update(_prefixes(node.module))
         builtin = (loaded - bound) & _BUILTINS
+        imported.update(implicit_modules(loaded, bound))  # a fragment's unimported modules
         beside = identifiers | (loaded - builtin)
         for name, meant in _closure(aliases).items():
             by_name = [call for call in calls.get(name, ()) if isinstance(call.func, ast.Name)]

@@ -20,7 +20,7 @@ from concurlint.fixes import fix_source
 from concurlint.hierarchy import SettingsResolver
 from concurlint.model.catalog import Catalog
 from concurlint.output import EXIT_CLEAN, Outcome, fixed_codes, report, unified_diff
-from concurlint.runner import unreadable_result
+from concurlint.unanalyzable import unreadable_result
 
 STDIN = "-"
 

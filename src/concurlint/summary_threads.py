@@ -29,9 +29,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from concurlint.model.catalog import Catalog
+from concurlint.model.spawners import ArgumentSlot, Spawner
 from concurlint.summary import (
     PARTIAL_FUNCTION,
     ModuleSummary,
@@ -41,9 +41,6 @@ from concurlint.summary import (
     module_level,
     own_nodes,
 )
-
-if TYPE_CHECKING:
-    from concurlint.model.spawning import ArgumentSlot, Spawner
 
 _START = "start"
 _START_CALL = re.compile(r"\.\s*start\b")
@@ -94,9 +91,6 @@ class ThreadCatalog:
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> ThreadCatalog:
-        # The spawn model loads libcst: only a run that summarizes pays for it.
-        from concurlint.model.spawning import Spawner
-
         spawners = tuple(
             Spawner.from_catalog(entry)
             for entry in catalog.section("spawner")

@@ -8,10 +8,11 @@ reads the top-level ``rules/`` folder instead.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,20 @@ def load_catalog(
     extensions: Mapping[str, Any] | None = None, folder: Path | None = None
 ) -> Catalog:
     """Read every ``*.toml`` of the catalog folder (sorted, so the merge is deterministic),
-    then merge ``extensions`` (built from user settings) on top."""
+    then merge ``extensions`` (built from user settings) on top. Once per process for
+    each set of extensions: the command, the project pass and the rules share one."""
+    return _load_catalog(json.dumps(extensions or {}, sort_keys=True), folder)
+
+
+@lru_cache(maxsize=8)
+def _load_catalog(extensions: str, folder: Path | None) -> Catalog:
+    return _read_catalog(json.loads(extensions), folder)
+
+
+def _read_catalog(
+    extensions: Mapping[str, Any] | None = None, folder: Path | None = None
+) -> Catalog:
+    """The catalog read afresh (``load_catalog`` gives the process's shared one)."""
     merged: dict[str, Any] = {}
     digest = hashlib.sha256()
     for path in sorted((folder or catalog_dir()).glob("*.toml")):

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     Assignment,
     GlobalScope,
@@ -25,6 +26,7 @@ from libcst.metadata import (
 )
 
 from concurlint import guards
+from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
@@ -201,7 +203,27 @@ class ModuleModel:
         """What ``QualifiedNameProvider`` would give, computed for this node only: the
         provider asks the node's scope for every node of the module."""
         scope = self.scope(node)
-        return scope.get_qualified_names_for(node) if scope is not None else ()
+        if scope is None:
+            return ()
+        names = scope.get_qualified_names_for(node)
+        if names or not isinstance(node, (cst.Name, cst.Attribute)):
+            return names
+        return self._implicit_names(get_full_name_for_node(node))
+
+    def _implicit_names(self, dotted: str | None) -> set[QualifiedName]:
+        """A dotted name headed by a module a fragment uses without importing it
+        (``threading.Thread`` with no ``import threading``): that module's name, when the
+        head is bound in no scope of the file (``concurlint.fragments``)."""
+        head = dotted.partition(".")[0] if dotted else ""
+        if head not in FRAGMENT_MODULES or head in self._bound_anywhere:
+            return set()
+        return {QualifiedName(dotted, QualifiedNameSource.IMPORT)}  # type: ignore[arg-type]
+
+    @cached_property
+    def _bound_anywhere(self) -> frozenset[str]:
+        """Every name bound in some scope of the module."""
+        scopes = {scope for scope in self._scopes.values() if scope is not None}
+        return frozenset(assignment.name for scope in scopes for assignment in scope.assignments)
 
     def call_names(self, call: cst.Call) -> frozenset[str]:
         """What a call can resolve to: its qualified names, plus ``Type.method`` when the
@@ -849,9 +871,10 @@ class ModuleModel:
         (which carry no metadata): those are resolved in ``scope`` by their text."""
         if not isinstance(expression, (cst.Name, cst.Attribute)):
             return frozenset()
+        text = self.code(expression)
         return frozenset(
             self.canonical(qualified.name)
-            for qualified in scope.get_qualified_names_for(self.code(expression))
+            for qualified in scope.get_qualified_names_for(text) or self._implicit_names(text)
             if qualified.source in _RESOLVED_SOURCES
         )
 
