@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -299,3 +301,35 @@ def _apply(text: str, edits: list[types.TextEdit]) -> str:
     for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
         text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
     return text
+
+
+class _Payload:
+    """Unpickling this runs a shell command: what a crafted cache in a checkout would hold."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_poisoned_cache_runs_nothing_through_the_server(tmp_path: Path) -> None:
+    api, _ = _project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    subprocess.run([sys.executable, "-m", "concurlint", "--jobs", "1", "."], cwd=tmp_path,
+                   capture_output=True, timeout=_WAIT)
+    marker = tmp_path.parent / f"{tmp_path.name}-executed"
+    entries = [path for path in (tmp_path / ".concurlint_cache").glob("*/*/*")
+               if not path.name.startswith(".")]
+    assert entries  # the run filled the cache the server reads
+    for entry in entries:
+        entry.write_bytes(pickle.dumps(_Payload(marker)))
+
+    async def session(editor: Editor) -> None:
+        await editor.start(tmp_path)
+        editor.open(api)
+        assert await _until(lambda: editor.codes(api)) == ["CCL201"]  # facts recomputed
+        await editor.stop()
+
+    _run(session)
+    assert not marker.exists()
