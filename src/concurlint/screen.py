@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 _BUILTINS = frozenset(dir(builtins))
+# Standard-library modules a fragment of code (a snippet from documentation, a notebook cell)
+# uses without importing them: a name among these that the module never binds is read as the
+# module, the way a reader understands `threading.Thread(...)` in such a snippet.
+FRAGMENT_MODULES = frozenset({
+    "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "queue", "time",
+})
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class TreeFacts:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.update(_prefixes(node.module))
         builtin = (loaded - bound) & _BUILTINS
+        imported.update((loaded - bound) & FRAGMENT_MODULES)
         beside = identifiers | (loaded - builtin)
         for name, meant in _closure(aliases).items():
             by_name = [call for call in calls.get(name, ()) if isinstance(call.func, ast.Name)]

@@ -25,6 +25,7 @@ from libcst.metadata import (
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
+from concurlint.screen import FRAGMENT_MODULES
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
@@ -184,9 +185,30 @@ class ModuleModel:
                 self.canonical(qualified.name)
                 for qualified in self._qualified_names(node)
                 if qualified.source in _RESOLVED_SOURCES
-            )
+            ) or self._fragment_module_name(node)
             self._qualified[node] = names
         return names
+
+    def _fragment_module_name(self, node: cst.CSTNode) -> frozenset[str]:
+        """``threading.Thread`` in a fragment that uses ``threading`` without importing it
+        (``screen.FRAGMENT_MODULES``): the module's name, when the module binds the name
+        nowhere."""
+        if not isinstance(node, (cst.Name, cst.Attribute)) or not _is_dotted_name(node):
+            return frozenset()
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        assert isinstance(root, cst.Name)
+        scope = self.scope(root)
+        if root.value not in FRAGMENT_MODULES or scope is None or scope[root.value]:
+            return frozenset()
+        if not any(a.node is root for a in scope.accesses[root.value]):
+            return frozenset()  # an attribute's or keyword's name, an imported module's name
+        while scope is not None:  # `import concurrent.futures` binds `concurrent`
+            if any(a.name.split(".")[0] == root.value for a in scope.assignments):
+                return frozenset()
+            scope = None if scope is scope.parent else scope.parent
+        return frozenset({self.canonical(self.code(node))})
 
     def _qualified_names(self, node: cst.CSTNode) -> Iterable[QualifiedName]:
         """What ``QualifiedNameProvider`` would give, computed for this node only: the
