@@ -59,8 +59,8 @@ class _ThreadRule(Rule):
 class UnguardedSharedState(_ThreadRule):
     code = "CCL101"
     message = (
-        "`{state}` is updated without a lock ({operation}) in `{function}`, which runs on a "
-        "thread, and {elsewhere}: updates can be lost; hold one lock around every access"
+        "`{state}` is updated without a lock ({operation}) in `{function}`, {where}, and "
+        "{elsewhere}: updates can be lost; hold one lock around every access"
     )
 
     def screen_facts(self, facts: FileFacts) -> bool:
@@ -75,6 +75,7 @@ class UnguardedSharedState(_ThreadRule):
                 state=race.write.key.label,
                 operation=race.write.operation,
                 function=display_name(self.model, race.function),
+                where=race.where,
                 elsewhere=race.elsewhere,
             )
 

@@ -24,9 +24,17 @@ from concurlint.model.index import ModuleIndex
 from concurlint.model.locks import LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
+from concurlint.model.surface import CallerSide, ThreadOwners
 
 _BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
+# Methods that change a container in place: each is one step alone (CPython's list, dict,
+# set and deque methods are atomic), but a write all the same for a read-modify-write,
+# check-then-act or read-then-replace of the same container elsewhere.
+_MUTATORS = frozenset({
+    "append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault",
+    "remove", "discard", "pop", "popleft", "popitem", "clear",
+})
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class StateWrite:
     key: StateKey
     node: cst.CSTNode  # the statement that writes
     function: FunctionNode | None  # None at module or class level
-    operation: str  # "read-modify-write", "check-then-act" or "write"
+    # "read-modify-write", "check-then-act", "read-then-replace", "write", or "mutation"
+    # (a container method such as ``append``)
+    operation: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Race:
     write: StateWrite
     function: FunctionNode
     elsewhere: str
+    where: str = "which runs on a thread"
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -102,6 +113,7 @@ class ThreadAnalysis:
         self.spawns = model.analysis(SpawnAnalysis)
         self.locks = model.analysis(LockAnalysis)
         self.graph = model.analysis(CallGraph)
+        self.owners = model.analysis(ThreadOwners)
         catalog = model.catalog
         self.safe_types = frozenset(model.canonical(n) for n in catalog.names("thread-safe-types"))
         self.initializers = catalog.names("initializer-methods")
@@ -319,9 +331,11 @@ class ThreadAnalysis:
 
     @cached_property
     def writes(self) -> tuple[StateWrite, ...]:
-        """Every write of shared state in the module, classified."""
+        """Every write of shared state in the module, classified, and every call of a
+        method that changes a shared container in place (``items.append(x)``)."""
+        index = self.model.analysis(ModuleIndex)
         found = []
-        for target, statement, augmented in self.model.analysis(ModuleIndex).writes:
+        for target, statement, augmented in index.writes:
             key = self.state_key(target)
             if key is None:
                 continue
@@ -329,6 +343,13 @@ class ThreadAnalysis:
             found.append(StateWrite(key, statement, function, self._operation(
                 key, statement, augmented
             )))
+        for call in index.calls:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+                key = self.state_key(func.value)
+                if key is not None:
+                    function = self.model.enclosing_function(call)
+                    found.append(StateWrite(key, call, function, "mutation"))
         return tuple(found)
 
     def _operation(self, key: StateKey, statement: cst.CSTNode, augmented: bool) -> str:
@@ -343,7 +364,29 @@ class ThreadAnalysis:
             return "read-modify-write"
         if self._checked_before(key, statement):
             return "check-then-act"
+        if isinstance(statement, cst.Assign) and self._read_before(key, statement):
+            return "read-then-replace"
         return "write"
+
+    def _read_before(self, key: StateKey, statement: cst.Assign) -> bool:
+        """True when an earlier statement of the same function reads ``key`` into local
+        variables (``items = self.pending`` ... ``self.pending = []``): what other threads
+        add between the two statements is replaced without being read."""
+        function = self.model.enclosing_function(statement)
+        if function is None:
+            return False
+        for target, earlier, _ in self.model.analysis(ModuleIndex).writes:
+            if earlier is statement:
+                return False
+            if (
+                isinstance(earlier, cst.Assign)
+                and isinstance(target, cst.Name)
+                and all(isinstance(t.target, cst.Name) for t in earlier.targets)
+                and self.model.enclosing_function(earlier) is function
+                and key in self.reads(earlier.value)
+            ):
+                return True
+        return False
 
     def _checked_before(self, key: StateKey, statement: cst.CSTNode) -> bool:
         """True when ``statement`` runs under an ``if`` of its function that reads ``key``."""
@@ -368,22 +411,47 @@ class ThreadAnalysis:
         elsewhere."""
         found = []
         for write in self.writes:
-            if write.operation == "write" or not self.runs_in_thread(write.function):
+            function = write.function
+            if write.operation in ("write", "mutation") or function is None:
                 continue
             if self.guarded(write.node):
                 continue
-            assert write.function is not None
-            elsewhere = self._concurrent_evidence(write)
-            if elsewhere is not None:
-                found.append(Race(write, write.function, elsewhere))
+            if self.runs_in_thread(function):
+                elsewhere = self._concurrent_evidence(write)
+                if elsewhere is not None:
+                    found.append(Race(write, function, elsewhere))
+                    continue
+            side = self.owners.caller_side(function)
+            if side is not None:
+                elsewhere = self._thread_side_writer(write, side)
+                if elsewhere is not None:
+                    where = (
+                        f"which callers of `{side.klass.name.value}` run while its thread runs "
+                        f"`{display_name(self.model, side.entry.function)}`"
+                    )
+                    found.append(Race(write, function, elsewhere, where))
         return tuple(found)
 
     def _concurrent_evidence(self, write: StateWrite) -> str | None:
         assert write.function is not None
+        if write.operation != "read-then-replace":
+            found = self._runs_twice(write)
+            if found is not None:
+                return found
+        for other in self.writes:
+            if not self._pairs(write, other):
+                continue
+            where = self._concurrent_writer(write, other)
+            if where is not None:
+                return f"{_written(other)} in {where}"
+        return None
+
+    def _runs_twice(self, write: StateWrite) -> str | None:
+        """Why the function making ``write`` can run on two threads at once, if it can."""
+        assert write.function is not None
         instance = write.key.kind == "instance"
-        paths = [
-            entry for entry, shared in self._reach[write.function] if shared or not instance
-        ]
+        reach = self._reach[write.function]
+        paths = [entry for entry, shared in reach if shared or not instance]
         for entry in paths:
             if entry.repeated is not None:
                 name = display_name(self.model, entry.function)
@@ -392,12 +460,42 @@ class ThreadAnalysis:
         if len({entry.function for entry in paths}) > 1:
             names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
             return f"it runs on the threads of {names}"
+        side = self.owners.caller_side(write.function)
+        if side is not None and self._owned_by(write.key, side.klass):
+            own = set(self.owners.entries[side.klass])
+            entry = next((e for e, _ in reach if e in own), None)
+            if entry is not None:
+                return (
+                    f"`{display_name(self.model, side.public)}` runs it too, on the threads "
+                    f"that call it while `{display_name(self.model, entry.function)}` runs"
+                )
+        return None
+
+    def _pairs(self, write: StateWrite, other: StateWrite) -> bool:
+        """True when ``other`` is another write of the same state that can lose ``write``'s
+        update; a replaced container loses only what is added to it in place."""
+        if other.key != write.key or other.node is write.node:
+            return False
+        return write.operation != "read-then-replace" or other.operation == "mutation"
+
+    def _owned_by(self, key: StateKey, klass: cst.ClassDef) -> bool:
+        return key.kind in ("instance", "class") and key.owner is klass
+
+    def _thread_side_writer(self, write: StateWrite, side: CallerSide) -> str | None:
+        """Where the thread of a thread-owning object writes the state that ``write``, made
+        on the callers' side of that object, updates."""
+        if not self._owned_by(write.key, side.klass):
+            return None
+        own = set(self.owners.entries[side.klass])
         for other in self.writes:
-            if other.key != write.key or other.node is write.node:
+            if not self._pairs(write, other) or other.function is None:
                 continue
-            where = self._concurrent_writer(write, other)
-            if where is not None:
-                return f"`{write.key.label}` is also written in {where}"
+            entries = [e for e, _ in self._reach.get(other.function, ()) if e in own]
+            if entries:
+                name = display_name(self.model, other.function)
+                thread = display_name(self.model, entries[0].function)
+                on = "" if name == thread else f" on the thread of `{thread}`"
+                return f"{_written(other)} in `{name}`{on}"
         return None
 
     def _concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
@@ -411,7 +509,10 @@ class ThreadAnalysis:
             if other_entries - set(self.entries_reaching(write.function)):
                 return f"`{name}`, which runs on another thread"
             return None
-        if self._before_threads_start(other) or not self._synchronizes(write.key.owner):
+        if self._before_threads_start(other):
+            return None
+        owner = write.key.owner
+        if not (self._synchronizes(owner) or owner in self.owners.entries):
             return None
         return f"`{name}` on the main thread"
 
@@ -469,3 +570,11 @@ class ThreadAnalysis:
                     return index
         return None
 
+
+def _written(write: StateWrite) -> str:
+    """How another function changes the state: ``self.items.append()`` or a write."""
+    node = write.node
+    if write.operation == "mutation" and isinstance(node, cst.Call):
+        assert isinstance(node.func, cst.Attribute)
+        return f"`{write.key.label}.{node.func.attr.value}()` is also called"
+    return f"`{write.key.label}` is also written"
