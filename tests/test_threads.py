@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurlint.engine import RuleSet, lint_source
 from concurlint.files import Source
+from concurlint.fixes import fix_source
 
 # The book's examples are snippets: they use `threading` without importing it.
 COUNTER_FROM_TEN_THREADS = (
@@ -43,3 +44,47 @@ def test_a_name_the_module_binds_is_not_taken_for_the_module(ruleset):
         "workers = []\n", "def start(threading):\n    pass\n\nworkers = []\n"
     )
     assert codes(local, ruleset) == []
+
+
+STATS = (
+    "import threading\n\n\nclass Stats:\n"
+    "    def __init__(self):\n        self._lock = threading.{lock}()\n        self.hits = 0\n"
+    "        self.misses = 0\n        threading.Thread(target=self._reset, daemon=True).start()\n\n"
+    "    def hit(self):\n        with self._lock:\n            self.hits += 1\n\n"
+    "    def miss(self):\n        # counted apart\n        self.misses += 1  # cheap\n\n"
+    "    def _reset(self):\n        while True:\n            self.misses = 0\n"
+)
+
+
+def fixed(text: str, ruleset: RuleSet, unsafe: bool = False) -> str:
+    return fix_source(Source("stats.py", text, "utf-8"), ruleset, unsafe=unsafe).text
+
+
+def test_update_beside_the_class_s_own_lock_is_wrapped_in_it(ruleset):
+    source = STATS.format(lock="Lock")
+    expected = source.replace(
+        "        # counted apart\n        self.misses += 1  # cheap\n",
+        "        # counted apart\n        with self._lock:\n"
+        "            self.misses += 1  # cheap\n",
+    )
+    assert fixed(source, ruleset) == expected
+    assert codes(expected, ruleset) == []
+
+
+def test_wrapping_is_unsafe_when_a_caller_may_hold_a_plain_lock(ruleset):
+    source = STATS.format(lock="Lock") + (
+        "\n    def both(self):\n        with self._lock:\n            self.miss()\n"
+        "\n    def again(self):\n        self.miss()\n"
+    )
+    assert fixed(source, ruleset) == source
+    assert "with self._lock:\n            self.misses += 1" in fixed(source, ruleset, unsafe=True)
+    reentrant = source.replace("threading.Lock()", "threading.RLock()")
+    assert "with self._lock:\n            self.misses += 1" in fixed(reentrant, ruleset)
+
+
+def test_no_wrapping_without_a_lock_the_class_holds(ruleset):
+    source = STATS.format(lock="Lock").replace(
+        "        with self._lock:\n            self.hits += 1\n", "        self.hits = 1\n"
+    )
+    assert [code for _, code in codes(source, ruleset)] == ["CCL101"]
+    assert fixed(source, ruleset) == source

@@ -28,13 +28,14 @@ from concurlint.model.spawning import (
     spawn_identifiers,
     spawn_screen_words,
 )
-from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
+from concurlint.model.threads import Race, ThreadAnalysis, display_name, reads_in
 from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts, last_name
 from concurlint.summary import scope_nodes
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_REENTRANT = frozenset({"threading.RLock", "multiprocessing.RLock"})
 _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
 
 
@@ -72,12 +73,90 @@ class UnguardedSharedState(_ThreadRule):
         for race in self.model.analysis(ThreadAnalysis).races:
             self.report(
                 race.write.node,
+                fix=self._fix(race),
                 state=race.write.key.label,
                 operation=race.write.operation,
                 function=display_name(self.model, race.function),
                 where=race.where,
                 elsewhere=race.elsewhere,
             )
+
+
+    def _fix(self, race: Race) -> NodeFix | None:
+        """``with self._lock:`` around a one-line read-modify-write of the object's state,
+        when the class already holds that lock elsewhere. Safe when no caller in the module
+        may already hold a lock (or the lock is reentrant): a plain ``Lock`` taken twice by
+        one thread deadlocks."""
+        write, function = race.write, race.function
+        if write.operation != "read-modify-write" or not isinstance(function, cst.FunctionDef):
+            return None
+        klass = self.model.enclosing_class(function)
+        line = self.model.parent(write.node)
+        self_name = self.model.self_name(function)
+        if (
+            klass is None
+            or write.key.owner is not klass
+            or self_name is None
+            or not isinstance(line, cst.SimpleStatementLine)
+            or len(line.body) != 1
+        ):
+            return None
+        lock = self._owned_lock(klass)
+        if lock is None:
+            return None
+        attr, reentrant = lock
+        guarded = cst.With(
+            items=[cst.WithItem(cst.Attribute(cst.Name(self_name), cst.Name(attr)))],
+            body=cst.IndentedBlock(body=[line.with_changes(leading_lines=())]),
+            leading_lines=line.leading_lines,
+        )
+        module = self.model.module
+        fixed = module.deep_replace(line, guarded)
+        assert isinstance(fixed, cst.Module)
+        safe = reentrant or not self._maybe_called_under_lock(function)
+        # A statement's indentation belongs to its block: the fix rewrites the module's text.
+        return NodeFix(((module, fixed.code),), Safety.SAFE if safe else Safety.UNSAFE)
+
+    def _owned_lock(self, klass: cst.ClassDef) -> tuple[str, bool] | None:
+        """The first ``self.<attr>`` lock by construction that the class's methods hold in a
+        ``with``, and whether it is reentrant."""
+        locks = self.model.analysis(LockAnalysis)
+        for item in self.model.analysis(ModuleIndex).with_items:
+            expression = item.item
+            if not (
+                isinstance(expression, cst.Attribute)
+                and isinstance(expression.value, cst.Name)
+                and locks.is_typed_lock(expression)
+            ):
+                continue
+            function = self.model.enclosing_function(item)
+            if (
+                isinstance(function, cst.FunctionDef)
+                and self.model.enclosing_class(function) is klass
+                and expression.value.value == self.model.self_name(function)
+            ):
+                types = self.model.infer_types(expression)
+                return expression.attr.value, types <= _REENTRANT
+        return None
+
+    def _maybe_called_under_lock(self, function: cst.FunctionDef) -> bool:
+        """True when some chain of calls in the module reaches ``function`` holding a lock."""
+        graph = self.model.analysis(CallGraph)
+        locks = self.model.analysis(LockAnalysis)
+        seen: set[cst.CSTNode] = set()
+        pending: list[cst.FunctionDef] = [function]
+        while pending:
+            callee = pending.pop()
+            if callee in seen:
+                continue
+            seen.add(callee)
+            for call in graph.calls_to(callee):
+                if locks.held(call):
+                    return True
+                caller = self.model.enclosing_function(call)
+                if isinstance(caller, cst.FunctionDef):
+                    pending.append(caller)
+        return False
 
 
 # -- CCL102 ---------------------------------------------------------------------------------
