@@ -414,7 +414,7 @@ class ThreadAnalysis:
             function = write.function
             if write.operation in ("write", "mutation") or function is None:
                 continue
-            if self.guarded(write.node):
+            if self.guarded(write.node) or self._same_constant_everywhere(write):
                 continue
             if self.runs_in_thread(function):
                 elsewhere = self._concurrent_evidence(write)
@@ -431,6 +431,21 @@ class ThreadAnalysis:
                     )
                     found.append(Race(write, function, elsewhere, where))
         return tuple(found)
+
+    def _same_constant_everywhere(self, write: StateWrite) -> bool:
+        """A check-then-act storing a constant that every other writer (initializers aside)
+        stores too (``if self.sock is not None: ...; self.sock = None``): two threads acting
+        on the same check leave the same value, nothing is lost."""
+        stored = _constant(write.node)
+        if write.operation != "check-then-act" or stored is None:
+            return False
+        return all(
+            _constant(other.node) == stored
+            for other in self.writes
+            if other.key == write.key
+            and other.node is not write.node
+            and not (other.function is not None and self._is_initializer(other.function))
+        )
 
     def _concurrent_evidence(self, write: StateWrite) -> str | None:
         assert write.function is not None
@@ -578,3 +593,16 @@ def _written(write: StateWrite) -> str:
         assert isinstance(node.func, cst.Attribute)
         return f"`{write.key.label}.{node.func.attr.value}()` is also called"
     return f"`{write.key.label}` is also written"
+
+
+_CONSTANT_NAMES = frozenset({"None", "True", "False"})
+
+
+def _constant(statement: cst.CSTNode) -> str | None:
+    """The constant an assignment stores (``None``, ``True``, a number or a string)."""
+    value = statement.value if isinstance(statement, cst.Assign) else None
+    if isinstance(value, cst.Name) and value.value in _CONSTANT_NAMES:
+        return value.value
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return value.value
+    return None
