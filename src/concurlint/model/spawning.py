@@ -29,22 +29,22 @@ _RESOLUTION_DEPTH = 4
 def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
     """Top-level modules a file must name to start a thread/process the model can see:
     every spawner and spawner base class is reached through an import of its module."""
+    return frozenset(name.split(".")[0] for name in _spawn_names(catalog, kind))
+
+
+def _spawn_names(catalog: Catalog, kind: str) -> Iterator[str]:
+    """Every catalog name that starts code of ``kind`` elsewhere: spawners, spawner base
+    classes and, for threads, the threading servers that run request handlers."""
     entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
-    return frozenset(
-        name.split(".")[0] for entry in entries if entry["kind"] == kind for name in entry["names"]
-    )
+    yield from (name for entry in entries if entry["kind"] == kind for name in entry["names"])
+    if kind == "thread":
+        yield from catalog.names("threading-servers")
 
 
 def spawn_identifiers(catalog: Catalog, kind: str) -> frozenset[str]:
     """Identifiers one of which the code must name to start a thread/process the model can
     see: the last part of a spawner (``Thread``, ``submit``) or spawner base class name."""
-    entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
-    return frozenset(
-        name.rpartition(".")[2]
-        for entry in entries
-        if entry["kind"] == kind
-        for name in entry["names"]
-    )
+    return frozenset(name.rpartition(".")[2] for name in _spawn_names(catalog, kind))
 
 
 class CallableKind(enum.Enum):
@@ -359,7 +359,55 @@ class SpawnAnalysis:
                 started.add(method)
                 entries.append(EntryPoint(method, base.kind, None))
         entries.extend(self._started_elsewhere())
+        entries.extend(self._request_handlers())
         return tuple(entries)
+
+    def _request_handlers(self) -> Iterator[EntryPoint]:
+        """The methods of request handler classes that a threading server of the module
+        (``ThreadingTCPServer(address, Handler)``) runs on a new thread for each request."""
+        servers = self.model.catalog.section("threading-servers")
+        names = frozenset(servers.get("names", ()))
+        methods = frozenset(servers.get("handler-methods", ()))
+        prefixes = tuple(servers.get("handler-method-prefixes", ()))
+        slot = ArgumentSlot(1, "RequestHandlerClass")
+        seen: set[cst.FunctionDef] = set()
+        for call in self.model.nodes(cst.Call):
+            if not self._is_threading_server(call.func, names):
+                continue
+            arg = slot.find(call)
+            if arg is None or not isinstance(arg.value, cst.Name):
+                continue
+            handler = self.model.class_bound_to(arg.value)
+            if handler is None:
+                continue
+            for method in self._class_methods(handler):
+                name = method.name.value
+                if (name in methods or name.startswith(prefixes)) and method not in seen:
+                    seen.add(method)
+                    yield EntryPoint(method, "thread", None, "once per request")
+
+    def _is_threading_server(
+        self, expression: cst.BaseExpression, names: frozenset[str], depth: int = 0
+    ) -> bool:
+        if self.model.qualified_names(expression) & names:
+            return True
+        klass = self.model.class_bound_to(expression) if isinstance(expression, cst.Name) else None
+        return (
+            klass is not None
+            and depth < _RESOLUTION_DEPTH
+            and any(self._is_threading_server(b.value, names, depth + 1) for b in klass.bases)
+        )
+
+    def _class_methods(self, klass: cst.ClassDef, depth: int = 0) -> Iterator[cst.FunctionDef]:
+        """Methods of ``klass`` and of the module's classes it derives from."""
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        yield from (s for s in body if isinstance(s, cst.FunctionDef))
+        for base in klass.bases:
+            parent = (
+                self.model.class_bound_to(base.value) if isinstance(base.value, cst.Name) else None
+            )
+            if parent is not None and depth < _RESOLUTION_DEPTH:
+                yield from self._class_methods(parent, depth + 1)
 
     def _started_elsewhere(self) -> Iterator[EntryPoint]:
         """Functions of this module that other modules of the project start on threads, and
