@@ -527,7 +527,10 @@ class ThreadAnalysis:
         if self._before_threads_start(other):
             return None
         owner = write.key.owner
-        if not (self._synchronizes(owner) or owner in self.owners.entries):
+        # A container replaced on a thread while it is appended to elsewhere is a flusher
+        # written for concurrency whether or not its module locks anywhere.
+        flusher = write.operation == "read-then-replace"
+        if not (flusher or self._synchronizes(owner) or owner in self.owners.entries):
             return None
         return f"`{name}` on the main thread"
 
