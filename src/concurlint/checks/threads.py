@@ -13,6 +13,7 @@ from libcst.metadata import FunctionScope
 from concurlint.diagnostic import Safety
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
+from concurlint.model.lockflow import Flow, LockEvents, LockFlow, leaks
 from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
@@ -356,8 +357,9 @@ class _Region:
 class LockAcquireWithoutRelease(Rule):
     code = "CCL103"
     message = (
-        "`{lock}.acquire()` is not released on every path: {reason} between it and "
-        "`{lock}.release()` skips the release and leaves the lock held; use `with {lock}:`"
+        "`{lock}.acquire()` is not released on every path: {reason} leaves the lock held "
+        "and every other thread that needs it waits forever; use `with {lock}:`, or "
+        "release it in a `finally:`"
     )
     keywords = ("acquire",)
 
@@ -365,34 +367,93 @@ class LockAcquireWithoutRelease(Rule):
         """A report needs an ``acquire()`` call and a ``release()`` call in the code."""
         return facts.calls_any(("acquire",)) and facts.calls_any(("release",))
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
-            return
-        acquire = node.body[0].value
-        receiver = method_call(acquire, "acquire")
+    def visit_Module(self, node: cst.Module) -> None:
         locks = self.model.analysis(LockAnalysis)
-        if receiver is None or not locks.looks_like_lock(receiver):
-            return
-        assert isinstance(acquire, cst.Call)
-        if not _blocks_forever(acquire):
-            return
-        if self._local_lock(receiver):
-            return
-        key = self.model.code(receiver)
-        region = self._region(node, key, locks)
+        for call in self.model.analysis(ModuleIndex).calls:
+            receiver = method_call(call, "acquire")
+            if receiver is None or not locks.looks_like_lock(receiver):
+                continue
+            function = self.model.enclosing_function(call)
+            if not isinstance(function, cst.FunctionDef) or self._local_lock(receiver):
+                continue
+            statement = self._acquiring_statement(call)
+            if statement is None:
+                continue
+            key = self.model.code(receiver)
+            if not self._balanced(statement, key, function, locks):
+                continue
+            found = leaks(self._flow(function, key, locks))
+            if not found:
+                continue
+            lock = self.model.code(receiver)
+            reason = {
+                "return": f"an early exit before `{lock}.release()`",
+                "raise": f"an exception before `{lock}.release()`",
+                "end": f"a path that never calls `{lock}.release()`",
+            }[found[0]]
+            fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
+            self.report(call, fix=fix, lock=lock, reason=reason)
+
+    def _acquiring_statement(self, call: cst.Call) -> cst.CSTNode | None:
+        """The statement that takes the lock: ``lock.acquire()`` alone (a blocking call),
+        ``if [not] lock.acquire(...):`` or ``got = lock.acquire(...)`` (a try-lock whose
+        result says whether it is held)."""
+        parent = self.model.parent(call)
+        while isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            parent = self.model.parent(parent)
+        if isinstance(parent, cst.Expr) and parent.value is call and _blocks_forever(call):
+            line = self.model.parent(parent)
+            return line if isinstance(line, cst.SimpleStatementLine) else None
+        if isinstance(parent, cst.If) and not _blocks_forever(call):
+            return parent
+        if (
+            isinstance(parent, cst.Assign)
+            and parent.value is call
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+            and not _blocks_forever(call)
+        ):
+            return parent
+        return None
+
+    def _flow(self, function: cst.FunctionDef, key: str, locks: LockAnalysis) -> Flow:
+        def acquires(expression: cst.BaseExpression) -> bool | None:
+            receiver = method_call(expression, "acquire")
+            if receiver is None or self.model.code(receiver) != key:
+                return False
+            assert isinstance(expression, cst.Call)
+            return True if _blocks_forever(expression) else None
+
+        def releases(expression: cst.BaseExpression) -> bool:
+            receiver = method_call(expression, "release")
+            return receiver is not None and self.model.code(receiver) == key
+
+        def safe(call: cst.Call) -> bool:
+            receiver = method_call(call, "release") or method_call(call, "acquire")
+            return receiver is not None and locks.looks_like_lock(receiver)
+
+        interpreter = LockFlow(LockEvents(acquires, releases, safe))
+        body = function.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        flow = interpreter.run(statements)
+        # a lock no path releases after taking it is handed over (an `__enter__`, a
+        # turnstile): not this rule's business
+        return Flow() if interpreter.unsupported or not interpreter.released else flow
+
+    def _straight_fix(
+        self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
+    ) -> NodeFix | None:
+        """``with lock:`` in place of ``acquire()`` ... ``release()`` in one block, when the
+        code between them only risks an exception (no ``return``/``break``/...)."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        region = self._region(statement, self.model.code(receiver), locks)
         if region is None:
-            return
-        statements = list(region.block.body)[region.start + 1 : region.end]
-        if not self._balanced(node, key, statements, locks):
-            return
+            return None
         risk = _Risk(self.model.code(receiver), locks)
-        for statement in statements:
-            statement.visit(risk)
-        if not (risk.raises or risk.exits):
-            return
-        reason = "an early exit" if risk.exits else "an exception"
-        fix = None if risk.exits else self._fix(region, receiver)
-        self.report(acquire, fix=fix, lock=self.model.code(receiver), reason=reason)
+        for inner in list(region.block.body)[region.start + 1 : region.end]:
+            inner.visit(risk)
+        return None if risk.exits else self._fix(region, receiver)
 
     def _local_lock(self, receiver: cst.BaseExpression) -> bool:
         """A lock created by this very function call (a local variable): nothing else can be
@@ -410,27 +471,28 @@ class LockAcquireWithoutRelease(Rule):
 
     def _balanced(
         self,
-        statement: cst.SimpleStatementLine,
+        statement: cst.CSTNode,
         key: str,
-        region: list[cst.BaseStatement],
+        function: cst.FunctionDef,
         locks: LockAnalysis,
     ) -> bool:
-        """False for hand-managed ownership: the lock taken again inside the region (a
-        reentrancy test), or released more often than acquired in the function (a lock
-        handed over between paths or threads on purpose)."""
-        counter = _LockCalls(key, locks)
-        for inner in region:
-            inner.visit(counter)
-        if counter.acquires or any(
-            self.model.code(held.expression) == key for held in locks.held(statement)
-        ):
+        """False for hand-managed ownership: the lock taken again right after, before any
+        release (a reentrancy test), taken while a ``with`` holds it, released more often
+        than acquired in the function (a lock handed over between paths or threads on
+        purpose), or never released in it (a context manager's ``__enter__``)."""
+        if any(self.model.code(held.expression) == key for held in locks.held(statement)):
             return False
-        function = self.model.enclosing_function(statement)
-        if function is None:
-            return True
+        if isinstance(statement, cst.SimpleStatementLine):
+            region = self._region(statement, key, locks)
+            if region is not None:
+                counter = _LockCalls(key, locks)
+                for inner in list(region.block.body)[region.start + 1 : region.end]:
+                    inner.visit(counter)
+                if counter.acquires:
+                    return False
         counter = _LockCalls(key, locks)
         function.body.visit(counter)
-        return counter.releases <= counter.acquires
+        return 0 < counter.releases <= counter.acquires
 
     def _region(
         self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis
