@@ -62,7 +62,7 @@ class UnguardedSharedState(_ThreadRule):
     code = "CCL101"
     message = (
         "`{state}` is updated without a lock ({operation}) in `{function}`, {where}, and "
-        "{elsewhere}: updates can be lost; hold one lock around every access"
+        "{elsewhere}: updates can be lost; {advice}"
     )
 
     def screen_facts(self, facts: FileFacts) -> bool:
@@ -80,8 +80,21 @@ class UnguardedSharedState(_ThreadRule):
                 function=display_name(self.model, race.function),
                 where=race.where,
                 elsewhere=race.elsewhere,
+                advice=self._advice(race),
             )
 
+
+    def _advice(self, race: Race) -> str:
+        """Name the lock the class already holds elsewhere, when it has one."""
+        function = race.function
+        klass = self.model.enclosing_class(function) if isinstance(
+            function, cst.FunctionDef
+        ) else None
+        lock = self._owned_lock(klass) if klass is not None else None
+        if lock is None or race.write.key.owner is not klass:
+            return "hold one lock around every access"
+        owner = klass.name.value
+        return f"hold `self.{lock[0]}`, which `{owner}` already uses, around every access"
 
     def _fix(self, race: Race) -> NodeFix | None:
         """``with self._lock:`` around a one-line read-modify-write of the object's state,
