@@ -435,7 +435,47 @@ class SpawnAnalysis:
             ]
             repeated, shared = self._site_repetition(site, same)
             entries.append(EntryPoint(function, site.kind, site, repeated, shared))
+            entries.extend(
+                EntryPoint(stored, site.kind, site, repeated)
+                for stored in self._stored_callables(site)
+            )
         return entries
+
+    def _stored_callables(self, site: SpawnSite) -> Iterator[FunctionNode]:
+        """Functions handed to a ``Thread`` subclass's constructor, stored on the object by
+        its ``__init__`` and called by its ``run`` (``Worker(job)`` with ``self.job = job``
+        and ``self.job()``): they run on the new thread too."""
+        target = site.target
+        run = target.function if target is not None else None
+        klass = self.model.enclosing_class(run) if isinstance(run, cst.FunctionDef) else None
+        if (
+            klass is None
+            or not isinstance(site.call.func, cst.Name)
+            or self.model.class_bound_to(site.call.func) is None
+        ):
+            return
+        init = self.model.method_of(klass, "__init__")
+        self_name = self.model.self_name(run)
+        if init is None or self_name is None:
+            return
+        called = {
+            call.func.attr.value
+            for call in self.model.calls_in(run)
+            if isinstance(call.func, cst.Attribute)
+            and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == self_name
+        }
+        parameters = [p.name.value for p in init.params.params][1:]
+        for attr, value in self.model.instance_attributes(init):
+            if attr not in called or not isinstance(value, cst.Name):
+                continue
+            if value.value not in parameters:
+                continue
+            slot = ArgumentSlot(parameters.index(value.value), value.value)
+            arg = slot.find(site.call)
+            function = self.resolve_callable(arg.value).function if arg is not None else None
+            if function is not None and function is not run:
+                yield function
 
     def _site_repetition(self, site: SpawnSite, same: list[SpawnSite]) -> tuple[str | None, bool]:
         receiver = self._bound_receiver(site)
