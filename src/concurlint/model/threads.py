@@ -13,7 +13,7 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import libcst as cst
@@ -403,6 +403,35 @@ class ThreadAnalysis:
             child = ancestor
         return False
 
+    def _checked_outside_lock(self, write: StateWrite) -> bool:
+        """A check-then-act whose check runs before the lock is taken and whose act, inside
+        the lock, does not check again (``if k not in d:`` ... ``with lock: d[k] = v``): two
+        threads can both pass the check, then act one after the other."""
+        function = write.function
+        if write.operation != "check-then-act" or function is None:
+            return False
+        if self._function_guarded(function):
+            return False
+        checked_inside = False
+        child = write.node
+        for ancestor in self.model.ancestors(write.node):
+            if isinstance(ancestor, _BOUNDARIES):
+                return False
+            if isinstance(ancestor, cst.With):
+                outer = self.locks.held(ancestor)
+                if len(self.locks.held(child)) > len(outer):  # this `with` takes a lock
+                    if checked_inside or outer:
+                        return False
+                    return self._checked_before(write.key, ancestor)
+            if (
+                isinstance(ancestor, cst.If)
+                and child is not ancestor.test
+                and write.key in self.reads(ancestor.test)
+            ):
+                checked_inside = True
+            child = ancestor
+        return False
+
     # -- races --------------------------------------------------------------------------------
 
     @cached_property
@@ -414,8 +443,12 @@ class ThreadAnalysis:
             function = write.function
             if write.operation in ("write", "mutation") or function is None:
                 continue
-            if self.guarded(write.node) or self._same_constant_everywhere(write):
+            if self._same_constant_everywhere(write):
                 continue
+            if self.guarded(write.node):
+                if not self._checked_outside_lock(write):
+                    continue
+                write = replace(write, operation="check-then-act whose check runs before the lock is taken")
             if self.runs_in_thread(function):
                 elsewhere = self._concurrent_evidence(write)
                 if elsewhere is not None:
