@@ -448,7 +448,7 @@ class ThreadAnalysis:
             if self.guarded(write.node):
                 if not self._checked_outside_lock(write):
                     continue
-                write = replace(write, operation="check-then-act whose check runs before the lock is taken")
+                write = replace(write, operation=_CHECKED_OUTSIDE)
             if self.runs_in_thread(function):
                 elsewhere = self._concurrent_evidence(write)
                 if elsewhere is not None:
@@ -632,6 +632,7 @@ def _written(write: StateWrite) -> str:
 
 
 _CONSTANT_NAMES = frozenset({"None", "True", "False"})
+_CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
 
 
 def _constant(statement: cst.CSTNode) -> str | None:
