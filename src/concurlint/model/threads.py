@@ -98,6 +98,23 @@ class _Reads(cst.CSTVisitor):
         return False
 
 
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _calls_in(expression: cst.CSTNode) -> list[cst.Call]:
+    visitor = _Calls()
+    expression.visit(visitor)
+    return visitor.found
+
+
 def reads_in(expression: cst.CSTNode) -> list[cst.Name | cst.Attribute]:
     """The names and attribute chains ``expression`` reads."""
     visitor = _Reads()
@@ -397,11 +414,32 @@ class ThreadAnalysis:
             if (
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
-                and key in self.reads(ancestor.test)
+                and key in self._tested(ancestor.test)
             ):
                 return True
             child = ancestor
         return False
+
+    def _tested(self, test: cst.BaseExpression) -> set[StateKey]:
+        """The state a condition reads, ``hasattr(self, "_x")``/``getattr(self, "_x", None)``
+        counting as a read of ``self._x``."""
+        keys = self.reads(test)
+        for node in _calls_in(test):
+            if not (
+                isinstance(node.func, cst.Name)
+                and node.func.value in ("hasattr", "getattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1].value, cst.SimpleString)
+            ):
+                continue
+            name = node.args[1].value.evaluated_value
+            if isinstance(name, str) and name.isidentifier():
+                # the attribute spelt out, on the receiver node the call reads
+                attribute = cst.Attribute(node.args[0].value, cst.Name(name))
+                key = self._attribute_key(attribute, 0)
+                if key is not None:
+                    keys.add(key)
+        return keys
 
     def _checked_outside_lock(self, write: StateWrite) -> bool:
         """A check-then-act whose check runs before the lock is taken and whose act, inside
