@@ -88,3 +88,13 @@ def test_no_wrapping_without_a_lock_the_class_holds(ruleset):
     )
     assert [code for _, code in codes(source, ruleset)] == ["CCL101"]
     assert fixed(source, ruleset) == source
+
+
+def test_report_names_both_threads_the_other_access_and_the_lock_to_hold(ruleset):
+    result = lint_source(Source("stats.py", STATS.format(lock="Lock"), "utf-8"), ruleset)
+    (diagnostic,) = result.diagnostics
+    args = dict(diagnostic.args)
+    assert args["function"] == "Stats.miss"
+    assert args["where"] == "which callers of `Stats` run while its thread runs `Stats._reset`"
+    assert args["elsewhere"] == "`self.misses` is also written in `Stats._reset`"
+    assert args["advice"].startswith("hold `self._lock`")
