@@ -441,9 +441,13 @@ class LockAcquireWithoutRelease(Rule):
             receiver = method_call(expression, "release")
             return receiver is not None and self.model.code(receiver) == key
 
+        quiet = self.catalog.names("non-raising-calls")
+
         def safe(call: cst.Call) -> bool:
             receiver = method_call(call, "release") or method_call(call, "acquire")
-            return receiver is not None and locks.looks_like_lock(receiver)
+            if receiver is not None and locks.looks_like_lock(receiver):
+                return True
+            return bool(self.model.call_names(call) & quiet)
 
         interpreter = LockFlow(LockEvents(acquires, releases, safe))
         body = function.body

@@ -430,16 +430,29 @@ class SpawnAnalysis:
             function = site.target.function if site.target is not None else None
             if function is None:
                 continue
+            # a timer the function sets for its own next run starts it after this one
             same = [
-                s for s in self.sites if s.target is not None and s.target.function is function
+                s
+                for s in self.sites
+                if s.target is not None
+                and s.target.function is function
+                and not self._reschedules(s)
             ]
-            repeated, shared = self._site_repetition(site, same)
+            repeated, shared = (
+                (None, False) if self._reschedules(site) else self._site_repetition(site, same)
+            )
             entries.append(EntryPoint(function, site.kind, site, repeated, shared))
             entries.extend(
                 EntryPoint(stored, site.kind, site, repeated)
                 for stored in self._stored_callables(site)
             )
         return entries
+
+    def _reschedules(self, site: SpawnSite) -> bool:
+        """True for a site inside its own target (``Timer(delay, self._poll)`` in
+        ``_poll``): the next run starts as this one ends."""
+        target = site.target
+        return target is not None and self.model.enclosing_function(site.call) is target.function
 
     def _stored_callables(self, site: SpawnSite) -> Iterator[FunctionNode]:
         """Functions handed to a ``Thread`` subclass's constructor, stored on the object by

@@ -104,7 +104,13 @@ class ThreadOwners:
         started = {e.function for entries in self.entries.values() for e in entries}
         found: dict[FunctionNode, CallerSide] = {}
         for klass, entries in self.entries.items():
+            thread_side = self._reached({entry.function for entry in entries})
             for public in self._public_methods(klass, started):
+                calls = self.graph.calls_to(public)
+                if calls and all(
+                    self.model.enclosing_function(call) in thread_side for call in calls
+                ):
+                    continue  # a helper of the thread that happens to have a public name
                 side = CallerSide(klass, public, entries[0])
                 pending: list[FunctionNode] = [public]
                 while pending:
@@ -114,6 +120,17 @@ class ThreadOwners:
                     found[function] = side
                     pending.extend(callee for _, callee in self.graph.callees(function))
         return found
+
+    def _reached(self, functions: set[FunctionNode]) -> set[FunctionNode]:
+        """``functions`` and every function of the module they call, transitively."""
+        reached: set[FunctionNode] = set()
+        pending = list(functions)
+        while pending:
+            function = pending.pop()
+            if function not in reached:
+                reached.add(function)
+                pending.extend(callee for _, callee in self.graph.callees(function))
+        return reached
 
     def _public_methods(
         self, klass: cst.ClassDef, started: set[FunctionNode]

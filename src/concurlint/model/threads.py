@@ -538,6 +538,11 @@ class ThreadAnalysis:
         instance = write.key.kind == "instance"
         reach = self._reach[write.function]
         paths = [entry for entry, shared in reach if shared or not instance]
+        if write.key.kind == "closure":
+            # each call of the function owning a closure variable makes a new one: only
+            # threads started on functions nested in that call share it
+            owner = write.key.owner
+            paths = [e for e in paths if owner in set(self.model.ancestors(e.function))]
         for entry in paths:
             if entry.repeated is not None:
                 name = display_name(self.model, entry.function)
