@@ -396,7 +396,7 @@ class LockAcquireWithoutRelease(Rule):
             if not self._balanced(statement, key, function, locks):
                 continue
             found = leaks(self._flow(function, key, locks))
-            if not found:
+            if not found or (found[0] == "return" and _hands_over(function)):
                 continue
             lock = self.model.code(receiver)
             reason = {
@@ -563,6 +563,16 @@ class LockAcquireWithoutRelease(Rule):
         # A statement's own code cannot be edited in place (its indentation belongs to its
         # block), so the fix replaces the module's text with the rewritten module's.
         return NodeFix(((module, fixed.code),), Safety.SAFE)
+
+
+_HANDOVER_WORDS = ("acquire", "lock", "enter")
+
+
+def _hands_over(function: cst.FunctionDef) -> bool:
+    """A function named like a lock operation (``acquire``, ``lock_both``, ``__enter__``)
+    returns with the lock held on purpose: its caller releases it."""
+    name = function.name.value.lower()
+    return any(word in name for word in _HANDOVER_WORDS)
 
 
 def _blocks_forever(call: cst.Call) -> bool:
