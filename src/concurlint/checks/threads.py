@@ -565,14 +565,11 @@ class LockAcquireWithoutRelease(Rule):
         return NodeFix(((module, fixed.code),), Safety.SAFE)
 
 
-_HANDOVER_WORDS = ("acquire", "lock", "enter")
-
-
 def _hands_over(function: cst.FunctionDef) -> bool:
-    """A function named like a lock operation (``acquire``, ``lock_both``, ``__enter__``)
+    """A function named like a lock operation (``acquire_both``, ``lock``, ``__enter__``)
     returns with the lock held on purpose: its caller releases it."""
     name = function.name.value.lower()
-    return any(word in name for word in _HANDOVER_WORDS)
+    return "acquire" in name or name == "__enter__" or name.strip("_").startswith("lock")
 
 
 def _blocks_forever(call: cst.Call) -> bool:
