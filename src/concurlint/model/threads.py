@@ -493,7 +493,10 @@ class ThreadAnalysis:
                     found.append(Race(write, function, elsewhere))
                     continue
             side = self.owners.caller_side(function)
-            if side is not None:
+            # code both sides run (`loop()` for callers, and the thread's loop) is often
+            # meant for one side at a time (paho-mqtt's `loop()` or `loop_start()`): only
+            # code of the callers' side alone is paired with the thread's writes
+            if side is not None and not self.runs_in_thread(function):
                 elsewhere = self._thread_side_writer(write, side)
                 if elsewhere is not None:
                     where = (
@@ -551,15 +554,6 @@ class ThreadAnalysis:
         if len({entry.function for entry in paths}) > 1:
             names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
             return f"it runs on the threads of {names}"
-        side = self.owners.caller_side(write.function)
-        if side is not None and self._owned_by(write.key, side.klass):
-            own = set(self.owners.entries[side.klass])
-            entry = next((e for e, _ in reach if e in own), None)
-            if entry is not None:
-                return (
-                    f"`{display_name(self.model, side.public)}` runs it too, on the threads "
-                    f"that call it while `{display_name(self.model, entry.function)}` runs"
-                )
         return None
 
     def _pairs(self, write: StateWrite, other: StateWrite) -> bool:
@@ -581,6 +575,8 @@ class ThreadAnalysis:
         for other in self.writes:
             if not self._pairs(write, other) or other.function is None:
                 continue
+            if self.owners.caller_side(other.function) is not None:
+                continue  # run by the callers too: not the thread's own code
             entries = [e for e, _ in self._reach.get(other.function, ()) if e in own]
             if entries:
                 name = display_name(self.model, other.function)
