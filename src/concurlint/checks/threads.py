@@ -424,7 +424,6 @@ class LockAcquireWithoutRelease(Rule):
             and parent.value is call
             and len(parent.targets) == 1
             and isinstance(parent.targets[0].target, cst.Name)
-            and not _blocks_forever(call)
         ):
             return parent
         return None

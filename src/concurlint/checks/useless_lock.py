@@ -57,11 +57,22 @@ class UselessLock(Rule):
                 )
 
     def _new_lock(self, value: cst.BaseExpression, locks: LockAnalysis) -> bool:
-        """A call that builds a lock of its own; ``Condition(lock)`` shares the lock given."""
-        return (
-            isinstance(value, cst.Call)
-            and locks.is_typed_lock(value)
-            and not (value.args and self.model.call_names(value) & locks.wrappers)
+        """A call of a lock type's constructor (not of a function that returns a lock, which
+        may hand out a shared one); ``Condition(lock)`` shares the lock given."""
+        if not isinstance(value, cst.Call):
+            return False
+        names = self.model.call_names(value)
+        return bool(names & self._constructors(locks)) and not (
+            value.args and names & locks.wrappers
+        )
+
+    def _constructors(self, locks: LockAnalysis) -> frozenset[str]:
+        """The lock types and the catalog calls that return one (``_thread.allocate_lock``)."""
+        returns = self.catalog.section("returns")
+        return locks.lock_types | frozenset(
+            self.model.canonical(name)
+            for name, kind in returns.items()
+            if self.model.canonical(kind) in locks.lock_types
         )
 
     def _private_locks(

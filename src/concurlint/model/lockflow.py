@@ -138,7 +138,9 @@ class LockFlow:
         if isinstance(small, cst.Assign) and isinstance(value, cst.BaseExpression):
             acquired = self.events.acquires(value)
             target = small.targets[0].target if len(small.targets) == 1 else None
-            if acquired is None and isinstance(target, cst.Name):
+            if acquired is not False and isinstance(target, cst.Name):
+                # `got = lock.acquire(...)`: held exactly when `got` is true (always, for a
+                # blocking call, but code may test it all the same)
                 return {target.value} | {s for s in states if s is True}
             if acquired:
                 return {True}
@@ -162,8 +164,21 @@ class LockFlow:
         else:
             other = Flow(next=set(when_false))
         flow.absorb(other)
-        flow.next |= other.next
+        variable = self._tested_variable(statement.test, states)
+        if variable is not None and True in flow.next and False in other.next:
+            # held in the branch where `got` is true, free in the other: still "held
+            # when `got` is true" after the `if`, for a later `if not got:`
+            flow.next = (flow.next - {True}) | (other.next - {False}) | {variable}
+        else:
+            flow.next |= other.next
         return flow
+
+    def _tested_variable(self, test: cst.BaseExpression, states: set[State]) -> str | None:
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test = test.expression
+        if isinstance(test, cst.Name) and test.value in states:
+            return test.value
+        return None
 
     def _split(self, test: cst.BaseExpression, states: set[State]) -> tuple[set[State], set[State]]:
         """States in the branch taken when ``test`` is true, and when it is false."""
