@@ -396,7 +396,10 @@ class LockAcquireWithoutRelease(Rule):
             if not self._balanced(statement, key, function, locks):
                 continue
             found = leaks(self._flow(function, key, locks))
-            if not found or (found[0] == "return" and _hands_over(function)):
+            if not found or (
+                found[0] == "return"
+                and (_hands_over(function) or self._released_elsewhere(function, key, locks))
+            ):
                 continue
             lock = self.model.code(receiver)
             reason = {
@@ -406,6 +409,25 @@ class LockAcquireWithoutRelease(Rule):
             }[found[0]]
             fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
             self.report(call, fix=fix, lock=lock, reason=reason)
+
+    def _released_elsewhere(
+        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
+    ) -> bool:
+        """True when another method of the class releases the lock without taking it
+        (``__next__`` reserves a slot that ``ack()`` gives back): returning with it held
+        hands it over."""
+        klass = self.model.enclosing_class(function)
+        body = klass.body.body if klass is not None and isinstance(
+            klass.body, cst.IndentedBlock
+        ) else ()
+        for method in body:
+            if not isinstance(method, cst.FunctionDef) or method is function:
+                continue
+            counter = _LockCalls(key, locks)
+            method.body.visit(counter)
+            if counter.releases > counter.acquires:
+                return True
+        return False
 
     def _acquiring_statement(self, call: cst.Call) -> cst.CSTNode | None:
         """The statement that takes the lock: ``lock.acquire()`` alone (a blocking call),

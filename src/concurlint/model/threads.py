@@ -496,7 +496,11 @@ class ThreadAnalysis:
             # code both sides run (`loop()` for callers, and the thread's loop) is often
             # meant for one side at a time (paho-mqtt's `loop()` or `loop_start()`): only
             # code of the callers' side alone is paired with the thread's writes
-            if side is not None and not self.runs_in_thread(function):
+            if (
+                side is not None
+                and not self.runs_in_thread(function)
+                and not self._stops(write)
+            ):
                 elsewhere = self._thread_side_writer(write, side)
                 if elsewhere is not None:
                     where = (
@@ -505,6 +509,12 @@ class ThreadAnalysis:
                     )
                     found.append(Race(write, function, elsewhere, where))
         return tuple(found)
+
+    def _stops(self, write: StateWrite) -> bool:
+        """A callers' check-then-act storing a constant (``if self.running: ...;
+        self.running = False``, ``if self.sock is not None: ...; self.sock = None``): it
+        stops or tears down, usually after the thread was told to end or joined."""
+        return write.operation == "check-then-act" and _constant(write.node) is not None
 
     def _same_constant_everywhere(self, write: StateWrite) -> bool:
         """A check-then-act storing a constant that every other writer (initializers aside)
