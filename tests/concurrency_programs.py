@@ -81,6 +81,18 @@ SNIPPETS: tuple[Snippet, ...] = (
     _s("gevent.sleep(0)", GEVENT),
     _s("greenlet = gevent.spawn(print)\ngreenlet.join()", GEVENT),
     _s("gevent.joinall([gevent.spawn(time.sleep, 1)])", GEVENT, TIME),
+    # `asyncio` taken near a blocking call: a fix writing `asyncio` there would break it
+    _s("async def declares():\n    time.sleep(0)\n    global asyncio", TIME),
+    _s("async def captures():\n    time.sleep(0)\n    match 1:\n        case asyncio:\n"
+       "            pass", TIME),
+    _s("async def takes(asyncio):\n    time.sleep(0)", TIME),
+    _s("def outer():\n    asyncio = None\n    async def inner():\n        nonlocal asyncio\n"
+       "        time.sleep(0)\n    return inner", TIME),
+    _s("class Holder:\n    asyncio = None\n    async def method(self):\n        time.sleep(0)",
+       TIME),
+    _s("match 1:\n    case asyncio:\n        pass"),
+    _s("values = [asyncio for asyncio in range(2)]"),
+    _s("last = [(asyncio := i) for i in range(2)]"),
 )
 
 FILLERS: tuple[str, ...] = (

@@ -123,7 +123,7 @@ def _fixed(text: str, ruleset: RuleSet, unsafe: bool = False) -> str:
     return fix_source(_source(text), ruleset, unsafe=unsafe).text
 
 
-def test_sleep_fix_adds_import_after_docstring_future_and_first_import_block(
+def test_sleep_fix_adds_import_sorted_into_the_standard_library_block(
     ruleset: RuleSet,
 ) -> None:
     text = '''\
@@ -142,8 +142,8 @@ def test_sleep_fix_adds_import_after_docstring_future_and_first_import_block(
         """Poll the service."""
         from __future__ import annotations
 
-        import time
         import asyncio
+        import time
 
         POLL = 1
 
@@ -232,7 +232,7 @@ def test_to_thread_fix_produces_valid_code_that_lints_clean(ruleset: RuleSet) ->
     ast.parse(fixed)
     assert "await asyncio.to_thread(self._session.get, url, timeout=5)" in fixed
     assert 'await asyncio.to_thread(subprocess.run, ["make", "deploy"], check=True)' in fixed
-    assert fixed.splitlines()[3] == "import asyncio"
+    assert fixed.splitlines()[:2] == ["import asyncio", "import subprocess"]
     remaining = _lint(fixed, ruleset)
     # Calls nested in a larger expression are reported but never wrapped.
     assert [d.span.line for d in remaining] == [18, 19]

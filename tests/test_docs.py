@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -49,27 +50,45 @@ def test_ci_workflow_commands_are_valid_concurlint_invocations() -> None:
         parser.parse_args(shlex.split(command)[1:])
 
 
-def test_hooks_check_and_fix_python_files_with_force_exclude() -> None:
-    hooks = {hook["id"]: hook for hook in manifest()}
-    assert set(hooks) == {"concurlint", "concurlint-fix"}
-    assert "--fix" in hooks["concurlint-fix"]["entry"]
-    for hook in hooks.values():
-        assert hook["language"] == "python"
-        assert hook["types_or"] == ["python", "pyi"]
-        assert "--force-exclude" in hook["entry"]
+def test_one_hook_checks_python_files_and_notebooks_with_force_exclude() -> None:
+    (hook,) = manifest()
+    assert hook["id"] == "concurlint"
+    assert hook["language"] == "python"
+    assert hook["types_or"] == ["python", "pyi", "jupyter"]
+    assert "--force-exclude" in hook["entry"]
+    assert "--fix" not in hook["entry"]  # users opt in with `args: [--fix]`, as with ruff
 
 
-def test_readme_pre_commit_snippet_names_the_real_hooks() -> None:
+@pytest.mark.parametrize("page", ["README.md", "docs/integrations.md"])
+def test_pre_commit_snippets_name_the_real_hook_with_fix_as_an_argument(page: str) -> None:
     (snippet,) = [
         yaml.safe_load(block)
-        for block in blocks((ROOT / "README.md").read_text(), "yaml")
+        for block in blocks((ROOT / page).read_text(), "yaml")
         if "repos" in block
     ]
-    used = {hook["id"] for repo in snippet["repos"] for hook in repo["hooks"]}
-    assert used == {hook["id"] for hook in manifest()}
+    (hook,) = [hook for repo in snippet["repos"] for hook in repo["hooks"]]
+    assert hook["id"] in {hook["id"] for hook in manifest()}
+    assert hook["args"] == ["--fix"]
 
 
 def test_every_configuration_key_is_documented() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text()
     for key in _KEYS:
         assert f"### `{key}`" in text
+
+
+BARE_INSTALL = re.compile(r"pip install (?:-\S+ )*concurlint(?![\w@ ]*@)(?:\s|$)")
+INSTALL_PAGES = ["README.md", "docs/getting-started.md", "docs/integrations.md", "docs/ci.md"]
+
+
+@pytest.mark.parametrize("page", INSTALL_PAGES)
+def test_install_instructions_use_the_repository_until_a_release_exists(page: str) -> None:
+    text = (ROOT / page).read_text()
+    assert not BARE_INSTALL.search(text), "concurlint is not published on PyPI"
+    assert "pip install" in text
+
+
+def test_integrations_say_how_to_install_from_a_clone_or_a_git_url() -> None:
+    text = (ROOT / "docs" / "integrations.md").read_text()
+    assert 'pip install "concurlint @ git+https://' in text
+    assert "pip install ./concurlint" in text

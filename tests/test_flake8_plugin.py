@@ -111,3 +111,59 @@ def test_flake8_sees_threads_started_by_other_modules_once_a_cache_exists(
     (report,) = flake8_reports(flake8(["counters.py"], tmp_path).stdout)
     assert report[:3] == ("counters.py", 6, 5)
     assert "(started in a loop in `main`)" in report[3]
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "# concurlint: noqa",
+        "# flake8: noqa",
+        "# flake8: noqa: CCL203",
+        "x = 1  # flake8: noqa",
+        "x = 1  # noqa: CCL201",
+    ],
+)
+def test_plugin_and_command_agree_on_noqa_directives(tmp_path: Path, directive: str) -> None:
+    (tmp_path / "a.py").write_text(directive + "\n" + BLOCKING)
+    plugin = flake8_reports(flake8(["a.py"], tmp_path).stdout)
+    command = cli_reports(concurlint(["--no-cache", "--format", "json", "a.py"], tmp_path).stdout)
+    assert plugin == command
+
+
+FLAKE8_IN_PROCESS = """import sys
+from flake8.main.cli import main
+status = main(sys.argv[1:])
+print("engine loaded" if "concurlint.engine" in sys.modules else "engine not loaded")
+"""
+
+
+def flake8_in_one_process(args: list[str], cwd: Path) -> str:
+    """flake8's output followed by whether concurlint's engine was ever imported (-j 1: the
+    checks run in this very process)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", FLAKE8_IN_PROCESS, "-j", "1", f"--format={FORMAT}", *args],
+        cwd=cwd, capture_output=True, text=True,
+    )
+    return completed.stdout
+
+
+@pytest.mark.parametrize(
+    "selection", [["--select", "E,W,F"], ["--select", "CCL", "--extend-ignore", "CCL"]]
+)
+def test_flake8_without_ccl_selected_never_loads_the_engine(
+    project: Path, selection: list[str]
+) -> None:
+    assert flake8_in_one_process([*selection, "a.py"], project) == "engine not loaded\n"
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [[], ["--select", "E,CCL2"], ["--select", "E", "--extend-select", "CCL201"]],
+    ids=["default", "prefix", "extend-select"],
+)
+def test_flake8_reports_when_some_ccl_code_is_selected(
+    project: Path, selection: list[str]
+) -> None:
+    output = flake8_in_one_process([*selection, "a.py"], project)
+    assert "a.py:5:5: CCL201 `time.sleep()` blocks the event loop" in output
+    assert output.endswith("engine loaded\n")

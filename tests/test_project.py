@@ -7,6 +7,7 @@ another module)."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 import shutil
@@ -250,7 +251,10 @@ def test_the_flake8_plugin_reads_process_facts_from_the_cache(
     monkeypatch.chdir(procs)
     main = procs / "src/jobs/main.py"
     lines = main.read_text().splitlines(keepends=True)
-    checker = flake8_plugin.ConcurlintChecker(ast.parse("".join(lines)), str(main), lines)
+    selected = argparse.Namespace(select=["CCL"], extend_select=[], ignore=[], extend_ignore=[],
+                                  extended_default_select=[], extended_default_ignore=[])
+    checker = flake8_plugin.ConcurlintChecker(ast.parse("".join(lines)), str(main), lines,
+                                              selected)
     assert [report[2][:7] for report in checker.run()] == ["CCL303 "]
 
 

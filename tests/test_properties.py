@@ -9,7 +9,9 @@ on a wider generator for as long as the profile says.
 from __future__ import annotations
 
 import difflib
+import subprocess
 import sys
+import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ import pytest
 from concurrency_programs import concurrency_programs
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from runnable_programs import runnable_programs
 
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings
@@ -186,3 +189,42 @@ def test_each_fix_pass_changes_only_its_spans_and_imports_and_removes_its_report
         # name used unbound elsewhere, which can then be reported for what it now is.
         assert all(remaining[key] <= before[key] - count for key, count in repaired.items())
         text, result = fixed_text, after
+
+
+def _run(text: str) -> subprocess.CompletedProcess[str] | None:
+    """Run one of our own generated programs (never user code) in a fresh interpreter;
+    None when it does not finish in time."""
+    with tempfile.TemporaryDirectory(prefix="concurlint-run-") as folder:
+        path = f"{folder}/program.py"
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        try:
+            return subprocess.run(
+                [sys.executable, "-I", "-W", "ignore", path],
+                cwd=folder, capture_output=True, text=True, timeout=60,
+            )
+        except subprocess.TimeoutExpired:
+            return None
+
+
+@relaxed
+@given(program=runnable_programs())
+def test_safe_fixes_compile_reach_their_fixed_point_and_keep_what_the_program_prints(
+    program: str, all_rules: RuleSet
+) -> None:
+    """Programs whose every fixable call sits among scopes that bind ``asyncio`` or not:
+    the fixed program compiles, a second ``--fix`` changes nothing, and a program that ran
+    before prints the same after (a fix that rebinds a name would raise or print another
+    value)."""
+    outcome = run_with_deep_stack(fix_source, _source(program), all_rules)
+    note(f"fixed:\n{outcome.text}")
+    assert outcome.error is None
+    assert _compiles(outcome.text)
+    again = run_with_deep_stack(fix_source, _source(outcome.text), all_rules)
+    assert (again.text, again.fixed) == (outcome.text, 0)
+    before = _run(program)
+    if before is None or before.returncode != 0:
+        return
+    after = _run(outcome.text)
+    assert after is not None
+    assert (after.returncode, after.stdout) == (0, before.stdout), after.stderr

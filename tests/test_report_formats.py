@@ -113,11 +113,13 @@ def test_statistics_counts_per_rule_most_frequent_first(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert completed.stdout == (
         "2\tCCL201\t[*] blocking-call-in-coroutine\n1\tCCL203\t    task-reference-lost\n"
+        "Found 3 errors.\n[*] 2 fixable with `--fix`.\n"
     )
 
 
 def test_quiet_prints_diagnostics_without_the_summary(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BLOCKING)
     loud, quiet = run(["a.py"], tmp_path), run(["--quiet", "a.py"], tmp_path)
-    assert "Found 1 error" in loud.stderr
-    assert (quiet.stdout, quiet.stderr, quiet.returncode) == (loud.stdout, "", 1)
+    assert loud.stdout.endswith("Found 1 error.\n[*] 1 fixable with `--fix`.\n")
+    assert loud.stdout.startswith(quiet.stdout)
+    assert (quiet.stdout.count("\n"), quiet.stderr, quiet.returncode) == (1, "", 1)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from conftest import FIXTURES, ROOT
 
 from concurlint.cli import main
+from concurlint.config import _KEYS
 from concurlint.model.catalog import catalog_dir, load_catalog
 from concurlint.ruledocs import INDEX, generate, stale_pages
 
 PAGES = ROOT / "docs" / "rules"
-RUFF_ORDER = ["What it does", "Why is this bad?", "Example", "Use instead", "Fix safety",
-              "References"]
+RUFF_ORDER = ["What it does", "Why is this bad?", "Example", "Use instead", "Options",
+              "Fix safety", "References"]
+WITHOUT_OPTIONS = [section for section in RUFF_ORDER if section != "Options"]
 
 
 def sections(page: str) -> list[str]:
@@ -34,14 +39,78 @@ def test_every_fixture_folder_belongs_to_a_catalog_rule() -> None:
     assert folders <= load_catalog().rules.keys()
 
 
-def test_docs_site_builds_in_strict_mode(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The docs site, built in strict mode (a broken link or a page left out of the
+    navigation fails the build)."""
+    folder = tmp_path_factory.mktemp("site")
     completed = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(tmp_path / "site")],
+         str(ROOT / "mkdocs.yml"), "--site-dir", str(folder)],
         capture_output=True, text=True,
     )
     assert completed.returncode == 0, completed.stderr
-    assert (tmp_path / "site" / "rules" / "CCL201" / "index.html").is_file()
+    return folder
+
+
+def navigation_pages(entries: list[Any]) -> set[str]:
+    pages: set[str] = set()
+    for entry in entries:
+        for value in entry.values() if isinstance(entry, dict) else [entry]:
+            pages |= navigation_pages(value) if isinstance(value, list) else {value}
+    return pages
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    configuration = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    written = {path.relative_to(ROOT / "docs").as_posix() for path in ROOT.glob("docs/**/*.md")}
+    assert navigation_pages(configuration["nav"]) == written
+
+
+def test_docs_site_works_offline_with_highlighting_search_and_code_copy(site: Path) -> None:
+    page = (site / "rules" / "CCL201.html").read_text(encoding="utf-8")
+    assert '<span class="kn">import</span>' in page  # highlighted when built, by Pygments
+    assert "content.code.copy" in page
+    assert (site / "search" / "search_index.js").is_file()  # search without a server
+    assert "fonts.googleapis.com" not in page
+    assert 'href="../reliability.html"' in page  # every page in the navigation
+
+
+def test_rule_page_lists_the_options_that_change_it() -> None:
+    page = generate(load_catalog(), FIXTURES)["CCL201.md"]
+    options = page.split("## Options\n\n")[1].split("\n\n")[0]
+    assert "[`extend-blocking-calls`](../configuration.md#extend-blocking-calls)" in options
+
+
+def test_rule_options_are_configuration_keys() -> None:
+    keys = {key for info in load_catalog().rules.values() for key in info.options}
+    assert "extend-blocking-calls" in keys
+    assert keys <= _KEYS.keys()
+
+
+def test_index_gives_family_and_fix_availability() -> None:
+    index = generate(load_catalog(), FIXTURES)[INDEX]
+    assert "| code | name | family | fix | what it reports |" in index
+    assert "| [CCL201](CCL201.md) | blocking-call-in-coroutine | asyncio | safe, unsafe |" in index
+    assert "| [CCL203](CCL203.md) | task-reference-lost | asyncio | — |" in index
+
+
+def test_catalog_fix_availability_is_what_the_rules_offer_on_their_fixtures(
+    tmp_path: Path,
+) -> None:
+    unused_noqa = tmp_path / "unused_noqa.py"  # CCL002 is the engine's: it has no fixtures
+    unused_noqa.write_text("x = 1  # noqa: CCL201\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "concurlint", "--no-cache", "--format", "json", "fixtures",
+         str(unused_noqa)],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    offered: dict[str, set[str]] = {code: set() for code in load_catalog().rules}
+    for report in json.loads(completed.stdout):
+        if report["fix"] is not None:
+            offered[report["code"]].add(report["fix"]["applicability"])
+    declared = {code: set(info.fixes) for code, info in load_catalog().rules.items()}
+    assert offered == declared
 
 
 def test_page_sections_follow_ruffs_order() -> None:
@@ -67,6 +136,7 @@ def test_fix_safety_shows_what_the_fix_changes_only_for_fixable_rules() -> None:
 def test_rule_without_fixtures_still_gets_a_page() -> None:
     page = generate(load_catalog(), FIXTURES)["CCL001.md"]
     assert sections(page) == ["What it does", "Why is this bad?", "Fix safety", "References"]
+    assert "## Options" not in page
 
 
 def test_index_links_every_rule_page() -> None:
@@ -88,7 +158,7 @@ def test_a_new_rule_is_documented_from_its_data_alone(tmp_path: Path) -> None:
     (folder / "bad.py").write_text("# shows: lost updates\ncount += 1  # expect: CCL999\n")
     (folder / "good.py").write_text("with lock:\n    count += 1\n")
     page = generate(load_catalog(folder=rules), fixtures)["CCL999.md"]
-    assert sections(page) == RUFF_ORDER
+    assert sections(page) == WITHOUT_OPTIONS
     assert "count += 1  # <- CCL999" in page
     assert "chapter2/article3.html#1-race-conditions" in page
 

@@ -3,6 +3,7 @@ terminal only."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from test_screen import stdlib_sample
 
-from concurlint.cli import _is_interactive
+from concurlint.cli import build_parser, wants_progress
 from concurlint.config import Settings
 from concurlint.runner import Progress, lint_paths
 
@@ -39,19 +40,56 @@ class _Terminal(io.StringIO):
 
 def test_progress_counts_files_and_erases_itself() -> None:
     stream = _Terminal()
-    progress = Progress(3, stream)
-    for _ in range(3):
+    progress = Progress(Progress.MIN_FILES, stream)
+    for _ in range(Progress.MIN_FILES):
         progress.advance()
     progress.close()
-    assert "3/3 files" in stream.getvalue()
+    assert f"{Progress.MIN_FILES}/{Progress.MIN_FILES} files" in stream.getvalue()
     assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_is_drawn_before_the_first_file_is_done() -> None:
+    stream = _Terminal()
+    Progress(Progress.MIN_FILES, stream)
+    assert f"0/{Progress.MIN_FILES} files" in stream.getvalue()
+
+
+def test_progress_is_not_drawn_for_a_short_run() -> None:
+    stream = _Terminal()
+    progress = Progress(1, stream)
+    progress.advance()
+    progress.close()
+    assert stream.getvalue() == ""
+
+
+def test_progress_on_a_dumb_terminal_sends_no_escape_sequence() -> None:
+    stream = _Terminal()
+    progress = Progress(Progress.MIN_FILES, stream, dumb=True)
+    progress.advance(Progress.MIN_FILES)
+    progress.close()
+    assert "\x1b" not in stream.getvalue()
+    assert stream.getvalue().endswith("\r")
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
 
 
 def test_progress_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
-    assert _is_interactive(_Terminal()) and not _is_interactive(io.StringIO())
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert wants_progress(_args("."))
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not wants_progress(_args("."))
+    monkeypatch.setattr(sys, "stderr", _Terminal())
     monkeypatch.setenv("CI", "true")
-    assert not _is_interactive(_Terminal())
+    assert not wants_progress(_args("."))
+
+
+def test_quiet_hides_the_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert not wants_progress(_args("-q", "."))
 
 
 def test_piped_run_prints_no_progress(tmp_path: Path) -> None:

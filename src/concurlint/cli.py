@@ -1,37 +1,50 @@
 """Command-line interface: argument parsing, output and exit codes only.
 
 Exit codes follow ruff and flake8: 0 nothing reported, 1 diagnostics reported (or fixes
-pending under ``--diff``), 2 a usage, configuration or internal error.
+pending under ``--diff``), 2 a usage, configuration or internal error. Option names and
+their behaviour are ruff's where ruff has the option.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from concurlint import __version__
 from concurlint.cache import CACHE_DIR, Cache
-from concurlint.config import ConfigError, Settings, load_settings, validate_codes, with_overrides
+from concurlint.config import ConfigError, RuleLayer, Settings, validate_codes, with_overrides
 from concurlint.diagnostic import Diagnostic, FileResult
-from concurlint.files import discover
+from concurlint.files import Unreadable, discover
+from concurlint.hierarchy import SettingsResolver
 from concurlint.model.catalog import Catalog, load_catalog
-from concurlint.report import FORMATTERS, statistics
+from concurlint.output import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    Outcome,
+    fixed_codes,
+    report,
+    unified_diff,
+)
+from concurlint.report import FORMATTERS
+from concurlint.report.options import read_text
+from concurlint.report.style import is_terminal
 from concurlint.ruledocs import explain
 from concurlint.runner import lint_paths
+from concurlint.show import settings_text
 
-if TYPE_CHECKING:
-    from concurlint.fixes import FixOutcome
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+NO_FILES = "warning: No Python files found under the given path(s)"
 
 
 def _codes(value: str) -> list[str]:
     return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def _globs(value: str) -> list[str]:
+    return [glob.strip() for glob in value.split(",") if glob.strip()]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,105 +60,197 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find concurrency pitfalls in Python code: threads, asyncio, "
         "multiprocessing and gevent.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
-    parser.add_argument(
-        "--select", type=_codes, help="codes or prefixes to enable (e.g. CCL2,CCL101)"
+    add = parser.add_argument
+    add("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - reads stdin")
+    codes = {"type": _codes, "action": "extend", "metavar": "CODES"}
+    add("--select", **codes, help="codes or prefixes to enable, instead of the configured ones")
+    add("--extend-select", **codes, help="codes or prefixes to enable in addition")
+    add("--ignore", **codes, help="codes or prefixes to disable")
+    add("--extend-ignore", **codes, help="codes or prefixes to disable (same as --ignore)")
+    add("--fix", action="store_true", help="apply safe fixes in place")
+    add("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    add("--diff", action="store_true", help="print fixes as a diff, write nothing")
+    add("--show-fixes", action="store_true", help="show the fixes: as diffs, or what --fix fixed")
+    add("--add-noqa", action="store_true", help="add `# noqa: CODE` to every reported line")
+    add(
+        "--output-format",
+        "--format",
+        choices=sorted(FORMATTERS),
+        metavar="FORMAT",
+        help="concise, full, json, github or sarif (text: concise); "
+        "default: full on a terminal, concise otherwise",
     )
-    parser.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
-    parser.add_argument("--diff", action="store_true", help="print fixes as a diff, write nothing")
-    parser.add_argument(
-        "--format", choices=sorted(FORMATTERS), default="text", help="output format"
-    )
-    parser.add_argument(
-        "--config", type=Path, help="a pyproject.toml (or TOML) to read settings from"
-    )
-    parser.add_argument("--exclude", type=lambda v: v.split(","), help="replace the excluded globs")
-    parser.add_argument("--extend-exclude", type=lambda v: v.split(","), help="add excluded globs")
-    parser.add_argument(
+    add("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE")
+    add("--config", type=Path, help="a pyproject.toml (or TOML) to read settings from")
+    add("--exclude", type=_globs, action="extend", metavar="GLOBS", help="replace excludes")
+    add("--extend-exclude", type=_globs, action="extend", metavar="GLOBS", help="add excludes")
+    add(
         "--force-exclude",
         action="store_true",
         help="apply excludes to files named on the command line too",
     )
-    parser.add_argument(
+    add(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip what .gitignore ignores (default: yes)",
+    )
+    add("--stdin-filename", metavar="PATH", help="the path of the source read from stdin")
+    add(
         "--jobs",
         "-j",
         type=int,
         default=os.cpu_count() or 1,
         help="parallel processes (default: number of CPUs)",
     )
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument(
+    add("--no-cache", action="store_true", help="do not read or write the cache")
+    add(
         "--cache-dir",
         type=Path,
         help=f"folder for cached results (default: {CACHE_DIR} in the root)",
     )
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when reporting")
-    parser.add_argument(
+    add("--exit-zero", action="store_true", help="exit 0 even when reporting")
+    add(
         "--statistics",
         action="store_true",
         help="print the number of diagnostics per rule instead of each one",
     )
-    parser.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="print diagnostics only, without the summary line",
-    )
-    parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
-    parser.add_argument("--explain", metavar="CODE", help="explain a rule and exit")
-    parser.add_argument("--version", action="version", version=f"concurlint {__version__}")
+    add("--quiet", "-q", action="store_true", help="print diagnostics only: no summary, no bar")
+    add("--show-settings", action="store_true", help="print the settings of the first file")
+    add("--show-files", action="store_true", help="print the files that would be linted")
+    add("--list-rules", action="store_true", help="list the rules and exit")
+    add("--explain", metavar="CODE", help="explain a rule and exit")
+    add("--version", action="version", version=f"concurlint {__version__}")
     return parser
 
 
+class _Catalogs:
+    """One catalog per distinct user extension of it (most runs: one)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Catalog] = {}
+
+    def __call__(self, settings: Settings) -> Catalog:
+        extensions = settings.catalog_extensions()
+        key = repr(sorted(extensions.items()))
+        if key not in self._loaded:
+            self._loaded[key] = load_catalog(extensions)
+        return self._loaded[key]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["server"]:
+        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
-    try:
-        settings = with_overrides(
-            load_settings(args.config),
-            select=args.select,
-            ignore=args.ignore,
-            exclude=args.exclude,
-            extend_exclude=args.extend_exclude,
-        )
-        catalog = load_catalog(settings.catalog_extensions())
-        validate_codes(settings, catalog)
-    except ConfigError as error:
-        return _fail(str(error))
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
+    try:
+        return _main(args)
+    except ConfigError as error:
+        return _fail(str(error))
+
+
+def _main(args: argparse.Namespace) -> int:
+    catalogs = _Catalogs()
+    layer = _rule_layer(args)
+
+    def adjust(settings: Settings) -> Settings:
+        adjusted = with_overrides(
+            settings,
+            rules=layer,
+            exclude=args.exclude,
+            extend_exclude=args.extend_exclude or (),
+            respect_gitignore=args.respect_gitignore,
+        )
+        validate_codes(adjusted, catalogs(adjusted))
+        return adjusted
+
+    resolver = SettingsResolver(args.config, adjust)
+    catalog = catalogs(resolver.default)
     if args.list_rules:
         return _list_rules(catalog)
     if args.explain:
         return _explain(catalog, args.explain.upper())
-    paths, problems = discover(args.paths or ["."], settings, args.force_exclude)
-    if args.fix or args.diff:
-        diagnostics, pending = _fix(paths, problems, settings, args)
-    else:
-        cache = None if args.no_cache else _open_cache(args, settings, catalog)
-        progress = args.format == "text" and _is_interactive(sys.stderr)
-        results = lint_paths(paths, settings, problems, args.jobs, cache, progress)
-        diagnostics, pending = _flatten(results), 0
-    if args.statistics:
-        sys.stdout.write(statistics.render(diagnostics))
-    else:
-        sys.stdout.write(FORMATTERS[args.format](diagnostics, catalog.rules))
-    if not args.quiet:
-        _summarize(diagnostics, pending, args)
-    if args.exit_zero:
+    if args.paths == ["-"] or (not args.paths and args.stdin_filename):
+        from concurlint.standard_input import lint_stdin  # loads libcst
+
+        return lint_stdin(args, resolver, catalog)
+    paths, problems = discover(args.paths or ["."], resolver, args.force_exclude)
+    if args.show_files:
+        sys.stdout.writelines(f"{os.path.abspath(path)}\n" for path in paths)
         return EXIT_CLEAN
-    return EXIT_FINDINGS if diagnostics or (args.diff and pending) else EXIT_CLEAN
+    if args.show_settings:
+        first = Path(paths[0]) if paths else Path.cwd()
+        sys.stdout.write(settings_text(os.path.abspath(first), resolver(first)))
+        return EXIT_CLEAN
+    if not paths and not problems:
+        print(NO_FILES, file=sys.stderr)
+    run = Outcome()
+    unreadable = {problem.path: problem for problem in problems}
+    for settings, members in resolver.group([*paths, *unreadable]):
+        group_problems = [unreadable[path] for path in members if path in unreadable]
+        group_paths = [path for path in members if path not in unreadable]
+        _run_group(run, group_paths, group_problems, settings, catalogs(settings), args)
+    if args.add_noqa:
+        return _add_noqa(run.diagnostics)
+    return report(run, args, catalog, read_text)
+
+
+def _rule_layer(args: argparse.Namespace) -> RuleLayer | None:
+    if args.select is None and not (args.extend_select or args.ignore or args.extend_ignore):
+        return None
+    return RuleLayer(
+        select=None if args.select is None else tuple(args.select),
+        extend_select=tuple(args.extend_select or ()),
+        ignore=(*(args.ignore or ()), *(args.extend_ignore or ())),
+    )
+
+
+def _run_group(
+    run: Outcome,
+    paths: list[str],
+    problems: list[Unreadable],
+    settings: Settings,
+    catalog: Catalog,
+    args: argparse.Namespace,
+) -> None:
+    """Lint (or fix) the files that share one settings: one project."""
+    if args.fix or args.diff:
+        _fix(run, paths, problems, settings, args)
+        return
+    cache = None if args.no_cache else _open_cache(args, settings, catalog)
+    results = lint_paths(paths, settings, problems, args.jobs, cache, wants_progress(args))
+    run.diagnostics.extend(_flatten(results))
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    """A bar belongs on a terminal only (never in a pipe, a file or a CI log), and not
+    under ``--quiet`` or beside a machine-readable format."""
+    readable = args.output_format in (None, "concise", "full", "text")
+    return (
+        readable
+        and not args.quiet
+        and is_terminal(sys.stderr)
+        and not os.environ.get("CI")
+    )
+
+
+def _serve(argv: Sequence[str]) -> int:
+    """``concurlint server``: the language server on stdio (a folder named ``server`` is
+    linted as ``concurlint ./server``)."""
+    if argv:
+        return _fail(f"`concurlint server` takes no arguments (got {' '.join(argv)})")
+    try:
+        from concurlint.server.protocol import main as serve
+    except ImportError as error:
+        return _fail(f"the language server needs pygls ({error.name} is missing): "
+                     "install concurlint[server]")
+    return serve()
 
 
 def _open_cache(args: argparse.Namespace, settings: Settings, catalog: Catalog) -> Cache:
     return Cache.open(args.cache_dir or settings.root / CACHE_DIR, settings, catalog.digest)
-
-
-def _is_interactive(stream: object) -> bool:
-    """A progress bar belongs on a terminal only: never in a pipe, a file or a CI log."""
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and not os.environ.get("CI")
 
 
 def _fail(message: str) -> int:
@@ -158,64 +263,67 @@ def _flatten(results: Sequence[FileResult]) -> list[Diagnostic]:
 
 
 def _fix(
-    paths: Sequence[str], problems: Sequence[object], settings: Settings, args: argparse.Namespace
-) -> tuple[list[Diagnostic], int]:
-    """Fix (or diff) every file; returns what remains and how many diagnostics were fixed."""
-    from concurlint.fixes import FixError, fix_paths, write_atomically  # loads libcst
+    run: Outcome,
+    paths: Sequence[str],
+    problems: Sequence[Unreadable],
+    settings: Settings,
+    args: argparse.Namespace,
+) -> None:
+    """Fix (or diff) every file, adding what remains and what was fixed to ``run``."""
+    from concurlint.fixes import fix_paths, write_fix  # loads libcst
+    from concurlint.writing import NotWritten
 
-    remaining: list[FileResult] = lint_paths([], settings, problems)  # type: ignore[arg-type]
-    fixed = 0
+    remaining: list[FileResult] = lint_paths([], settings, problems)
     for outcome in fix_paths(paths, settings, args.unsafe_fixes):
         if isinstance(outcome, FileResult):
             remaining.append(outcome)
             continue
         if outcome.error is not None:
             print(f"concurlint: error: {outcome.error}", file=sys.stderr)
-        if outcome.changed:
-            if args.diff:
-                sys.stdout.write(_unified_diff(outcome))
-                remaining.append(outcome.result)
-                fixed += outcome.fixed
-                continue
+        if outcome.changed and args.diff:
+            run.diff += unified_diff(outcome)
+        elif outcome.changed:
             try:
-                write_atomically(outcome.source, outcome.text)
-            except FixError as error:
+                write_fix(outcome)
+            except NotWritten as error:
                 print(f"concurlint: {error}", file=sys.stderr)
                 remaining.append(outcome.initial)
                 continue
-        fixed += outcome.fixed
+        run.fixed += outcome.fixed
+        run.fixed_by_path[outcome.source.path] = fixed_codes(outcome)
         remaining.append(outcome.result)
-    diagnostics = [] if args.diff else _flatten(remaining)
-    return diagnostics, fixed
+    run.diagnostics.extend(_flatten(remaining))
 
 
-def _unified_diff(outcome: FixOutcome) -> str:
-    path = outcome.source.path
-    return "".join(
-        difflib.unified_diff(
-            outcome.source.text.splitlines(keepends=True),
-            outcome.text.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
-        )
-    )
+def _add_noqa(diagnostics: Sequence[Diagnostic]) -> int:
+    from concurlint.add_noqa import add_noqa
+    from concurlint.files import Source, decode_source, encode_exactly, read_bytes
+    from concurlint.writing import NotWritten, write_back
 
-
-def _summarize(diagnostics: Sequence[Diagnostic], fixed: int, args: argparse.Namespace) -> None:
-    if args.diff:
-        message = (
-            f"Would fix {fixed} error{'s' * (fixed != 1)}." if fixed else "No fixes available."
-        )
-    elif not diagnostics:
-        message = f"Fixed {fixed} error{'s' * (fixed != 1)}." if fixed else "All checks passed!"
-    else:
-        count = len(diagnostics)
-        message = f"Found {count} error{'s' * (count != 1)}"
-        message += f" ({fixed} fixed, {count} remaining)." if fixed else "."
-        fixable = sum(d.fixable for d in diagnostics)
-        if fixable:
-            message += f" [*] {fixable} fixable with the `--fix` option."
-    print(message, file=sys.stderr)
+    by_path: dict[str, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    added = 0
+    for path, found in sorted(by_path.items()):
+        raw = read_bytes(path)
+        source = raw if not isinstance(raw, bytes) else decode_source(path, raw)
+        if not isinstance(source, Source) or source.notebook is not None:
+            continue  # a notebook's reports count lines within cells: not written there
+        text, count = add_noqa(source.text, found)
+        data = encode_exactly(source, text) if count else None
+        if count and (data is None or encode_exactly(source, source.text) != raw):
+            print(f"concurlint: {path}: noqa not added: its encoding ({source.encoding}) "
+                  "would not keep its other lines unchanged", file=sys.stderr)
+            continue
+        if data is not None:
+            try:
+                write_back(path, raw, data)  # type: ignore[arg-type]
+            except NotWritten as error:
+                print(f"concurlint: {error}", file=sys.stderr)
+                continue
+            added += count
+    print(f"Added {added} noqa directive{'s' * (added != 1)}.", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _list_rules(catalog: Catalog) -> int:

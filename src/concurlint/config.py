@@ -20,7 +20,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
-    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache",
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+    ".pytest_cache",
     ".ruff_cache", ".svn", ".tox", ".venv", "venv", "__pypackages__", "__pycache__",
     "_build", "build", "dist", "node_modules", "site-packages", ".concurlint_cache",
 )
@@ -31,11 +32,33 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class RuleLayer:
+    """Codes given on the command line; ``select`` None keeps the configured selection."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def apply(self, code: str, selected: bool) -> bool:
+        if self.select is not None:
+            return is_selected(code, (*self.select, *self.extend_select), self.ignore)
+        added = _specificity(code, self.extend_select)
+        removed = _specificity(code, self.ignore)
+        if added < 0 and removed < 0:
+            return selected
+        return added > removed
+
+    def codes(self) -> list[str]:
+        return [*(self.select or ()), *self.extend_select, *self.ignore]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything that decides what a run reports. Hashable and picklable: it is part of
     the cache key and is sent once to every worker process."""
 
     select: tuple[str, ...] = ("CCL",)
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -43,7 +66,25 @@ class Settings:
     extend_blocking_calls: tuple[str, ...] = ()
     gevent_patched_by: tuple[str, ...] = ()
     src: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    command_line: RuleLayer | None = None  # --select & co., applied over the configured codes
     root: Path = field(default_factory=Path.cwd, compare=False)
+
+    def selects(self, code: str) -> bool:
+        """ruff's layers: the configured codes, then the command line's. Within a layer
+        the most specific prefix wins; a later layer's ``select`` starts over, its
+        ``extend-select`` and ``ignore`` only change the codes they match."""
+        selected = is_selected(code, (*self.select, *self.extend_select), self.ignore)
+        return self.command_line.apply(code, selected) if self.command_line else selected
+
+    def codes_used(self) -> list[str]:
+        """Every code or prefix the settings name."""
+        used = [*self.select, *self.extend_select, *self.ignore]
+        for _, codes in self.per_file_ignores:
+            used.extend(codes)
+        if self.command_line is not None:
+            used.extend(self.command_line.codes())
+        return used
 
     def source_roots(self) -> tuple[str, ...]:
         """Folders that imports are resolved from, like entries of ``sys.path``: the
@@ -70,6 +111,7 @@ class Settings:
 # Config keys (kebab-case, as written in pyproject.toml) -> Settings field and value kind.
 _KEYS: Mapping[str, tuple[str, str]] = {
     "select": ("select", "codes"),
+    "extend-select": ("extend_select", "codes"),
     "ignore": ("ignore", "codes"),
     "exclude": ("exclude", "strings"),
     "extend-exclude": ("extend_exclude", "strings"),
@@ -77,6 +119,7 @@ _KEYS: Mapping[str, tuple[str, str]] = {
     "extend-blocking-calls": ("extend_blocking_calls", "strings"),
     "gevent-patched-by": ("gevent_patched_by", "strings"),
     "src": ("src", "strings"),
+    "respect-gitignore": ("respect_gitignore", "bool"),
 }
 
 
@@ -84,9 +127,14 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start`` that has ``[tool.concurlint]``."""
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "concurlint" in _read_toml(candidate).get("tool", {}):
+        if candidate.is_file() and has_concurlint_table(candidate):
             return candidate
     return None
+
+
+def has_concurlint_table(pyproject: Path) -> bool:
+    tool = _read_toml(pyproject).get("tool", {})
+    return isinstance(tool, dict) and "concurlint" in tool
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -127,6 +175,10 @@ def settings_from_table(table: Mapping[str, Any], origin: str, root: Path) -> Se
 
 
 def _convert(raw: Any, kind: str, where: str) -> Any:
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{where} must be true or false")
+        return raw
     if kind in ("codes", "strings"):
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             raise ConfigError(f"{where} must be a list of strings")
@@ -139,25 +191,39 @@ def _convert(raw: Any, kind: str, where: str) -> Any:
     return tuple((pattern, tuple(codes)) for pattern, codes in raw.items())
 
 
-def with_overrides(settings: Settings, **overrides: Sequence[str] | None) -> Settings:
-    """Command-line values replace the configured ones (as in ruff and flake8)."""
-    given = {key: tuple(value) for key, value in overrides.items() if value is not None}
-    return replace(settings, **given)
+def with_overrides(
+    settings: Settings,
+    rules: RuleLayer | None = None,
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
+    respect_gitignore: bool | None = None,
+) -> Settings:
+    """Command-line values over the configured ones, as in ruff: ``--exclude`` replaces,
+    ``--extend-exclude`` adds, codes form a layer of their own (see ``Settings.selects``)."""
+    return replace(
+        settings,
+        command_line=rules,
+        exclude=settings.exclude if exclude is None else tuple(exclude),
+        extend_exclude=(*settings.extend_exclude, *extend_exclude),
+        respect_gitignore=(
+            settings.respect_gitignore if respect_gitignore is None else respect_gitignore
+        ),
+    )
 
 
 def validate_codes(settings: Settings, catalog: Catalog) -> None:
-    """Every code or prefix in select/ignore/per-file-ignores must name at least one rule."""
+    """Every code or prefix the settings name must name at least one rule."""
     known = catalog.rules.keys()
-    used: list[str] = [*settings.select, *settings.ignore]
-    for _, codes in settings.per_file_ignores:
-        used.extend(codes)
-    for code in used:
+    for code in settings.codes_used():
         if not any(rule.startswith(code) for rule in known):
             raise ConfigError(f"unknown rule code or prefix `{code}`")
 
 
 def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
     """Ruff's precedence: the most specific matching prefix wins; a tie means ignored."""
-    selected = max((len(prefix) for prefix in select if code.startswith(prefix)), default=-1)
-    ignored = max((len(prefix) for prefix in ignore if code.startswith(prefix)), default=-1)
-    return selected > ignored
+    return _specificity(code, select) > _specificity(code, ignore)
+
+
+def _specificity(code: str, prefixes: Iterable[str]) -> int:
+    """The length of the longest of ``prefixes`` that ``code`` starts with; -1 if none."""
+    return max((len(prefix) for prefix in prefixes if code.startswith(prefix)), default=-1)

@@ -56,14 +56,29 @@ class Diagnostic:
     url: str
     fix: Fix | None = None
     args: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    cell: int | None = None  # in a notebook: the cell, and ``span`` counts lines within it
+
+    @property
+    def location(self) -> str:
+        """``path:line:col``, or ``path:cell N:line:col`` in a notebook (as ruff prints)."""
+        cell = "" if self.cell is None else f"cell {self.cell}:"
+        return f"{self.path}:{cell}{self.span.line}:{self.span.column}"
 
     @property
     def fixable(self) -> bool:
         """True when ``--fix`` alone repairs it (a safe fix exists)."""
-        return self.fix is not None and self.fix.safety is Safety.SAFE
+        return self.fixable_with(unsafe=False)
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.path, self.span.line, self.span.column, self.code, self.message)
+    def fixable_with(self, unsafe: bool) -> bool:
+        """True when ``--fix`` (with ``--unsafe-fixes`` if ``unsafe``) repairs it."""
+        fix = self.fix
+        return fix is not None and (
+            fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE)
+        )
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        return (self.path, self.cell or 0, self.span.line, self.span.column, self.code,
+                self.message)
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,15 @@ from typing import TypeVar
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper
 
+from concurlint import noqa
 from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
-from concurlint.config import Settings, is_selected
+from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
 from concurlint.files import Source, Unreadable, decode_source, read_bytes
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
-from concurlint.noqa import is_suppressed
 from concurlint.positions import Positions
 from concurlint.project import NO_FACTS, FileFacts
 from concurlint.rule import FileContext, NodeFix, Report, Rule
@@ -70,9 +70,16 @@ class RuleSet:
         rules = tuple(
             rule(catalog, settings)
             for rule in ALL_RULES
-            if is_selected(rule.code, settings.select, settings.ignore)
+            if settings.selects(rule.code)
         )
         return cls(settings, catalog, rules, tuple(rule.screen_words() for rule in rules), screen)
+
+    def unused_noqa(self, path: str) -> noqa.UnusedNoqa | None:
+        """What CCL002 needs for ``path``; None when it is not selected there."""
+        if not self.selected_for(path, noqa.UNUSED_NOQA):
+            return None
+        info = self.catalog.rules[noqa.UNUSED_NOQA]
+        return noqa.UnusedNoqa(info.name, info.url, lambda code: self.selected_for(path, code))
 
     def reports_unanalyzable(self, path: str) -> bool:
         return self.selected_for(path, UNANALYZABLE)
@@ -108,7 +115,28 @@ def line_starts(text: str) -> list[int]:
 
 
 def lint_source(source: Source, ruleset: RuleSet, project: FileFacts = NO_FACTS) -> FileResult:
-    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic.
+    """Lint one decoded file. Never raises: failures become a CCL001 diagnostic. ``# noqa``
+    comments then silence what they name, and the unused ones are reported (CCL002); in a
+    notebook, each diagnostic is then placed in its cell."""
+    result = _with_noqa(source, ruleset, _lint_module(source, ruleset, project))
+    if source.notebook is None or not result.diagnostics:
+        return result
+    placed = tuple(source.notebook.place(diagnostic) for diagnostic in result.diagnostics)
+    return FileResult(result.path, placed, result.skipped)
+
+
+def _with_noqa(source: Source, ruleset: RuleSet, result: FileResult) -> FileResult:
+    if any(d.code == UNANALYZABLE for d in result.diagnostics):
+        return result
+    unused = ruleset.unused_noqa(source.path)
+    kept = noqa.apply(source.path, source.text, result.diagnostics, unused)
+    if kept == result.diagnostics:
+        return result
+    return FileResult(source.path, tuple(sorted(kept, key=Diagnostic.sort_key)))
+
+
+def _lint_module(source: Source, ruleset: RuleSet, project: FileFacts) -> FileResult:
+    """The rules' reports on the Python text of ``source``, before ``# noqa``.
 
     Three screens, cheapest first: the rules' words in the text, Python's own parser (a
     file it rejects is a CCL001 unless libcst can still read it), then the rules' verdicts
@@ -178,14 +206,7 @@ def _check(
         return []
     positions = Positions(module, source.text)
     converter = _Converter(source, module, positions)
-    lines = source.text.splitlines()
-    diagnostics = []
-    for report in context.reports:
-        diagnostic = converter.diagnostic(report)
-        line = lines[diagnostic.span.line - 1] if diagnostic.span.line <= len(lines) else ""
-        if not is_suppressed(diagnostic.code, line):
-            diagnostics.append(diagnostic)
-    return diagnostics
+    return [converter.diagnostic(report) for report in context.reports]
 
 
 class _Converter:
@@ -244,8 +265,37 @@ class _Converter:
             if self.source.text[start:end] != self.module.code_for_node(old):
                 return None  # the span does not hold exactly the node: never guess
             content = new if isinstance(new, str) else self.module.code_for_node(new)
-            edits.append(Edit(start, end, content))
+            if old is self.module:  # a rewrite of a few statements, rendered as the module
+                edits.append(_narrowed(self.source.text, content))
+            else:
+                edits.append(Edit(start, end, content))
         return Fix(tuple(sorted(edits)), fix.safety, fix.imports)
+
+
+def _narrowed(text: str, rewritten: str) -> Edit:
+    """The edit from ``text`` to ``rewritten`` that spans only what differs. A rule that
+    must render its rewrite as the whole module (a statement's indentation belongs to its
+    block) still changes only a few lines: narrowed, the rewrites of distant regions do not
+    overlap and are all applied in one pass instead of one per pass."""
+    limit = min(len(text), len(rewritten))
+    start = _common_length(lambda n: text[:n] == rewritten[:n], limit)
+    end = _common_length(
+        lambda n: text[len(text) - n :] == rewritten[len(rewritten) - n :], limit - start
+    )
+    return Edit(start, len(text) - end, rewritten[start : len(rewritten) - end])
+
+
+def _common_length(same: Callable[[int], bool], limit: int) -> int:
+    """The largest n <= ``limit`` with ``same(n)`` (which holds for every smaller n too),
+    found by bisection: slices compare at C speed, a character loop would not."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 # -- running many files ---------------------------------------------------------------------

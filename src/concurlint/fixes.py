@@ -1,33 +1,32 @@
-"""Apply fixes until nothing more changes, verify the result parses, write it atomically.
+"""Apply fixes until nothing more changes, verify the result compiles, write it back.
 
 Fixes are applied on the decoded text: edits never overlap within one pass (an overlapping
 fix waits for the next pass, after a re-lint), required imports are added once, and the
-file is written back with its own codec (BOM included), line endings and permission bits.
+file is written back with its own codec (BOM included) and line endings, only when that
+codec gives its bytes back unchanged. ``concurlint.writing`` does the writing.
 """
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
+import dataclasses
+import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from concurlint.config import Settings
-from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Safety
-from concurlint.engine import RuleSet, line_starts, lint_path, lint_source, run_with_deep_stack
-from concurlint.files import Source, Unreadable, encode_source, read_source
-from concurlint.model.module import is_preamble
+from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix
+from concurlint.engine import RuleSet, lint_path, lint_source, run_with_deep_stack
+from concurlint.files import Source, Unreadable, decode_source, encode_exactly, read_bytes
+from concurlint.import_placement import add_import
+from concurlint.notebook import NotebookError, dump_cells
 from concurlint.project import NO_FACTS, FileFacts, project_facts
+from concurlint.writing import NotWritten, write_back
 
-MAX_PASSES = 10
-
-
-class FixError(Exception):
-    """A fixed file could not be written back."""
+# ruff's cap: a loop of fixes that still finds something to fix after this many passes is
+# a bug, reported as such, with the file left unchanged.
+MAX_PASSES = 100
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,7 @@ class FixOutcome:
     result: FileResult  # what remains after fixing
     initial: FileResult  # what the file on disk has, before fixing
     error: str | None = None  # why every fix was abandoned (the text is left unchanged)
+    raw: bytes | None = None  # the bytes analysed, which the file must still hold when written
 
     @property
     def changed(self) -> bool:
@@ -45,10 +45,7 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    fix = diagnostic.fix
-    return fix is not None and (
-        fix.safety is Safety.SAFE or (unsafe and fix.safety is Safety.UNSAFE)
-    )
+    return diagnostic.fixable_with(unsafe)
 
 
 def fix_source(
@@ -56,23 +53,60 @@ def fix_source(
 ) -> FixOutcome:
     """Lint and fix ``source`` to a fixed point (at most MAX_PASSES re-lints). ``project``
     holds what the other modules say about the names it imports; a fix rewrites this file
-    only, so those facts stay true between passes."""
+    only, so those facts stay true between passes. Any pass that breaks the code (it no
+    longer parses, or no longer compiles when it did) abandons every fix of the file."""
     text, fixed = source.text, 0
     result = initial = lint_source(source, ruleset, project)
+    compiled: bool | None = None  # whether the input compiles: asked once, when needed
     for _ in range(MAX_PASSES):
         fixes = [d.fix for d in result.diagnostics if applicable(d, unsafe)]
         if not fixes:
-            break
-        new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
-        try:
+            return FixOutcome(source, text, fixed, result, initial)
+        if compiled is None:
+            compiled = _compile_error(source.text, source.path) is None
+        try:  # adding an import parses the edited text: it fails there first
+            new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
             cst.parse_module(new_text)
-        except Exception as error:  # any parser failure means a broken fix: revert them all
-            reason = " ".join(str(error).split())
-            message = f"{source.path}: not fixed: a fix produced code that does not parse"
-            return FixOutcome(source, source.text, 0, initial, initial, f"{message} ({reason})")
+        except (cst.ParserSyntaxError, RecursionError) as error:  # a broken fix: revert all
+            return _abandoned(source, initial, "a fix produced code that does not parse", error)
+        problem = _compile_error(new_text, source.path) if compiled else None
+        if problem is not None:
+            return _abandoned(source, initial, "a fix produced code that does not compile",
+                              problem)
         text, fixed = new_text, fixed + count
-        result = lint_source(Source(source.path, text, source.encoding), ruleset, project)
+        result = lint_source(replace(source, text=text), ruleset, project)
+    if any(applicable(d, unsafe) for d in result.diagnostics):
+        return _abandoned(source, initial, f"fixes still apply after {MAX_PASSES} passes")
+    if source.notebook is not None and text != source.text:
+        try:
+            dump_cells(source.notebook, text)
+        except NotebookError as error:  # the cells cannot be told apart: write nothing
+            message = f"{source.path}: not fixed: {error}"
+            return FixOutcome(source, source.text, 0, initial, initial, message)
     return FixOutcome(source, text, fixed, result, initial)
+
+
+def _compile_error(text: str, path: str) -> SyntaxError | None:
+    """What ``compile`` (the parser and the symbol table: a name used before its ``global``
+    declaration, ``await`` outside a coroutine, ...) says about ``text``, if anything."""
+    try:
+        with warnings.catch_warnings():  # the user's code may be full of `"str"()` and such
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except (ValueError, RecursionError, MemoryError) as error:
+        return SyntaxError(f"{type(error).__name__}: {error}")
+    return None
+
+
+def _abandoned(
+    source: Source, initial: FileResult, what: str, cause: BaseException | None = None
+) -> FixOutcome:
+    message = f"{source.path}: not fixed: {what}"
+    if cause is not None:
+        message += f" ({' '.join(str(cause).split()) or type(cause).__name__})"
+    return FixOutcome(source, source.text, 0, initial, initial, message)
 
 
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> tuple[str, int]:
@@ -102,84 +136,40 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     return (a.start < b.end and b.start < a.end) or (a.start == b.start)
 
 
-def add_import(text: str, module: str) -> str:
-    """Insert ``import module`` unless the module already imports it at top level: after the
-    first block of top-level imports, else after the docstring and ``__future__`` imports
-    (so that no comment is separated from the statement it describes)."""
-    tree = cst.parse_module(text)
-    if any(_imports_module(statement, module) for statement in tree.body):
-        return text
-    after = None
-    for statement in tree.body:
-        if is_preamble(statement, tree) or _is_import(statement):
-            after = statement
-        if after is not None and _is_import(after) and not _is_import(statement):
-            break
-    line = f"import {module}{tree.default_newline}"
-    if after is None:
-        return line + text
-    end = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)[after].end
-    starts = line_starts(text)
-    if end.line < len(starts):
-        offset = starts[end.line]
-        return text[:offset] + line + text[offset:]
-    return text + tree.default_newline + line
-
-
-def _is_import(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and isinstance(
-        statement.body[0], (cst.Import, cst.ImportFrom)
-    )
-
-
-def _imports_module(statement: cst.CSTNode, module: str) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and any(
-        isinstance(small, cst.Import)
-        and any(alias.evaluated_name == module and alias.asname is None for alias in small.names)
-        for small in statement.body
-    )
-
-
-def write_atomically(source: Source, text: str) -> None:
-    """Replace the file with ``text`` (same codec and mode) via a temporary file and rename,
-    so a run killed mid-write never leaves a truncated file."""
-    path = source.path
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError as error:
-        raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
-    if not mode & stat.S_IWUSR:
-        raise FixError(f"{path}: not fixed: the file is read-only")
-    try:
-        data = encode_source(source, text)
-    except UnicodeEncodeError as error:
-        message = f"{path}: not fixed: the fixed text cannot be encoded as {error.encoding}"
-        raise FixError(message) from error
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".concurlint-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise FixError(f"{path}: cannot write the fix: {error.strerror or error}") from error
+def write_fix(outcome: FixOutcome) -> None:
+    """Write the fixed text back in the file's codec; raises ``NotWritten`` with the reason
+    when that codec cannot hold it or the file cannot or may not be replaced."""
+    path = outcome.source.path
+    data = encode_exactly(outcome.source, outcome.text)
+    if data is None:
+        raise NotWritten(f"{path}: not fixed: the fixed text cannot be encoded as "
+                         f"{outcome.source.encoding}")
+    assert outcome.raw is not None, "only an outcome of fix_path knows the bytes analysed"
+    write_back(path, outcome.raw, data)
 
 
 def fix_path(
     path: str, ruleset: RuleSet, unsafe: bool, project: FileFacts = NO_FACTS
 ) -> FixOutcome | FileResult:
-    """Fix one file in memory; an unreadable file comes back as its CCL001 result."""
-    source = read_source(path)
+    """Fix one file in memory; an unreadable file comes back as its CCL001 result. Never
+    raises: whatever goes wrong with this file is its outcome's one-line error."""
+    raw = read_bytes(path)
+    source = raw if isinstance(raw, Unreadable) else decode_source(path, raw)
     if isinstance(source, Unreadable):
         return lint_path(path, ruleset, project=project)
-    return fix_source(source, ruleset, unsafe, project)
+    try:
+        outcome = fix_source(source, ruleset, unsafe, project)
+    except Exception as error:  # one internal error must not stop the other files
+        initial = lint_source(source, ruleset, project)
+        return _abandoned(source, initial, f"internal error: {type(error).__name__}", error)
+    if outcome.changed and encode_exactly(source, source.text) != raw:
+        return _abandoned(
+            source,
+            outcome.initial,
+            f"decoding and encoding it again as {source.encoding} does not give back its "
+            "bytes, so the fixed file could not keep its other lines unchanged",
+        )
+    return dataclasses.replace(outcome, raw=raw)
 
 
 def fix_paths(

@@ -2,10 +2,10 @@
 
 The same text is the docs site's page (``docs/rules/<CODE>.md``) and the output of
 ``concurlint --explain CODE``. A page needs nothing but data: the rule's catalog metadata
-(name, summary, book, why, fix) and, when the folder exists, ``fixtures/<CODE>/bad.py`` and
-``good.py`` as the example. Fixtures are not in the wheel, so the wheel carries the generated
-pages instead (``concurlint/rule_pages``); a checkout renders them live. Regenerate the
-checked-in pages with ``python -m concurlint.ruledocs``.
+(name, summary, book, why, fix, fixes, options) and, when the folder exists,
+``fixtures/<CODE>/bad.py`` and ``good.py`` as the example. Fixtures are not in the wheel,
+so the wheel carries the generated pages instead (``concurlint/rule_pages``); a checkout
+renders them live. Regenerate the checked-in pages with ``python -m concurlint.ruledocs``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 PACKAGED_PAGES = "rule_pages"  # folder inside the installed package (see pyproject.toml)
 INDEX = "index.md"
 BOOK = '*Mastering Python*, part 8 "Concurrency and Parallelism"'
+# The family of a rule is its code's first digit.
+FAMILIES = {"0": "analysis", "1": "threads", "2": "asyncio", "3": "multiprocessing",
+            "4": "gevent"}
+# Where the configuration keys are documented, relative to a rule page.
+CONFIGURATION = "../configuration.md"
 
 _SHOWS = re.compile(r"^#\s*shows:\s*(?P<text>.+?)\s*$")
 _EXPECT = re.compile(r"\s*#\s*expect:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)\s*$")
@@ -86,7 +91,7 @@ def _diff(before: list[str], after: list[str]) -> str:
 
 def render_page(info: RuleInfo, example: Example | None) -> str:
     """The page, in ruff's order: What it does / Why is this bad? / Example / Use instead /
-    Fix safety / References. Sections without content are left out."""
+    Options / Fix safety / References. Sections without content are left out."""
     sections = [f"# {info.name} ({info.code})", _section("What it does", info.summary)]
     if info.why:
         sections.append(_section("Why is this bad?", info.why))
@@ -97,11 +102,19 @@ def render_page(info: RuleInfo, example: Example | None) -> str:
         sections.append(_section("Example", bad))
         if example.good is not None:
             sections.append(_section("Use instead", _python(example.good)))
+    if info.options:
+        sections.append(_section("Options", _options(info.options)))
     fix = _fix_safety(info, example)
     if fix:
         sections.append(_section("Fix safety", fix))
     sections.append(_section("References", f"- {BOOK}: <{info.url}>"))
     return "\n\n".join(sections) + "\n"
+
+
+def _options(keys: Iterable[str]) -> str:
+    """The ``[tool.concurlint]`` keys that change what the rule reports, linked to their
+    entry in the configuration page."""
+    return "\n".join(f"- [`{key}`]({CONFIGURATION}#{key})" for key in keys)
 
 
 def _fix_safety(info: RuleInfo, example: Example | None) -> str:
@@ -122,16 +135,25 @@ def _python(code: str) -> str:
 
 def render_index(rules: Iterable[RuleInfo]) -> str:
     rows = "\n".join(
-        f"| [{info.code}]({info.code}.md) | {info.name} | {_cell(info.summary)} |" for info in rules
+        f"| [{info.code}]({info.code}.md) | {info.name} | {family(info.code)} | "
+        f"{', '.join(info.fixes) or '—'} | {_cell(info.summary)} |"
+        for info in rules
     )
     return (
         "# Rules\n\n"
         "Every rule, with what it reports. Each page is generated from the rule's catalog entry\n"
         "(`rules/*.toml`) and its fixtures (`fixtures/<CODE>/`): "
         "run `python -m concurlint.ruledocs` to regenerate.\n\n"
-        "| code | name | what it reports |\n|---|---|---|\n"
+        "*fix*: `safe` fixes are applied by `concurlint --fix`, `unsafe` ones only with\n"
+        "`--unsafe-fixes` as well (each page's *Fix safety* says when).\n\n"
+        "| code | name | family | fix | what it reports |\n|---|---|---|---|---|\n"
         f"{rows}\n"
     )
+
+
+def family(code: str) -> str:
+    """``CCL201`` -> ``asyncio``; a code of a family not listed yet is "other"."""
+    return FAMILIES.get(code[3], "other")
 
 
 def _cell(text: str) -> str:

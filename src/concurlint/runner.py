@@ -6,6 +6,7 @@ entirely never loads them, which is most of what a warm run would otherwise cost
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,30 +41,47 @@ def unreadable_result(problem: Unreadable, settings: Settings) -> FileResult:
 
 class Progress:
     """``files done / total`` and a bar on one line of a terminal, redrawn at most ten
-    times a second and erased at the end. The caller decides whether a terminal is there."""
+    times a second and erased at the end. The caller decides whether a terminal is there.
+
+    Drawn from the start (the project pass comes before any file is done), and only for
+    runs of ``MIN_FILES`` or more: a short run would only flicker. A ``TERM=dumb`` terminal
+    gets no escape sequence: the line is erased by overwriting it with spaces."""
 
     WIDTH = 30
     INTERVAL = 0.1
+    MIN_FILES = 20
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, dumb: bool = False) -> None:
         self.total = total
         self.done = 0
         self.stream = stream or sys.stderr
+        self.dumb = dumb
         self._drawn = 0.0
+        self._width = 0
+        if total >= self.MIN_FILES:
+            self._draw(time.monotonic())
 
     def advance(self, count: int = 1) -> None:
         self.done += count
         now = time.monotonic()
-        if now - self._drawn >= self.INTERVAL or self.done == self.total:
-            self._drawn = now
-            filled = self.WIDTH * self.done // max(self.total, 1)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} files")
-            self.stream.flush()
+        if self.total >= self.MIN_FILES and (
+            now - self._drawn >= self.INTERVAL or self.done == self.total
+        ):
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        self._drawn = now
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"[{bar}] {self.done}/{self.total} files"
+        self._width = max(self._width, len(line))
+        self.stream.write(f"\r{line}")
+        self.stream.flush()
 
     def close(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            erase = f"\r{' ' * self._width}\r" if self.dumb else "\r\x1b[K"
+            self.stream.write(erase)
             self.stream.flush()
 
 
@@ -81,7 +99,7 @@ def lint_paths(
     The project pass comes first: every path's module summary (cached too), joined into
     the facts each file gets about what it imports from the others."""
     results = [unreadable_result(problem, settings) for problem in problems]
-    bar = Progress(len(paths)) if progress and paths else None
+    bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
     contents = {path: read_bytes(path) for path in paths}
     facts = project_facts(paths, settings, cache, contents, jobs)
     pending = _answer_from_cache(contents, cache, results, bar.advance if bar else None, facts)

@@ -10,7 +10,7 @@ import os
 from fnmatch import fnmatch
 from pathlib import Path
 
-from concurlint.config import Settings, is_selected
+from concurlint.config import Settings
 
 
 def ignored_in(settings: Settings, path: str) -> list[str]:
@@ -24,7 +24,7 @@ def ignored_in(settings: Settings, path: str) -> list[str]:
 
 
 def selected_for(settings: Settings, path: str, code: str) -> bool:
-    return is_selected(code, settings.select, settings.ignore) and not any(
+    return settings.selects(code) and not any(
         code.startswith(prefix) for prefix in ignored_in(settings, path)
     )
 

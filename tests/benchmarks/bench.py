@@ -33,6 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: fin
 from corpus import python_files, stdlib
 
 FLOOR = "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, 'rb').read(), p)\n"
+# flake8 as if concurlint were not installed: its plugin finder skips our distribution.
+FLAKE8_WITHOUT_PLUGIN = """import sys
+from flake8.main.cli import main
+from flake8.plugins import finder
+found = finder._find_importlib_plugins
+finder._find_importlib_plugins = lambda: (p for p in found() if p.package != "concurlint")
+sys.exit(main())
+"""
+FLAKE8_CODES = "E,F,W,C90"  # flake8's own codes: what a project selects when CCL is not wanted
 SAMPLE_SECONDS = 0.02
 SLOW_SECONDS = 60.0
 
@@ -50,14 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="default: the stdlib without tests")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (fastest kept)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--flake8", action="store_true",
+                        help="measure only what the flake8 plugin costs flake8")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="concurlint-bench-") as scratch:
         files = _copy_corpus(args.paths or [stdlib()], Path(scratch) / "corpus")
         lines = sum(_count_lines(path) for path in files)
         print(f"{len(files)} files, {lines} lines; {os.cpu_count()} CPUs; load {_load()}")
-        measures = _run_all(files, Path(scratch), args.repeat, args.jobs)
+        run = _run_flake8 if args.flake8 else _run_all
+        measures = run(files, Path(scratch), args.repeat, args.jobs)
         print(f"load after: {_load()}\n")
-        print(_table(measures, lines))
+        print(_table(measures, lines, "x plugin not installed" if args.flake8 else "x floor"))
     return 0
 
 
@@ -88,6 +100,24 @@ def _run_all(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Me
                                  [python, "-m", "flake8", "--select", "ASYNC", "-j", str(jobs),
                                   "--exit-zero", *files], repeat))
     return measures
+
+
+def _run_flake8(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Measure]:
+    """flake8 without the plugin, with it installed but CCL not selected (the overhead every
+    flake8 user pays for having concurlint installed), and with CCL selected. The first row
+    is the reference of the table's ratio column."""
+    del scratch  # flake8 keeps no cache
+    python = sys.executable
+    common = ["-j", str(jobs), "--exit-zero", *files]
+    return [
+        _measure(f"flake8 --select {FLAKE8_CODES}, plugin not installed",
+                 [python, "-c", FLAKE8_WITHOUT_PLUGIN, "--select", FLAKE8_CODES, *common],
+                 repeat),
+        _measure(f"flake8 --select {FLAKE8_CODES}, plugin installed",
+                 [python, "-m", "flake8", "--select", FLAKE8_CODES, *common], repeat),
+        _measure(f"flake8 --select {FLAKE8_CODES},CCL",
+                 [python, "-m", "flake8", "--select", f"{FLAKE8_CODES},CCL", *common], repeat),
+    ]
 
 
 def _copy_corpus(paths: Sequence[Path], target: Path) -> list[str]:
@@ -215,18 +245,19 @@ def _load() -> str:
         return "unknown"
 
 
-def _table(measures: Sequence[Measure], lines: int) -> str:
+def _table(measures: Sequence[Measure], lines: int, ratio: str) -> str:
+    """The ratio columns compare each row with the first one."""
     floor = measures[0]
     rows = [
-        "| what | seconds | lines/s | peak MB | x floor | CPU seconds | CPU x floor |",
+        f"| what | seconds | lines/s | peak MB | {ratio} | CPU seconds | CPU {ratio} |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for measure in measures:
         rate = lines / measure.seconds if measure.seconds else float("inf")
         rows.append(
             f"| {measure.name} | {measure.seconds:.2f} | {rate:,.0f} | {measure.peak_mb:.0f} | "
-            f"{measure.seconds / floor.seconds:.1f} | {measure.cpu_seconds:.2f} | "
-            f"{measure.cpu_seconds / floor.cpu_seconds:.1f} |"
+            f"{measure.seconds / floor.seconds:.2f} | {measure.cpu_seconds:.2f} | "
+            f"{measure.cpu_seconds / floor.cpu_seconds:.2f} |"
         )
     return "\n".join(rows)
 

@@ -14,6 +14,7 @@ from concurlint.model.blocking import (
     LoopRunnerAnalysis,
     catalog_call,
 )
+from concurlint.model.symbols import Symbols
 from concurlint.project import FileFacts
 from concurlint.rule import NodeFix, Rule
 from concurlint.screen import TreeFacts
@@ -40,11 +41,22 @@ class _CoroutineRule(Rule):
     ) -> NodeFix | None:
         """A fix replacing ``old`` with ``build(asyncio_name)``; adds ``import asyncio`` when
         the module lacks it and the name is free. None when the name is taken by another
-        binding (the fix could not refer to asyncio safely)."""
+        binding (the fix could not refer to asyncio safely): Python's own symbol table must
+        agree that the name reaches the module from ``at`` (no local, parameter, ``match``
+        capture, ``global`` or ``nonlocal`` of it on the way) and, for a new import, that
+        nothing in the module binds it."""
+        symbols = self.model.analysis(Symbols)
         alias = self.model.module_alias("asyncio", at)
         if alias is not None:
+            if not symbols.reaches_module(alias, at):
+                return None
             return NodeFix(((old, build(alias)),), safety)  # type: ignore[operator]
-        if self.model.is_unbound("asyncio", at) and not self.model.scope_of_module()["asyncio"]:
+        if (
+            self.model.is_unbound("asyncio", at)
+            and not self.model.scope_of_module()["asyncio"]
+            and symbols.unbound_in_module("asyncio")
+            and symbols.reaches_module("asyncio", at)
+        ):
             return NodeFix(((old, build("asyncio")),), safety, imports=("asyncio",))  # type: ignore[operator]
         return None
 

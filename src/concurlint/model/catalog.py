@@ -55,7 +55,9 @@ class BlockingGroup:
 
 @dataclass(frozen=True)
 class RuleInfo:
-    """A rule's metadata; ``why`` and ``fix`` are the prose of its docs page (may be empty)."""
+    """A rule's metadata; ``why`` and ``fix`` are the prose of its docs page (may be empty),
+    ``fixes`` the applicabilities of the fixes it offers (``safe``, ``unsafe``) and
+    ``options`` the configuration keys that change what it reports."""
 
     code: str
     name: str
@@ -63,6 +65,8 @@ class RuleInfo:
     url: str
     why: str = ""
     fix: str = ""
+    fixes: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class Catalog:
                 root + entry["book"],
                 entry.get("why", "").strip(),
                 entry.get("fix", "").strip(),
+                tuple(entry.get("fixes", ())),
+                tuple(entry.get("options", ())),
             )
             for code, entry in self.section("rules").items()
         }

@@ -16,6 +16,7 @@ def as_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "name": diagnostic.name,
         "message": diagnostic.message,
         "path": diagnostic.path,
+        "cell": diagnostic.cell,
         "line": span.line,
         "column": span.column,
         "end_line": span.end_line,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from concurlint.diagnostic import Diagnostic
+from concurlint.report.options import RenderOptions
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], options: RenderOptions) -> str:
+    style = options.style
     return "".join(
-        f"{d.path}:{d.span.line}:{d.span.column}: {d.code} {d.message}"
-        f"{' [*]' if d.fixable else ''}\n"
+        f"{style(d.location, 'bold')}{style(':', 'cyan')} {style(d.code, 'bold', 'red')} "
+        f"{d.message}{style(' [*]', 'cyan') if d.fixable_with(options.unsafe_fixes) else ''}\n"
         for d in diagnostics
     )

@@ -1,0 +1,1 @@
+"""The language server: ``concurlint server`` (needs the ``server`` extra: pygls)."""
