@@ -19,9 +19,9 @@ _BUILTINS = frozenset(dir(builtins))
 # Standard-library modules a fragment of code (a snippet from documentation, a notebook cell)
 # uses without importing them: a name among these that the module never binds is read as the
 # module, the way a reader understands `threading.Thread(...)` in such a snippet.
-FRAGMENT_MODULES = frozenset({
-    "threading", "_thread", "multiprocessing", "concurrent", "asyncio", "queue", "time",
-})
+# Only modules whose names no fix has to import: a fix adding `import asyncio` to a fragment
+# would also have to add the imports the fragment lacks.
+FRAGMENT_MODULES = frozenset({"threading", "_thread", "multiprocessing", "concurrent", "queue"})
 
 
 @dataclass(frozen=True)
