@@ -427,3 +427,12 @@ def test_a_started_object_made_by_a_function_is_no_thread_start(tmp_path: Path) 
     (tmp_path / "main.py").write_text("import text\n\nfor s in 'ab':\n    text.match(s).start()\n")
     facts = project_facts(_paths(tmp_path), load_settings(start=tmp_path))
     assert str(tmp_path / "text.py") not in facts
+
+
+def test_a_flusher_started_by_another_module_races_with_the_module_s_appends(
+    project: Path,
+) -> None:
+    messages = _messages(lint_paths(_paths(project), load_settings(start=project)), "outbox.py")
+    assert len(messages) == 1
+    assert "(read-then-replace) in `flush`" in messages[0]
+    assert "`pending.append()` is also called in `add`" in messages[0]

@@ -28,6 +28,7 @@ from concurlint.checks.threads import (
     ThreadTargetCalled,
     UnguardedSharedState,
 )
+from concurlint.checks.useless_lock import UselessLock
 from concurlint.rule import Rule
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -36,6 +37,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     LockAcquireWithoutRelease,
     LockOrderInversion,
     ThreadLambdaLateBinding,
+    UselessLock,
     BlockingCallInCoroutine,
     CoroutineNeverAwaited,
     TaskReferenceLost,

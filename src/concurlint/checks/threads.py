@@ -13,6 +13,7 @@ from libcst.metadata import FunctionScope
 from concurlint.diagnostic import Safety
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
+from concurlint.model.lockflow import Flow, LockEvents, LockFlow, leaks
 from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
@@ -28,13 +29,14 @@ from concurlint.model.spawning import (
     spawn_identifiers,
     spawn_screen_words,
 )
-from concurlint.model.threads import ThreadAnalysis, display_name, reads_in
+from concurlint.model.threads import Race, ThreadAnalysis, display_name, reads_in
 from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts, last_name
 from concurlint.summary import scope_nodes
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_REENTRANT = frozenset({"threading.RLock", "multiprocessing.RLock"})
 _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
 
 
@@ -59,8 +61,8 @@ class _ThreadRule(Rule):
 class UnguardedSharedState(_ThreadRule):
     code = "CCL101"
     message = (
-        "`{state}` is updated without a lock ({operation}) in `{function}`, which runs on a "
-        "thread, and {elsewhere}: updates can be lost; hold one lock around every access"
+        "`{state}` is updated without a lock ({operation}) in `{function}`, {where}, and "
+        "{elsewhere}: updates can be lost; {advice}"
     )
 
     def screen_facts(self, facts: FileFacts) -> bool:
@@ -72,11 +74,103 @@ class UnguardedSharedState(_ThreadRule):
         for race in self.model.analysis(ThreadAnalysis).races:
             self.report(
                 race.write.node,
+                fix=self._fix(race),
                 state=race.write.key.label,
                 operation=race.write.operation,
                 function=display_name(self.model, race.function),
+                where=race.where,
                 elsewhere=race.elsewhere,
+                advice=self._advice(race),
             )
+
+
+    def _advice(self, race: Race) -> str:
+        """Name the lock the class already holds elsewhere, when it has one."""
+        function = race.function
+        klass = self.model.enclosing_class(function) if isinstance(
+            function, cst.FunctionDef
+        ) else None
+        lock = self._owned_lock(klass) if klass is not None else None
+        if lock is None or race.write.key.owner is not klass:
+            return "hold one lock around every access"
+        owner = klass.name.value
+        return f"hold `self.{lock[0]}`, which `{owner}` already uses, around every access"
+
+    def _fix(self, race: Race) -> NodeFix | None:
+        """``with self._lock:`` around a one-line read-modify-write of the object's state,
+        when the class already holds that lock elsewhere. Safe when no caller in the module
+        may already hold a lock (or the lock is reentrant): a plain ``Lock`` taken twice by
+        one thread deadlocks."""
+        write, function = race.write, race.function
+        if write.operation != "read-modify-write" or not isinstance(function, cst.FunctionDef):
+            return None
+        klass = self.model.enclosing_class(function)
+        line = self.model.parent(write.node)
+        self_name = self.model.self_name(function)
+        if (
+            klass is None
+            or write.key.owner is not klass
+            or self_name is None
+            or not isinstance(line, cst.SimpleStatementLine)
+            or len(line.body) != 1
+        ):
+            return None
+        lock = self._owned_lock(klass)
+        if lock is None:
+            return None
+        attr, reentrant = lock
+        guarded = cst.With(
+            items=[cst.WithItem(cst.Attribute(cst.Name(self_name), cst.Name(attr)))],
+            body=cst.IndentedBlock(body=[line.with_changes(leading_lines=())]),
+            leading_lines=line.leading_lines,
+        )
+        module = self.model.module
+        fixed = module.deep_replace(line, guarded)
+        assert isinstance(fixed, cst.Module)
+        safe = reentrant or not self._maybe_called_under_lock(function)
+        # A statement's indentation belongs to its block: the fix rewrites the module's text.
+        return NodeFix(((module, fixed.code),), Safety.SAFE if safe else Safety.UNSAFE)
+
+    def _owned_lock(self, klass: cst.ClassDef) -> tuple[str, bool] | None:
+        """The first ``self.<attr>`` lock by construction that the class's methods hold in a
+        ``with``, and whether it is reentrant."""
+        locks = self.model.analysis(LockAnalysis)
+        for item in self.model.analysis(ModuleIndex).with_items:
+            expression = item.item
+            if not (
+                isinstance(expression, cst.Attribute)
+                and isinstance(expression.value, cst.Name)
+                and locks.is_typed_lock(expression)
+            ):
+                continue
+            function = self.model.enclosing_function(item)
+            if (
+                isinstance(function, cst.FunctionDef)
+                and self.model.enclosing_class(function) is klass
+                and expression.value.value == self.model.self_name(function)
+            ):
+                types = self.model.infer_types(expression)
+                return expression.attr.value, types <= _REENTRANT
+        return None
+
+    def _maybe_called_under_lock(self, function: cst.FunctionDef) -> bool:
+        """True when some chain of calls in the module reaches ``function`` holding a lock."""
+        graph = self.model.analysis(CallGraph)
+        locks = self.model.analysis(LockAnalysis)
+        seen: set[cst.CSTNode] = set()
+        pending: list[cst.FunctionDef] = [function]
+        while pending:
+            callee = pending.pop()
+            if callee in seen:
+                continue
+            seen.add(callee)
+            for call in graph.calls_to(callee):
+                if locks.held(call):
+                    return True
+                caller = self.model.enclosing_function(call)
+                if isinstance(caller, cst.FunctionDef):
+                    pending.append(caller)
+        return False
 
 
 # -- CCL102 ---------------------------------------------------------------------------------
@@ -276,8 +370,9 @@ class _Region:
 class LockAcquireWithoutRelease(Rule):
     code = "CCL103"
     message = (
-        "`{lock}.acquire()` is not released on every path: {reason} between it and "
-        "`{lock}.release()` skips the release and leaves the lock held; use `with {lock}:`"
+        "`{lock}.acquire()` is not released on every path: {reason} leaves the lock held "
+        "and every other thread that needs it waits forever; use `with {lock}:`, or "
+        "release it in a `finally:`"
     )
     keywords = ("acquire",)
 
@@ -285,34 +380,118 @@ class LockAcquireWithoutRelease(Rule):
         """A report needs an ``acquire()`` call and a ``release()`` call in the code."""
         return facts.calls_any(("acquire",)) and facts.calls_any(("release",))
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr):
-            return
-        acquire = node.body[0].value
-        receiver = method_call(acquire, "acquire")
+    def visit_Module(self, node: cst.Module) -> None:
         locks = self.model.analysis(LockAnalysis)
-        if receiver is None or not locks.looks_like_lock(receiver):
-            return
-        assert isinstance(acquire, cst.Call)
-        if not _blocks_forever(acquire):
-            return
-        if self._local_lock(receiver):
-            return
-        key = self.model.code(receiver)
-        region = self._region(node, key, locks)
+        for call in self.model.analysis(ModuleIndex).calls:
+            receiver = method_call(call, "acquire")
+            if receiver is None or not locks.looks_like_lock(receiver):
+                continue
+            function = self.model.enclosing_function(call)
+            if not isinstance(function, cst.FunctionDef) or self._local_lock(receiver):
+                continue
+            statement = self._acquiring_statement(call)
+            if statement is None:
+                continue
+            key = self.model.code(receiver)
+            if not self._balanced(statement, key, function, locks):
+                continue
+            found = leaks(self._flow(function, key, locks))
+            if not found or (
+                found[0] == "return"
+                and (_hands_over(function) or self._released_elsewhere(function, key, locks))
+            ):
+                continue
+            lock = self.model.code(receiver)
+            reason = {
+                "return": f"an early exit before `{lock}.release()`",
+                "raise": f"an exception before `{lock}.release()`",
+                "end": f"a path that never calls `{lock}.release()`",
+            }[found[0]]
+            fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
+            self.report(call, fix=fix, lock=lock, reason=reason)
+
+    def _released_elsewhere(
+        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
+    ) -> bool:
+        """True when another method of the class releases the lock without taking it
+        (``__next__`` reserves a slot that ``ack()`` gives back): returning with it held
+        hands it over."""
+        klass = self.model.enclosing_class(function)
+        body = klass.body.body if klass is not None and isinstance(
+            klass.body, cst.IndentedBlock
+        ) else ()
+        for method in body:
+            if not isinstance(method, cst.FunctionDef) or method is function:
+                continue
+            counter = _LockCalls(key, locks)
+            method.body.visit(counter)
+            if counter.releases > counter.acquires:
+                return True
+        return False
+
+    def _acquiring_statement(self, call: cst.Call) -> cst.CSTNode | None:
+        """The statement that takes the lock: ``lock.acquire()`` alone (a blocking call),
+        ``if [not] lock.acquire(...):`` or ``got = lock.acquire(...)`` (a try-lock whose
+        result says whether it is held)."""
+        parent = self.model.parent(call)
+        while isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            parent = self.model.parent(parent)
+        if isinstance(parent, cst.Expr) and parent.value is call and _blocks_forever(call):
+            line = self.model.parent(parent)
+            return line if isinstance(line, cst.SimpleStatementLine) else None
+        if isinstance(parent, cst.If) and not _blocks_forever(call):
+            return parent
+        if (
+            isinstance(parent, cst.Assign)
+            and parent.value is call
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+        ):
+            return parent
+        return None
+
+    def _flow(self, function: cst.FunctionDef, key: str, locks: LockAnalysis) -> Flow:
+        def acquires(expression: cst.BaseExpression) -> bool | None:
+            receiver = method_call(expression, "acquire")
+            if receiver is None or self.model.code(receiver) != key:
+                return False
+            assert isinstance(expression, cst.Call)
+            return True if _blocks_forever(expression) else None
+
+        def releases(expression: cst.BaseExpression) -> bool:
+            receiver = method_call(expression, "release")
+            return receiver is not None and self.model.code(receiver) == key
+
+        quiet = self.catalog.names("non-raising-calls")
+
+        def safe(call: cst.Call) -> bool:
+            receiver = method_call(call, "release") or method_call(call, "acquire")
+            if receiver is not None and locks.looks_like_lock(receiver):
+                return True
+            return bool(self.model.call_names(call) & quiet)
+
+        interpreter = LockFlow(LockEvents(acquires, releases, safe))
+        body = function.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        flow = interpreter.run(statements)
+        # a lock no path releases after taking it is handed over (an `__enter__`, a
+        # turnstile): not this rule's business
+        return Flow() if interpreter.unsupported or not interpreter.released else flow
+
+    def _straight_fix(
+        self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
+    ) -> NodeFix | None:
+        """``with lock:`` in place of ``acquire()`` ... ``release()`` in one block, when the
+        code between them only risks an exception (no ``return``/``break``/...)."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        region = self._region(statement, self.model.code(receiver), locks)
         if region is None:
-            return
-        statements = list(region.block.body)[region.start + 1 : region.end]
-        if not self._balanced(node, key, statements, locks):
-            return
+            return None
         risk = _Risk(self.model.code(receiver), locks)
-        for statement in statements:
-            statement.visit(risk)
-        if not (risk.raises or risk.exits):
-            return
-        reason = "an early exit" if risk.exits else "an exception"
-        fix = None if risk.exits else self._fix(region, receiver)
-        self.report(acquire, fix=fix, lock=self.model.code(receiver), reason=reason)
+        for inner in list(region.block.body)[region.start + 1 : region.end]:
+            inner.visit(risk)
+        return None if risk.exits else self._fix(region, receiver)
 
     def _local_lock(self, receiver: cst.BaseExpression) -> bool:
         """A lock created by this very function call (a local variable): nothing else can be
@@ -330,27 +509,28 @@ class LockAcquireWithoutRelease(Rule):
 
     def _balanced(
         self,
-        statement: cst.SimpleStatementLine,
+        statement: cst.CSTNode,
         key: str,
-        region: list[cst.BaseStatement],
+        function: cst.FunctionDef,
         locks: LockAnalysis,
     ) -> bool:
-        """False for hand-managed ownership: the lock taken again inside the region (a
-        reentrancy test), or released more often than acquired in the function (a lock
-        handed over between paths or threads on purpose)."""
-        counter = _LockCalls(key, locks)
-        for inner in region:
-            inner.visit(counter)
-        if counter.acquires or any(
-            self.model.code(held.expression) == key for held in locks.held(statement)
-        ):
+        """False for hand-managed ownership: the lock taken again right after, before any
+        release (a reentrancy test), taken while a ``with`` holds it, released more often
+        than acquired in the function (a lock handed over between paths or threads on
+        purpose), or never released in it (a context manager's ``__enter__``)."""
+        if any(self.model.code(held.expression) == key for held in locks.held(statement)):
             return False
-        function = self.model.enclosing_function(statement)
-        if function is None:
-            return True
+        if isinstance(statement, cst.SimpleStatementLine):
+            region = self._region(statement, key, locks)
+            if region is not None:
+                counter = _LockCalls(key, locks)
+                for inner in list(region.block.body)[region.start + 1 : region.end]:
+                    inner.visit(counter)
+                if counter.acquires:
+                    return False
         counter = _LockCalls(key, locks)
         function.body.visit(counter)
-        return counter.releases <= counter.acquires
+        return 0 < counter.releases <= counter.acquires
 
     def _region(
         self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis
@@ -404,6 +584,13 @@ class LockAcquireWithoutRelease(Rule):
         # A statement's own code cannot be edited in place (its indentation belongs to its
         # block), so the fix replaces the module's text with the rewritten module's.
         return NodeFix(((module, fixed.code),), Safety.SAFE)
+
+
+def _hands_over(function: cst.FunctionDef) -> bool:
+    """A function named like a lock operation (``acquire_both``, ``lock``, ``__enter__``)
+    returns with the lock held on purpose: its caller releases it."""
+    name = function.name.value.lower()
+    return "acquire" in name or name == "__enter__" or name.strip("_").startswith("lock")
 
 
 def _blocks_forever(call: cst.Call) -> bool:

@@ -20,7 +20,7 @@ import libcst as cst
 from concurlint.model.catalog import Catalog
 from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
-from concurlint.model.spawners import Spawner
+from concurlint.model.spawners import ArgumentSlot, Spawner
 from concurlint.summary import PARTIAL_FUNCTION
 
 PARTIAL = frozenset({PARTIAL_FUNCTION})
@@ -30,22 +30,22 @@ _RESOLUTION_DEPTH = 4
 def spawn_screen_words(catalog: Catalog, kind: str) -> frozenset[str]:
     """Top-level modules a file must name to start a thread/process the model can see:
     every spawner and spawner base class is reached through an import of its module."""
+    return frozenset(name.split(".")[0] for name in _spawn_names(catalog, kind))
+
+
+def _spawn_names(catalog: Catalog, kind: str) -> Iterator[str]:
+    """Every catalog name that starts code of ``kind`` elsewhere: spawners, spawner base
+    classes and, for threads, the threading servers that run request handlers."""
     entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
-    return frozenset(
-        name.split(".")[0] for entry in entries if entry["kind"] == kind for name in entry["names"]
-    )
+    yield from (name for entry in entries if entry["kind"] == kind for name in entry["names"])
+    if kind == "thread":
+        yield from catalog.names("threading-servers")
 
 
 def spawn_identifiers(catalog: Catalog, kind: str) -> frozenset[str]:
     """Identifiers one of which the code must name to start a thread/process the model can
     see: the last part of a spawner (``Thread``, ``submit``) or spawner base class name."""
-    entries = [*catalog.section("spawner"), *catalog.section("spawner-base")]
-    return frozenset(
-        name.rpartition(".")[2]
-        for entry in entries
-        if entry["kind"] == kind
-        for name in entry["names"]
-    )
+    return frozenset(name.rpartition(".")[2] for name in _spawn_names(catalog, kind))
 
 
 class CallableKind(enum.Enum):
@@ -298,7 +298,55 @@ class SpawnAnalysis:
                 started.add(method)
                 entries.append(EntryPoint(method, base.kind, None))
         entries.extend(self._started_elsewhere())
+        entries.extend(self._request_handlers())
         return tuple(entries)
+
+    def _request_handlers(self) -> Iterator[EntryPoint]:
+        """The methods of request handler classes that a threading server of the module
+        (``ThreadingTCPServer(address, Handler)``) runs on a new thread for each request."""
+        servers = self.model.catalog.section("threading-servers")
+        names = frozenset(servers.get("names", ()))
+        methods = frozenset(servers.get("handler-methods", ()))
+        prefixes = tuple(servers.get("handler-method-prefixes", ()))
+        slot = ArgumentSlot(1, "RequestHandlerClass")
+        seen: set[cst.FunctionDef] = set()
+        for call in self.model.nodes(cst.Call):
+            if not self._is_threading_server(call.func, names):
+                continue
+            arg = slot.find(call)
+            if arg is None or not isinstance(arg.value, cst.Name):
+                continue
+            handler = self.model.class_bound_to(arg.value)
+            if handler is None:
+                continue
+            for method in self._class_methods(handler):
+                name = method.name.value
+                if (name in methods or name.startswith(prefixes)) and method not in seen:
+                    seen.add(method)
+                    yield EntryPoint(method, "thread", None, "once per request")
+
+    def _is_threading_server(
+        self, expression: cst.BaseExpression, names: frozenset[str], depth: int = 0
+    ) -> bool:
+        if self.model.qualified_names(expression) & names:
+            return True
+        klass = self.model.class_bound_to(expression) if isinstance(expression, cst.Name) else None
+        return (
+            klass is not None
+            and depth < _RESOLUTION_DEPTH
+            and any(self._is_threading_server(b.value, names, depth + 1) for b in klass.bases)
+        )
+
+    def _class_methods(self, klass: cst.ClassDef, depth: int = 0) -> Iterator[cst.FunctionDef]:
+        """Methods of ``klass`` and of the module's classes it derives from."""
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        yield from (s for s in body if isinstance(s, cst.FunctionDef))
+        for base in klass.bases:
+            parent = (
+                self.model.class_bound_to(base.value) if isinstance(base.value, cst.Name) else None
+            )
+            if parent is not None and depth < _RESOLUTION_DEPTH:
+                yield from self._class_methods(parent, depth + 1)
 
     def _started_elsewhere(self) -> Iterator[EntryPoint]:
         """Functions of this module that other modules of the project start on threads, and
@@ -321,12 +369,65 @@ class SpawnAnalysis:
             function = site.target.function if site.target is not None else None
             if function is None:
                 continue
+            # a timer the function sets for its own next run starts it after this one
             same = [
-                s for s in self.sites if s.target is not None and s.target.function is function
+                s
+                for s in self.sites
+                if s.target is not None
+                and s.target.function is function
+                and not self._reschedules(s)
             ]
-            repeated, shared = self._site_repetition(site, same)
+            repeated, shared = (
+                (None, False) if self._reschedules(site) else self._site_repetition(site, same)
+            )
             entries.append(EntryPoint(function, site.kind, site, repeated, shared))
+            entries.extend(
+                EntryPoint(stored, site.kind, site, repeated)
+                for stored in self._stored_callables(site)
+            )
         return entries
+
+    def _reschedules(self, site: SpawnSite) -> bool:
+        """True for a site inside its own target (``Timer(delay, self._poll)`` in
+        ``_poll``): the next run starts as this one ends."""
+        target = site.target
+        return target is not None and self.model.enclosing_function(site.call) is target.function
+
+    def _stored_callables(self, site: SpawnSite) -> Iterator[FunctionNode]:
+        """Functions handed to a ``Thread`` subclass's constructor, stored on the object by
+        its ``__init__`` and called by its ``run`` (``Worker(job)`` with ``self.job = job``
+        and ``self.job()``): they run on the new thread too."""
+        target = site.target
+        run = target.function if target is not None else None
+        klass = self.model.enclosing_class(run) if isinstance(run, cst.FunctionDef) else None
+        if (
+            klass is None
+            or not isinstance(site.call.func, cst.Name)
+            or self.model.class_bound_to(site.call.func) is None
+        ):
+            return
+        init = self.model.method_of(klass, "__init__")
+        self_name = self.model.self_name(run)
+        if init is None or self_name is None:
+            return
+        called = {
+            call.func.attr.value
+            for call in self.model.calls_in(run)
+            if isinstance(call.func, cst.Attribute)
+            and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == self_name
+        }
+        parameters = [p.name.value for p in init.params.params][1:]
+        for attr, value in self.model.instance_attributes(init):
+            if attr not in called or not isinstance(value, cst.Name):
+                continue
+            if value.value not in parameters:
+                continue
+            slot = ArgumentSlot(parameters.index(value.value), value.value)
+            arg = slot.find(site.call)
+            function = self.resolve_callable(arg.value).function if arg is not None else None
+            if function is not None and function is not run:
+                yield function
 
     def _site_repetition(self, site: SpawnSite, same: list[SpawnSite]) -> tuple[str | None, bool]:
         receiver = self._bound_receiver(site)

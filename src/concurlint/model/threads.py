@@ -13,7 +13,7 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import libcst as cst
@@ -24,9 +24,17 @@ from concurlint.model.index import ModuleIndex
 from concurlint.model.locks import LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
+from concurlint.model.surface import CallerSide, ThreadOwners
 
 _BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
+# Methods that change a container in place: each is one step alone (CPython's list, dict,
+# set and deque methods are atomic), but a write all the same for a read-modify-write,
+# check-then-act or read-then-replace of the same container elsewhere.
+_MUTATORS = frozenset({
+    "append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault",
+    "remove", "discard", "pop", "popleft", "popitem", "clear",
+})
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class StateWrite:
     key: StateKey
     node: cst.CSTNode  # the statement that writes
     function: FunctionNode | None  # None at module or class level
-    operation: str  # "read-modify-write", "check-then-act" or "write"
+    # "read-modify-write", "check-then-act", "read-then-replace", "write", or "mutation"
+    # (a container method such as ``append``)
+    operation: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Race:
     write: StateWrite
     function: FunctionNode
     elsewhere: str
+    where: str = "which runs on a thread"
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -87,6 +98,23 @@ class _Reads(cst.CSTVisitor):
         return False
 
 
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _calls_in(expression: cst.CSTNode) -> list[cst.Call]:
+    visitor = _Calls()
+    expression.visit(visitor)
+    return visitor.found
+
+
 def reads_in(expression: cst.CSTNode) -> list[cst.Name | cst.Attribute]:
     """The names and attribute chains ``expression`` reads."""
     visitor = _Reads()
@@ -102,6 +130,7 @@ class ThreadAnalysis:
         self.spawns = model.analysis(SpawnAnalysis)
         self.locks = model.analysis(LockAnalysis)
         self.graph = model.analysis(CallGraph)
+        self.owners = model.analysis(ThreadOwners)
         catalog = model.catalog
         self.safe_types = frozenset(model.canonical(n) for n in catalog.names("thread-safe-types"))
         self.initializers = catalog.names("initializer-methods")
@@ -319,9 +348,11 @@ class ThreadAnalysis:
 
     @cached_property
     def writes(self) -> tuple[StateWrite, ...]:
-        """Every write of shared state in the module, classified."""
+        """Every write of shared state in the module, classified, and every call of a
+        method that changes a shared container in place (``items.append(x)``)."""
+        index = self.model.analysis(ModuleIndex)
         found = []
-        for target, statement, augmented in self.model.analysis(ModuleIndex).writes:
+        for target, statement, augmented in index.writes:
             key = self.state_key(target)
             if key is None:
                 continue
@@ -329,6 +360,13 @@ class ThreadAnalysis:
             found.append(StateWrite(key, statement, function, self._operation(
                 key, statement, augmented
             )))
+        for call in index.calls:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+                key = self.state_key(func.value)
+                if key is not None:
+                    function = self.model.enclosing_function(call)
+                    found.append(StateWrite(key, call, function, "mutation"))
         return tuple(found)
 
     def _operation(self, key: StateKey, statement: cst.CSTNode, augmented: bool) -> str:
@@ -343,7 +381,29 @@ class ThreadAnalysis:
             return "read-modify-write"
         if self._checked_before(key, statement):
             return "check-then-act"
+        if isinstance(statement, cst.Assign) and self._read_before(key, statement):
+            return "read-then-replace"
         return "write"
+
+    def _read_before(self, key: StateKey, statement: cst.Assign) -> bool:
+        """True when an earlier statement of the same function reads ``key`` into local
+        variables (``items = self.pending`` ... ``self.pending = []``): what other threads
+        add between the two statements is replaced without being read."""
+        function = self.model.enclosing_function(statement)
+        if function is None:
+            return False
+        for target, earlier, _ in self.model.analysis(ModuleIndex).writes:
+            if earlier is statement:
+                return False
+            if (
+                isinstance(earlier, cst.Assign)
+                and isinstance(target, cst.Name)
+                and all(isinstance(t.target, cst.Name) for t in earlier.targets)
+                and self.model.enclosing_function(earlier) is function
+                and key in self.reads(earlier.value)
+            ):
+                return True
+        return False
 
     def _checked_before(self, key: StateKey, statement: cst.CSTNode) -> bool:
         """True when ``statement`` runs under an ``if`` of its function that reads ``key``."""
@@ -354,9 +414,59 @@ class ThreadAnalysis:
             if (
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
-                and key in self.reads(ancestor.test)
+                and key in self._tested(ancestor.test)
             ):
                 return True
+            child = ancestor
+        return False
+
+    def _tested(self, test: cst.BaseExpression) -> set[StateKey]:
+        """The state a condition reads, ``hasattr(self, "_x")``/``getattr(self, "_x", None)``
+        counting as a read of ``self._x``."""
+        keys = self.reads(test)
+        for node in _calls_in(test):
+            if not (
+                isinstance(node.func, cst.Name)
+                and node.func.value in ("hasattr", "getattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1].value, cst.SimpleString)
+            ):
+                continue
+            name = node.args[1].value.evaluated_value
+            if isinstance(name, str) and name.isidentifier():
+                # the attribute spelt out, on the receiver node the call reads
+                attribute = cst.Attribute(node.args[0].value, cst.Name(name))
+                key = self._attribute_key(attribute, 0)
+                if key is not None:
+                    keys.add(key)
+        return keys
+
+    def _checked_outside_lock(self, write: StateWrite) -> bool:
+        """A check-then-act whose check runs before the lock is taken and whose act, inside
+        the lock, does not check again (``if k not in d:`` ... ``with lock: d[k] = v``): two
+        threads can both pass the check, then act one after the other."""
+        function = write.function
+        if write.operation != "check-then-act" or function is None:
+            return False
+        if self._function_guarded(function):
+            return False
+        checked_inside = False
+        child = write.node
+        for ancestor in self.model.ancestors(write.node):
+            if isinstance(ancestor, _BOUNDARIES):
+                return False
+            if isinstance(ancestor, cst.With):
+                outer = self.locks.held(ancestor)
+                if len(self.locks.held(child)) > len(outer):  # this `with` takes a lock
+                    if checked_inside or outer:
+                        return False
+                    return self._checked_before(write.key, ancestor)
+            if (
+                isinstance(ancestor, cst.If)
+                and child is not ancestor.test
+                and write.key in self.reads(ancestor.test)
+            ):
+                checked_inside = True
             child = ancestor
         return False
 
@@ -368,22 +478,84 @@ class ThreadAnalysis:
         elsewhere."""
         found = []
         for write in self.writes:
-            if write.operation == "write" or not self.runs_in_thread(write.function):
+            function = write.function
+            if write.operation in ("write", "mutation") or function is None:
+                continue
+            if self._same_constant_everywhere(write):
                 continue
             if self.guarded(write.node):
-                continue
-            assert write.function is not None
-            elsewhere = self._concurrent_evidence(write)
-            if elsewhere is not None:
-                found.append(Race(write, write.function, elsewhere))
+                if not self._checked_outside_lock(write):
+                    continue
+                write = replace(write, operation=_CHECKED_OUTSIDE)
+            if self.runs_in_thread(function):
+                elsewhere = self._concurrent_evidence(write)
+                if elsewhere is not None:
+                    found.append(Race(write, function, elsewhere))
+                    continue
+            side = self.owners.caller_side(function)
+            # code both sides run (`loop()` for callers, and the thread's loop) is often
+            # meant for one side at a time (paho-mqtt's `loop()` or `loop_start()`): only
+            # code of the callers' side alone is paired with the thread's writes
+            if (
+                side is not None
+                and not self.runs_in_thread(function)
+                and not self._stops(write)
+            ):
+                elsewhere = self._thread_side_writer(write, side)
+                if elsewhere is not None:
+                    where = (
+                        f"which callers of `{side.klass.name.value}` run while its thread runs "
+                        f"`{display_name(self.model, side.entry.function)}`"
+                    )
+                    found.append(Race(write, function, elsewhere, where))
         return tuple(found)
+
+    def _stops(self, write: StateWrite) -> bool:
+        """A callers' check-then-act storing a constant (``if self.running: ...;
+        self.running = False``, ``if self.sock is not None: ...; self.sock = None``): it
+        stops or tears down, usually after the thread was told to end or joined."""
+        return write.operation == "check-then-act" and _constant(write.node) is not None
+
+    def _same_constant_everywhere(self, write: StateWrite) -> bool:
+        """A check-then-act storing a constant that every other writer (initializers aside)
+        stores too (``if self.sock is not None: ...; self.sock = None``): two threads acting
+        on the same check leave the same value, nothing is lost."""
+        stored = _constant(write.node)
+        if write.operation != "check-then-act" or stored is None:
+            return False
+        return all(
+            _constant(other.node) == stored
+            for other in self.writes
+            if other.key == write.key
+            and other.node is not write.node
+            and not (other.function is not None and self._is_initializer(other.function))
+        )
 
     def _concurrent_evidence(self, write: StateWrite) -> str | None:
         assert write.function is not None
+        if write.operation != "read-then-replace":
+            found = self._runs_twice(write)
+            if found is not None:
+                return found
+        for other in self.writes:
+            if not self._pairs(write, other):
+                continue
+            where = self._concurrent_writer(write, other)
+            if where is not None:
+                return f"{_written(other)} in {where}"
+        return None
+
+    def _runs_twice(self, write: StateWrite) -> str | None:
+        """Why the function making ``write`` can run on two threads at once, if it can."""
+        assert write.function is not None
         instance = write.key.kind == "instance"
-        paths = [
-            entry for entry, shared in self._reach[write.function] if shared or not instance
-        ]
+        reach = self._reach[write.function]
+        paths = [entry for entry, shared in reach if shared or not instance]
+        if write.key.kind == "closure":
+            # each call of the function owning a closure variable makes a new one: only
+            # threads started on functions nested in that call share it
+            owner = write.key.owner
+            paths = [e for e in paths if owner in set(self.model.ancestors(e.function))]
         for entry in paths:
             if entry.repeated is not None:
                 name = display_name(self.model, entry.function)
@@ -392,12 +564,35 @@ class ThreadAnalysis:
         if len({entry.function for entry in paths}) > 1:
             names = ", ".join(sorted({f"`{display_name(self.model, e.function)}`" for e in paths}))
             return f"it runs on the threads of {names}"
+        return None
+
+    def _pairs(self, write: StateWrite, other: StateWrite) -> bool:
+        """True when ``other`` is another write of the same state that can lose ``write``'s
+        update; a replaced container loses only what is added to it in place."""
+        if other.key != write.key or other.node is write.node:
+            return False
+        return write.operation != "read-then-replace" or other.operation == "mutation"
+
+    def _owned_by(self, key: StateKey, klass: cst.ClassDef) -> bool:
+        return key.kind in ("instance", "class") and key.owner is klass
+
+    def _thread_side_writer(self, write: StateWrite, side: CallerSide) -> str | None:
+        """Where the thread of a thread-owning object writes the state that ``write``, made
+        on the callers' side of that object, updates."""
+        if not self._owned_by(write.key, side.klass):
+            return None
+        own = set(self.owners.entries[side.klass])
         for other in self.writes:
-            if other.key != write.key or other.node is write.node:
+            if not self._pairs(write, other) or other.function is None:
                 continue
-            where = self._concurrent_writer(write, other)
-            if where is not None:
-                return f"`{write.key.label}` is also written in {where}"
+            if self.owners.caller_side(other.function) is not None:
+                continue  # run by the callers too: not the thread's own code
+            entries = [e for e, _ in self._reach.get(other.function, ()) if e in own]
+            if entries:
+                name = display_name(self.model, other.function)
+                thread = display_name(self.model, entries[0].function)
+                on = "" if name == thread else f" on the thread of `{thread}`"
+                return f"{_written(other)} in `{name}`{on}"
         return None
 
     def _concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
@@ -411,7 +606,13 @@ class ThreadAnalysis:
             if other_entries - set(self.entries_reaching(write.function)):
                 return f"`{name}`, which runs on another thread"
             return None
-        if self._before_threads_start(other) or not self._synchronizes(write.key.owner):
+        if self._before_threads_start(other):
+            return None
+        owner = write.key.owner
+        # A container replaced on a thread while it is appended to elsewhere is a flusher
+        # written for concurrency whether or not its module locks anywhere.
+        flusher = write.operation == "read-then-replace"
+        if not (flusher or self._synchronizes(owner) or owner in self.owners.entries):
             return None
         return f"`{name}` on the main thread"
 
@@ -469,3 +670,25 @@ class ThreadAnalysis:
                     return index
         return None
 
+
+def _written(write: StateWrite) -> str:
+    """How another function changes the state: ``self.items.append()`` or a write."""
+    node = write.node
+    if write.operation == "mutation" and isinstance(node, cst.Call):
+        assert isinstance(node.func, cst.Attribute)
+        return f"`{write.key.label}.{node.func.attr.value}()` is also called"
+    return f"`{write.key.label}` is also written"
+
+
+_CONSTANT_NAMES = frozenset({"None", "True", "False"})
+_CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
+
+
+def _constant(statement: cst.CSTNode) -> str | None:
+    """The constant an assignment stores (``None``, ``True``, a number or a string)."""
+    value = statement.value if isinstance(statement, cst.Assign) else None
+    if isinstance(value, cst.Name) and value.value in _CONSTANT_NAMES:
+        return value.value
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return value.value
+    return None

@@ -8,6 +8,7 @@ from outside.workers import crunch
 import app.jobs.counters as c
 from app import jobs
 
+from . import outbox
 from .counters import add, count, once, shadowed
 from .crawler import Crawler, Once
 
@@ -26,6 +27,7 @@ def run(keys):
         pool.map(jobs.tally, keys)
     threading.Thread(target=c.remember, args=("a", 1)).start()
     threading.Thread(target=once).start()
+    threading.Thread(target=outbox.flush, daemon=True).start()
 
 
 def crawl():

@@ -1,0 +1,100 @@
+"""CCL1xx behaviour the fixtures cannot show: fragments of code, message arguments."""
+
+from __future__ import annotations
+
+from concurlint.engine import RuleSet, lint_source
+from concurlint.files import Source
+from concurlint.fixes import fix_source
+
+# The book's examples are snippets: they use `threading` without importing it.
+COUNTER_FROM_TEN_THREADS = (
+    "total = 0\n\n"
+    "def bump():\n    global total\n    total += 1\n\n"
+    "workers = []\nfor _ in range(10):\n"
+    "    worker = threading.Thread(target=bump)\n    workers.append(worker)\n    worker.start()\n"
+)
+OPPOSITE_LOCK_ORDER = (
+    "first = threading.Lock()\nsecond = threading.Lock()\n\n"
+    "def one():\n    first.acquire()\n    second.acquire()\n    second.release()\n"
+    "    first.release()\n\n"
+    "def two():\n    second.acquire()\n    first.acquire()\n    first.release()\n"
+    "    second.release()\n\n"
+    "threading.Thread(target=one).start()\nthreading.Thread(target=two).start()\n"
+)
+
+
+def codes(text: str, ruleset: RuleSet) -> list[tuple[int, str]]:
+    result = lint_source(Source("snippet.py", text, "utf-8"), ruleset)
+    return [(d.span.line, d.code) for d in result.diagnostics]
+
+
+def test_race_in_a_snippet_without_its_import_is_reported(ruleset):
+    assert codes(COUNTER_FROM_TEN_THREADS, ruleset) == [(5, "CCL101")]
+    assert codes("import threading\n" + COUNTER_FROM_TEN_THREADS, ruleset) == [(6, "CCL101")]
+
+
+def test_lock_order_inversion_in_a_snippet_without_its_import_is_reported(ruleset):
+    assert codes(OPPOSITE_LOCK_ORDER, ruleset) == [(6, "CCL104"), (12, "CCL104")]
+
+
+def test_a_name_the_module_binds_is_not_taken_for_the_module(ruleset):
+    bound = "from mylib import threading\n" + COUNTER_FROM_TEN_THREADS
+    assert codes(bound, ruleset) == []
+    local = COUNTER_FROM_TEN_THREADS.replace(
+        "workers = []\n", "def start(threading):\n    pass\n\nworkers = []\n"
+    )
+    assert codes(local, ruleset) == []
+
+
+STATS = (
+    "import threading\n\n\nclass Stats:\n"
+    "    def __init__(self):\n        self._lock = threading.{lock}()\n        self.hits = 0\n"
+    "        self.misses = 0\n        threading.Thread(target=self._reset, daemon=True).start()\n\n"
+    "    def hit(self):\n        with self._lock:\n            self.hits += 1\n\n"
+    "    def miss(self):\n        # counted apart\n        self.misses += 1  # cheap\n\n"
+    "    def _reset(self):\n        while True:\n            self.misses = 0\n"
+)
+
+
+def fixed(text: str, ruleset: RuleSet, unsafe: bool = False) -> str:
+    return fix_source(Source("stats.py", text, "utf-8"), ruleset, unsafe=unsafe).text
+
+
+def test_update_beside_the_class_s_own_lock_is_wrapped_in_it(ruleset):
+    source = STATS.format(lock="Lock")
+    expected = source.replace(
+        "        # counted apart\n        self.misses += 1  # cheap\n",
+        "        # counted apart\n        with self._lock:\n"
+        "            self.misses += 1  # cheap\n",
+    )
+    assert fixed(source, ruleset) == expected
+    assert codes(expected, ruleset) == []
+
+
+def test_wrapping_is_unsafe_when_a_caller_may_hold_a_plain_lock(ruleset):
+    source = STATS.format(lock="Lock") + (
+        "\n    def both(self):\n        with self._lock:\n            self.miss()\n"
+        "\n    def again(self):\n        self.miss()\n"
+    )
+    assert fixed(source, ruleset) == source
+    assert "with self._lock:\n            self.misses += 1" in fixed(source, ruleset, unsafe=True)
+    reentrant = source.replace("threading.Lock()", "threading.RLock()")
+    assert "with self._lock:\n            self.misses += 1" in fixed(reentrant, ruleset)
+
+
+def test_no_wrapping_without_a_lock_the_class_holds(ruleset):
+    source = STATS.format(lock="Lock").replace(
+        "        with self._lock:\n            self.hits += 1\n", "        self.hits = 1\n"
+    )
+    assert [code for _, code in codes(source, ruleset)] == ["CCL101"]
+    assert fixed(source, ruleset) == source
+
+
+def test_report_names_both_threads_the_other_access_and_the_lock_to_hold(ruleset):
+    result = lint_source(Source("stats.py", STATS.format(lock="Lock"), "utf-8"), ruleset)
+    (diagnostic,) = result.diagnostics
+    args = dict(diagnostic.args)
+    assert args["function"] == "Stats.miss"
+    assert args["where"] == "which callers of `Stats` run while its thread runs `Stats._reset`"
+    assert args["elsewhere"] == "`self.misses` is also written in `Stats._reset`"
+    assert args["advice"].startswith("hold `self._lock`")
