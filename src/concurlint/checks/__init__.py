@@ -8,6 +8,7 @@ from concurlint.checks.coroutines import (
     EventLoopInCoroutine,
     TaskReferenceLost,
 )
+from concurlint.checks.executors import ExecutorExceptionLost
 from concurlint.checks.gevent import (
     GeventWithAsyncio,
     LateMonkeyPatch,
@@ -39,6 +40,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CoroutineNeverAwaited,
     TaskReferenceLost,
     EventLoopInCoroutine,
+    ExecutorExceptionLost,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,
     MissingMainGuard,
