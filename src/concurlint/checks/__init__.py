@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurlint.checks.cancellation import CancellationSwallowed
 from concurlint.checks.coroutines import (
     BlockingCallInCoroutine,
     CoroutineNeverAwaited,
@@ -40,6 +41,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CoroutineNeverAwaited,
     TaskReferenceLost,
     EventLoopInCoroutine,
+    CancellationSwallowed,
     ExecutorExceptionLost,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,

@@ -1,0 +1,199 @@
+"""CCL206: a coroutine that catches its own cancellation and carries on."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from concurlint.diagnostic import Safety
+from concurlint.model.walk import descendants
+from concurlint.rule import NodeFix, Rule
+from concurlint.screen import TreeFacts
+
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+@dataclass(frozen=True)
+class _Exits:
+    """How a block can be left: ``quiet`` by return/break/continue, ``falls`` off its end."""
+
+    quiet: bool
+    falls: bool
+
+
+def _exits(statements: Sequence[cst.BaseStatement], in_loop: bool) -> _Exits:
+    quiet = False
+    for statement in statements:
+        exits = _statement_exits(statement, in_loop)
+        quiet |= exits.quiet
+        if not exits.falls:
+            return _Exits(quiet, False)
+    return _Exits(quiet, True)
+
+
+def _block(body: cst.BaseSuite, in_loop: bool) -> _Exits:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return _small_exits(body.body, in_loop)
+    return _exits(body.body, in_loop)
+
+
+def _small_exits(smalls: tuple[cst.BaseSmallStatement, ...], in_loop: bool) -> _Exits:
+    for small in smalls:
+        if isinstance(small, cst.Raise):
+            return _Exits(False, False)
+        if isinstance(small, cst.Return) or (
+            isinstance(small, (cst.Break, cst.Continue)) and not in_loop
+        ):
+            return _Exits(True, False)
+    return _Exits(False, True)
+
+
+def _statement_exits(statement: cst.BaseStatement, in_loop: bool) -> _Exits:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return _small_exits(statement.body, in_loop)
+    if isinstance(statement, cst.If):
+        body = _block(statement.body, in_loop)
+        orelse = statement.orelse
+        if orelse is None:
+            other = _Exits(False, True)
+        elif isinstance(orelse, cst.If):
+            other = _statement_exits(orelse, in_loop)
+        else:
+            other = _block(orelse.body, in_loop)
+        return _Exits(body.quiet or other.quiet, body.falls or other.falls)
+    if isinstance(statement, (cst.For, cst.While)):
+        body = _block(statement.body, True)
+        return _Exits(body.quiet, True)
+    if isinstance(statement, cst.With):
+        return _block(statement.body, in_loop)
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return _Exits(False, True)
+    # try statements and the rest: a `return` inside is a quiet exit, and it may fall through
+    quiet = any(isinstance(node, cst.Return) for node in descendants(statement, _SCOPES))
+    return _Exits(quiet, True)
+
+
+class CancellationSwallowed(Rule):
+    code = "CCL206"
+    message = (
+        "`{clause}` in `async def {function}` can leave the handler without re-raising the "
+        "cancellation, so `task.cancel()`, timeouts and task groups see the task carry on; "
+        "{advice}"
+    )
+    keywords = ("async",)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        return facts.has(ast.AsyncFunctionDef)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        coroutine = self.model.enclosing_coroutine(node)
+        if coroutine is None or not _interruptible(node.body):
+            return
+        caught_by_name = False
+        for handler in node.handlers:
+            kind = self._catches(handler)
+            if kind is None:
+                continue
+            if kind == "catch-all" and caught_by_name:
+                continue
+            caught_by_name |= kind != "catch-all"
+            self._check(handler, kind, coroutine, node)
+
+    def _catches(self, handler: cst.ExceptHandler) -> str | None:
+        """``"only"`` (CancelledError alone), ``"among"`` (in a tuple), ``"catch-all"``
+        (bare or BaseException) or None when the handler cannot catch a cancellation."""
+        kind = handler.type
+        if kind is None:
+            return "catch-all"
+        members = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        names = [self.model.qualified_names(member) for member in members]
+        if any(n & self.catalog.names("cancellation-errors") for n in names):
+            return "only" if len(members) == 1 else "among"
+        if any(n & self.catalog.names("cancellation-catch-alls") for n in names):
+            return "catch-all"
+        return None
+
+    def _check(
+        self, handler: cst.ExceptHandler, kind: str, coroutine: cst.FunctionDef, node: cst.Try
+    ) -> None:
+        if _calls_method(handler.body, "uncancel") or self._cancels_before(coroutine, node):
+            return
+        exits = _block(handler.body, in_loop=False)
+        if not (exits.quiet or exits.falls):
+            return
+        fixable = kind == "only" and not exits.quiet
+        clause = "except:" if handler.type is None else f"except {self.model.code(handler.type)}"
+        self.report(
+            handler,
+            fix=_reraise_fix(handler, self._indent(handler.body)) if fixable else None,
+            clause=clause,
+            function=coroutine.name.value,
+            advice=(
+                "end the handler with `raise`"
+                if kind == "only"
+                else "re-raise `asyncio.CancelledError` (catch it by name first and `raise`)"
+            ),
+        )
+
+    def _indent(self, body: cst.BaseSuite) -> str:
+        """The indentation of the statements of ``body``, as libcst renders nested blocks."""
+        default = self.model.module.default_indent
+        blocks = [body, *self.model.ancestors(body)]
+        return "".join(
+            block.indent if block.indent is not None else default
+            for block in reversed(blocks)
+            if isinstance(block, cst.IndentedBlock)
+        )
+
+    def _cancels_before(self, coroutine: cst.FunctionDef, node: cst.Try) -> bool:
+        """The coroutine cancels something before this ``try`` (in source order): the
+        cancellation caught is then most likely the child's, awaited after ``cancel()``."""
+        for earlier in self.model.nodes(cst.Call, cst.Try):
+            if earlier is node:
+                return False
+            if (
+                isinstance(earlier, cst.Call)
+                and isinstance(earlier.func, cst.Attribute)
+                and earlier.func.attr.value == "cancel"
+                and self.model.enclosing_function(earlier) is coroutine
+            ):
+                return True
+        return False
+
+
+def _interruptible(body: cst.BaseSuite) -> bool:
+    return any(
+        isinstance(node, cst.Await)
+        or (isinstance(node, (cst.For, cst.With)) and node.asynchronous is not None)
+        for node in descendants(body, _SCOPES)
+    )
+
+
+def _calls_method(body: cst.BaseSuite, method: str) -> bool:
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == method
+        for node in descendants(body, _SCOPES)
+    )
+
+
+def _reraise_fix(handler: cst.ExceptHandler, indent: str) -> NodeFix | None:
+    """Append ``raise`` after the handler's last simple statement (a lone ``pass`` becomes
+    ``raise``). Spans of small statements are exact, so the edit is made there: the new line
+    gets the indentation libcst would give it (``indent``). None when the last statement is
+    compound or carries a comment the edit would move."""
+    body = handler.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    last = body.body[-1]
+    if not isinstance(last, cst.SimpleStatementLine) or last.trailing_whitespace.comment:
+        return None
+    final = last.body[-1]
+    if len(body.body) == 1 and len(last.body) == 1 and isinstance(final, cst.Pass):
+        return NodeFix(((final, "raise"),), Safety.SAFE)
+    code = cst.Module([]).code_for_node(final)
+    return NodeFix(((final, f"{code}\n{indent}raise"),), Safety.SAFE)
