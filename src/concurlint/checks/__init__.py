@@ -10,6 +10,7 @@ from concurlint.checks.coroutines import (
     TaskReferenceLost,
 )
 from concurlint.checks.executors import ExecutorExceptionLost
+from concurlint.checks.forking import ForkWithThreads
 from concurlint.checks.gevent import (
     GeventWithAsyncio,
     LateMonkeyPatch,
@@ -47,6 +48,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableProcessArgument,
     MissingMainGuard,
     GlobalWriteInProcess,
+    ForkWithThreads,
     MissingMonkeyPatch,
     LateMonkeyPatch,
     PartialMonkeyPatch,
