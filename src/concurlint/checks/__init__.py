@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurlint.checks.await_updates import UpdateAcrossAwait
 from concurlint.checks.cancellation import CancellationSwallowed
 from concurlint.checks.coroutines import (
     BlockingCallInCoroutine,
@@ -43,6 +44,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     TaskReferenceLost,
     EventLoopInCoroutine,
     CancellationSwallowed,
+    UpdateAcrossAwait,
     ExecutorExceptionLost,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,
