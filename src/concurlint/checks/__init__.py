@@ -18,6 +18,7 @@ from concurlint.checks.gevent import (
     MissingMonkeyPatch,
     PartialMonkeyPatch,
 )
+from concurlint.checks.loop_threads import AsyncioApiFromThread
 from concurlint.checks.processes import (
     GlobalWriteInProcess,
     MissingMainGuard,
@@ -45,6 +46,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     EventLoopInCoroutine,
     CancellationSwallowed,
     UpdateAcrossAwait,
+    AsyncioApiFromThread,
     ExecutorExceptionLost,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,
