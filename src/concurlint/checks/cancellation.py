@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -24,56 +24,63 @@ class _Exits:
     falls: bool
 
 
-def _exits(statements: Sequence[cst.BaseStatement], in_loop: bool) -> _Exits:
-    quiet = False
-    for statement in statements:
-        exits = _statement_exits(statement, in_loop)
-        quiet |= exits.quiet
-        if not exits.falls:
-            return _Exits(quiet, False)
-    return _Exits(quiet, True)
+class _Paths:
+    """How the statements of a handler can be left. ``stops(call)`` is True for calls that
+    never return (``sys.exit``, ``os._exit``): like ``raise``, they end the path."""
 
+    def __init__(self, stops: Callable[[cst.Call], bool]) -> None:
+        self.stops = stops
 
-def _block(body: cst.BaseSuite, in_loop: bool) -> _Exits:
-    if isinstance(body, cst.SimpleStatementSuite):
-        return _small_exits(body.body, in_loop)
-    return _exits(body.body, in_loop)
+    def block(self, body: cst.BaseSuite, in_loop: bool) -> _Exits:
+        if isinstance(body, cst.SimpleStatementSuite):
+            return self._smalls(body.body, in_loop)
+        return self._sequence(body.body, in_loop)
 
+    def _sequence(self, statements: Sequence[cst.BaseStatement], in_loop: bool) -> _Exits:
+        quiet = False
+        for statement in statements:
+            exits = self._statement(statement, in_loop)
+            quiet |= exits.quiet
+            if not exits.falls:
+                return _Exits(quiet, False)
+        return _Exits(quiet, True)
 
-def _small_exits(smalls: tuple[cst.BaseSmallStatement, ...], in_loop: bool) -> _Exits:
-    for small in smalls:
-        if isinstance(small, cst.Raise):
-            return _Exits(False, False)
-        if isinstance(small, cst.Return) or (
-            isinstance(small, (cst.Break, cst.Continue)) and not in_loop
-        ):
-            return _Exits(True, False)
-    return _Exits(False, True)
-
-
-def _statement_exits(statement: cst.BaseStatement, in_loop: bool) -> _Exits:
-    if isinstance(statement, cst.SimpleStatementLine):
-        return _small_exits(statement.body, in_loop)
-    if isinstance(statement, cst.If):
-        body = _block(statement.body, in_loop)
-        orelse = statement.orelse
-        if orelse is None:
-            other = _Exits(False, True)
-        elif isinstance(orelse, cst.If):
-            other = _statement_exits(orelse, in_loop)
-        else:
-            other = _block(orelse.body, in_loop)
-        return _Exits(body.quiet or other.quiet, body.falls or other.falls)
-    if isinstance(statement, (cst.For, cst.While)):
-        body = _block(statement.body, True)
-        return _Exits(body.quiet, True)
-    if isinstance(statement, cst.With):
-        return _block(statement.body, in_loop)
-    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+    def _smalls(self, smalls: Sequence[cst.BaseSmallStatement], in_loop: bool) -> _Exits:
+        for small in smalls:
+            if isinstance(small, cst.Raise) or (
+                isinstance(small, cst.Expr)
+                and isinstance(small.value, cst.Call)
+                and self.stops(small.value)
+            ):
+                return _Exits(False, False)
+            if isinstance(small, cst.Return) or (
+                isinstance(small, (cst.Break, cst.Continue)) and not in_loop
+            ):
+                return _Exits(True, False)
         return _Exits(False, True)
-    # try statements and the rest: a `return` inside is a quiet exit, and it may fall through
-    quiet = any(isinstance(node, cst.Return) for node in descendants(statement, _SCOPES))
-    return _Exits(quiet, True)
+
+    def _statement(self, statement: cst.BaseStatement, in_loop: bool) -> _Exits:
+        if isinstance(statement, cst.SimpleStatementLine):
+            return self._smalls(statement.body, in_loop)
+        if isinstance(statement, cst.If):
+            body = self.block(statement.body, in_loop)
+            orelse = statement.orelse
+            if orelse is None:
+                other = _Exits(False, True)
+            elif isinstance(orelse, cst.If):
+                other = self._statement(orelse, in_loop)
+            else:
+                other = self.block(orelse.body, in_loop)
+            return _Exits(body.quiet or other.quiet, body.falls or other.falls)
+        if isinstance(statement, (cst.For, cst.While)):
+            return _Exits(self.block(statement.body, True).quiet, True)
+        if isinstance(statement, cst.With):
+            return self.block(statement.body, in_loop)
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            return _Exits(False, True)
+        # try statements and the rest: a `return` inside is a quiet exit, and it may fall through
+        quiet = any(isinstance(node, cst.Return) for node in descendants(statement, _SCOPES))
+        return _Exits(quiet, True)
 
 
 class CancellationSwallowed(Rule):
@@ -121,7 +128,7 @@ class CancellationSwallowed(Rule):
     ) -> None:
         if _calls_method(handler.body, "uncancel") or self._cancels_before(coroutine, node):
             return
-        exits = _block(handler.body, in_loop=False)
+        exits = _Paths(self._stops).block(handler.body, in_loop=False)
         if not (exits.quiet or exits.falls):
             return
         fixable = kind == "only" and not exits.quiet
@@ -137,6 +144,9 @@ class CancellationSwallowed(Rule):
                 else "re-raise `asyncio.CancelledError` (catch it by name first and `raise`)"
             ),
         )
+
+    def _stops(self, call: cst.Call) -> bool:
+        return bool(self.model.call_names(call) & self.catalog.names("process-exits"))
 
     def _indent(self, body: cst.BaseSuite) -> str:
         """The indentation of the statements of ``body``, as libcst renders nested blocks."""
