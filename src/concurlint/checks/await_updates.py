@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import libcst as cst
 from libcst.metadata import GlobalScope
 
+from concurlint.model.suspension import SCOPES, can_suspend
 from concurlint.model.walk import descendants
 from concurlint.rule import Rule
 from concurlint.screen import TreeFacts
 
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOCK_WORDS = ("lock", "semaphore", "mutex")
 
 
@@ -30,7 +30,7 @@ class UpdateAcrossAwait(Rule):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         """``self.total += await price()``: the target is read before the value is awaited."""
-        if _awaits(node.value):
+        if can_suspend(node.value):
             self._check_write(node, node.target, "read")
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -59,7 +59,7 @@ class UpdateAcrossAwait(Rule):
                 if (
                     isinstance(target, cst.Subscript)
                     and self.model.code(target.value) == wanted
-                    and (_awaits(assign.value) or self._awaits_before(node.body, statement))
+                    and (can_suspend(assign.value) or self._awaits_before(node.body, statement))
                 ):
                     self._report(
                         assign,
@@ -109,7 +109,7 @@ class UpdateAcrossAwait(Rule):
         )
 
     def _reads(self, value: cst.CSTNode, key: str) -> Iterator[cst.CSTNode]:
-        for node in (value, *descendants(value, _SCOPES)):
+        for node in (value, *descendants(value, SCOPES)):
             if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) and (
                 self.model.code(node) == key
             ):
@@ -120,10 +120,10 @@ class UpdateAcrossAwait(Rule):
     def _read_before_await(self, read: cst.CSTNode, value: cst.BaseExpression) -> bool:
         """Python evaluates left to right: a read before an ``await`` (or inside the awaited
         expression) happens before the task is suspended."""
-        order = {node: index for index, node in enumerate(descendants(value, _SCOPES))}
+        order = {n: i for i, n in enumerate((value, *descendants(value, SCOPES)))}
         return any(
             isinstance(node, cst.Await)
-            and (order[read] < order[node] or read in set(descendants(node, _SCOPES)))
+            and (order[read] < order[node] or read in set(descendants(node, SCOPES)))
             for node in order
         )
 
@@ -134,7 +134,7 @@ class UpdateAcrossAwait(Rule):
         block = self.model.parent(line) if line is not None else None
         if not isinstance(block, cst.IndentedBlock) or line not in block.body:
             return False
-        used = {n.value for n in descendants(node.value, _SCOPES) if isinstance(n, cst.Name)}
+        used = {n.value for n in descendants(node.value, SCOPES) if isinstance(n, cst.Name)}
         earlier = list(block.body[: block.body.index(line)])
         for index, statement in enumerate(earlier):
             for assign in _assignments(statement):
@@ -143,14 +143,14 @@ class UpdateAcrossAwait(Rule):
                     isinstance(local, cst.Name)
                     and local.value in used
                     and any(True for _ in self._reads(assign.value, key))
-                    and any(_awaits(later) for later in earlier[index + 1 :])
+                    and any(can_suspend(later) for later in earlier[index + 1 :])
                 ):
                     return True
         return False
 
     def _awaits_before(self, body: cst.BaseSuite, statement: cst.BaseStatement) -> bool:
         statements = list(_statements(body))
-        return any(_awaits(s) for s in statements[: statements.index(statement)])
+        return any(can_suspend(s) for s in statements[: statements.index(statement)])
 
     # -- report -----------------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class UpdateAcrossAwait(Rule):
     def _under_lock(self, node: cst.CSTNode) -> bool:
         """Inside ``async with`` an asyncio lock (by inferred type, or a name that says so)."""
         for ancestor in self.model.ancestors(node):
-            if isinstance(ancestor, _SCOPES):
+            if isinstance(ancestor, SCOPES):
                 return False
             if isinstance(ancestor, cst.With) and ancestor.asynchronous is not None:
                 for item in ancestor.items:
@@ -184,14 +184,6 @@ class UpdateAcrossAwait(Rule):
                     ):
                         return True
         return False
-
-
-def _awaits(node: cst.CSTNode) -> bool:
-    return any(
-        isinstance(n, cst.Await)
-        or (isinstance(n, (cst.For, cst.With)) and n.asynchronous is not None)
-        for n in (node, *descendants(node, _SCOPES))
-    )
 
 
 def _statements(body: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from concurlint.diagnostic import Safety
+from concurlint.model.suspension import SCOPES, can_suspend
 from concurlint.model.walk import descendants
 from concurlint.rule import NodeFix, Rule
 from concurlint.screen import TreeFacts
-
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class _Paths:
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return _Exits(False, True)
         # try statements and the rest: a `return` inside is a quiet exit, and it may fall through
-        quiet = any(isinstance(node, cst.Return) for node in descendants(statement, _SCOPES))
+        quiet = any(isinstance(node, cst.Return) for node in descendants(statement, SCOPES))
         return _Exits(quiet, True)
 
 
@@ -97,7 +96,7 @@ class CancellationSwallowed(Rule):
 
     def visit_Try(self, node: cst.Try) -> None:
         coroutine = self.model.enclosing_coroutine(node)
-        if coroutine is None or not _interruptible(node.body):
+        if coroutine is None or not can_suspend(node.body):
             return
         caught_by_name = False
         for handler in node.handlers:
@@ -174,20 +173,12 @@ class CancellationSwallowed(Rule):
         return False
 
 
-def _interruptible(body: cst.BaseSuite) -> bool:
-    return any(
-        isinstance(node, cst.Await)
-        or (isinstance(node, (cst.For, cst.With)) and node.asynchronous is not None)
-        for node in descendants(body, _SCOPES)
-    )
-
-
 def _calls_method(body: cst.BaseSuite, method: str) -> bool:
     return any(
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value == method
-        for node in descendants(body, _SCOPES)
+        for node in descendants(body, SCOPES)
     )
 
 
