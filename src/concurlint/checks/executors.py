@@ -6,6 +6,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from concurlint.model.spawning import SpawnAnalysis
 from concurlint.model.walk import descendants
 from concurlint.rule import Rule
 from concurlint.screen import TreeFacts
@@ -29,6 +30,8 @@ class ExecutorExceptionLost(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.model.call_names(node)
+        if (names & self._submits or names & self._maps) and self._work_catches_all(node):
+            return
         if names & self._submits:
             if self._future_lost(node):
                 self.report(
@@ -42,6 +45,31 @@ class ExecutorExceptionLost(Rule):
                 outcome=f"the iterator of `{self._shown(node)}` is never consumed",
                 advice="iterate over it (`for result in ...`, `list(...)`)",
             )
+
+    def _work_catches_all(self, call: cst.Call) -> bool:
+        """The submitted function of this module wraps its whole body in a ``try`` with a
+        catch-all handler (bare, ``Exception``, ``BaseException``): it reports its own errors,
+        so the future never holds one worth seeing."""
+        site = self.model.analysis(SpawnAnalysis).site(call)
+        target = site.target if site is not None else None
+        function = target.function if target is not None else None
+        if not isinstance(function, cst.FunctionDef) or not isinstance(
+            function.body, cst.IndentedBlock
+        ):
+            return False
+        statements = [s for s in function.body.body if not _is_docstring(s)]
+        return (
+            len(statements) == 1
+            and isinstance(statements[0], cst.Try)
+            and any(self._catch_all(handler) for handler in statements[0].handlers)
+        )
+
+    def _catch_all(self, handler: cst.ExceptHandler) -> bool:
+        if handler.type is None:
+            return True
+        return bool(
+            self.model.qualified_names(handler.type) & self.catalog.names("catch-all-exceptions")
+        )
 
     def _shown(self, call: cst.Call) -> str:
         return f"{self.model.code(call.func)}(...)"
@@ -99,6 +127,15 @@ class ExecutorExceptionLost(Rule):
             isinstance(node, cst.Attribute) and node.attr.value in inspections
             for node in descendants(callback.body)
         )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _single_name_target(statement: cst.CSTNode | None, value: cst.Call) -> cst.Name | None:
