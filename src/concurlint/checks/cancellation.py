@@ -96,17 +96,51 @@ class CancellationSwallowed(Rule):
 
     def visit_Try(self, node: cst.Try) -> None:
         coroutine = self.model.enclosing_coroutine(node)
-        if coroutine is None or not can_suspend(node.body):
+        if coroutine is None or not can_suspend(node.body) or self._awaits_futures(node.body):
             return
         caught_by_name = False
         for handler in node.handlers:
             kind = self._catches(handler)
             if kind is None:
                 continue
-            if kind == "catch-all" and caught_by_name:
+            if kind == "catch-all" and (caught_by_name or not self._runs_on_asyncio):
                 continue
             caught_by_name |= kind != "catch-all"
             self._check(handler, kind, coroutine, node)
+
+    @property
+    def _runs_on_asyncio(self) -> bool:
+        """The module imports asyncio or a framework built on it: its coroutines are
+        asyncio's, and a catch-all handler catches asyncio's cancellation. Coroutines of a
+        module without such an import may run on another loop (trio, a library's own)."""
+        frameworks = self.catalog.names("asyncio-frameworks")
+        for statement in self.model.nodes(cst.Import, cst.ImportFrom):
+            if isinstance(statement, cst.Import):
+                modules = [alias.evaluated_name for alias in statement.names]
+            elif statement.module is not None and not statement.relative:
+                modules = [self.model.code(statement.module)]
+            else:
+                modules = []
+            if any(module.partition(".")[0] in frameworks for module in modules):
+                return True
+        return False
+
+    def _awaits_futures(self, body: cst.BaseSuite) -> bool:
+        """Every ``await`` of the body waits for an existing future or task (``await task``,
+        ``await self.ready``, ``await asyncio.wait_for(task, ...)``): a cancellation caught
+        there is most likely that future's, cancelled by someone else, not this task's."""
+        awaits = [n for n in descendants(body, SCOPES) if isinstance(n, cst.Await)]
+        return bool(awaits) and all(self._is_future(a.expression) for a in awaits)
+
+    def _is_future(self, expression: cst.BaseExpression) -> bool:
+        if isinstance(expression, cst.Call):
+            names = self.model.call_names(expression)
+            return (
+                bool(names & self.catalog.names("future-waits"))
+                and bool(expression.args)
+                and self._is_future(expression.args[0].value)
+            )
+        return isinstance(expression, (cst.Name, cst.Attribute, cst.Subscript))
 
     def _catches(self, handler: cst.ExceptHandler) -> str | None:
         """``"only"`` (CancelledError alone), ``"among"`` (in a tuple), ``"catch-all"``
