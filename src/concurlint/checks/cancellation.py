@@ -77,9 +77,27 @@ class _Paths:
             return self.block(statement.body, in_loop)
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return _Exits(False, True)
-        # try statements and the rest: a `return` inside is a quiet exit, and it may fall through
+        if isinstance(statement, cst.Try):
+            return self._try(statement, in_loop)
+        # the rest (match, try*): a `return` inside is a quiet exit, and it may fall through
         quiet = any(isinstance(node, cst.Return) for node in descendants(statement, SCOPES))
         return _Exits(quiet, True)
+
+
+    def _try(self, statement: cst.Try, in_loop: bool) -> _Exits:
+        """A ``finally`` that ends in ``raise`` ends every path; otherwise the body (through
+        its ``else``) or any handler may fall through."""
+        if statement.finalbody is not None:
+            final = self.block(statement.finalbody.body, in_loop)
+            if not final.falls:
+                return final
+        parts = [self.block(statement.body, in_loop)]
+        if statement.orelse is not None:
+            parts.append(self.block(statement.orelse.body, in_loop))
+        parts.extend(self.block(handler.body, in_loop) for handler in statement.handlers)
+        quiet = any(part.quiet for part in parts)
+        falls = any(part.falls for part in parts)
+        return _Exits(quiet, falls)
 
 
 class CancellationSwallowed(Rule):
@@ -135,6 +153,8 @@ class CancellationSwallowed(Rule):
     def _is_future(self, expression: cst.BaseExpression) -> bool:
         if isinstance(expression, cst.Call):
             names = self.model.call_names(expression)
+            if names & self.catalog.names("type-casts") and len(expression.args) == 2:
+                return self._is_future(expression.args[1].value)  # typing.cast(T, value)
             return (
                 bool(names & self.catalog.names("future-waits"))
                 and bool(expression.args)

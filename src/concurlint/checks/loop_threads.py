@@ -43,6 +43,8 @@ class AsyncioApiFromThread(Rule):
         if name is None:
             return
         function = self.model.enclosing_function(node)
+        if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
+            return  # a coroutine runs on its own event loop's thread
         threads = self.model.analysis(ThreadAnalysis)
         entries = threads.entries_reaching(function)
         if not entries or self._runs_own_loop(function):
