@@ -7,6 +7,7 @@ from functools import cached_property
 import libcst as cst
 
 from concurlint.model.spawning import SpawnAnalysis
+from concurlint.model.suspension import SCOPES
 from concurlint.model.walk import descendants
 from concurlint.rule import Rule
 from concurlint.screen import TreeFacts
@@ -47,21 +48,17 @@ class ExecutorExceptionLost(Rule):
             )
 
     def _work_catches_all(self, call: cst.Call) -> bool:
-        """The submitted function of this module wraps its whole body in a ``try`` with a
-        catch-all handler (bare, ``Exception``, ``BaseException``): it reports its own errors,
-        so the future never holds one worth seeing."""
+        """The submitted function of this module has a catch-all handler (bare,
+        ``Exception``, ``BaseException``) in its own body: it deals with its own errors, so
+        the future is not where they were meant to be seen."""
         site = self.model.analysis(SpawnAnalysis).site(call)
         target = site.target if site is not None else None
         function = target.function if target is not None else None
-        if not isinstance(function, cst.FunctionDef) or not isinstance(
-            function.body, cst.IndentedBlock
-        ):
+        if not isinstance(function, cst.FunctionDef):
             return False
-        statements = [s for s in function.body.body if not _is_docstring(s)]
-        return (
-            len(statements) == 1
-            and isinstance(statements[0], cst.Try)
-            and any(self._catch_all(handler) for handler in statements[0].handlers)
+        return any(
+            isinstance(node, cst.ExceptHandler) and self._catch_all(node)
+            for node in descendants(function.body, SCOPES)
         )
 
     def _catch_all(self, handler: cst.ExceptHandler) -> bool:
@@ -127,15 +124,6 @@ class ExecutorExceptionLost(Rule):
             isinstance(node, cst.Attribute) and node.attr.value in inspections
             for node in descendants(callback.body)
         )
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _single_name_target(statement: cst.CSTNode | None, value: cst.Call) -> cst.Name | None:
