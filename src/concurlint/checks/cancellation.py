@@ -104,8 +104,7 @@ class CancellationSwallowed(Rule):
     code = "CCL206"
     message = (
         "`{clause}` in `async def {function}` can leave the handler without re-raising the "
-        "cancellation, so `task.cancel()`, timeouts and task groups see the task carry on; "
-        "{advice}"
+        "cancellation: the task {outcome}; {advice}"
     )
     keywords = ("async",)
 
@@ -179,7 +178,10 @@ class CancellationSwallowed(Rule):
     def _check(
         self, handler: cst.ExceptHandler, kind: str, coroutine: cst.FunctionDef, node: cst.Try
     ) -> None:
-        if _calls_method(handler.body, "uncancel") or self._cancels_before(coroutine, node):
+        if (
+            any(_calls_method(handler.body, m) for m in ("uncancel", "cancelling"))
+            or self._cancels_before(coroutine, node)
+        ):
             return
         exits = _Paths(self._stops).block(handler.body, in_loop=False)
         if not (exits.quiet or exits.falls):
@@ -191,12 +193,32 @@ class CancellationSwallowed(Rule):
             fix=_reraise_fix(handler, self._indent(handler.body)) if fixable else None,
             clause=clause,
             function=coroutine.name.value,
+            outcome=(
+                "carries on after `cancel()` (the code after the `try` still runs)"
+                if self._carries_on(node, coroutine)
+                else "ends as if it had finished, so `asyncio.timeout()`, task groups and "
+                "whoever awaits it never learn it was cancelled"
+            ),
             advice=(
                 "end the handler with `raise`"
                 if kind == "only"
                 else "re-raise `asyncio.CancelledError` (catch it by name first and `raise`)"
             ),
         )
+
+    def _carries_on(self, node: cst.Try, coroutine: cst.FunctionDef) -> bool:
+        """Code of the coroutine runs after the ``try``: it sits in a loop, or statements
+        follow it in an enclosing block."""
+        child: cst.CSTNode = node
+        for ancestor in self.model.ancestors(node):
+            if ancestor is coroutine:
+                return False
+            if isinstance(ancestor, (cst.For, cst.While)) and child is ancestor.body:
+                return True
+            if isinstance(ancestor, cst.IndentedBlock) and child is not ancestor.body[-1]:
+                return True
+            child = ancestor
+        return False
 
     def _stops(self, call: cst.Call) -> bool:
         return bool(self.model.call_names(call) & self.catalog.names("process-exits"))
