@@ -156,3 +156,19 @@ def test_an_update_after_the_await_alone_is_not_reported(ruleset: RuleSet) -> No
     (report,) = _lint(text, ruleset, "CCL208")
     assert report.span.line == 7
     assert _arg(report, "state") == "self.total"
+
+
+def test_a_return_from_the_handler_in_a_loop_ends_the_task(ruleset: RuleSet) -> None:
+    text = """
+        import asyncio
+
+        async def fetch_all(items):
+            for item in items:
+                try:
+                    await item.fetch()
+                except asyncio.CancelledError:
+                    return False
+            return True
+    """
+    (report,) = _lint(text, ruleset, "CCL206")
+    assert _arg(report, "outcome").startswith("ends as if it had finished")

@@ -181,6 +181,7 @@ class CancellationSwallowed(Rule):
         if (
             any(_calls_method(handler.body, m) for m in ("uncancel", "cancelling"))
             or self._cancels_before(coroutine, node)
+            or _keeps_error(handler)
         ):
             return
         exits = _Paths(self._stops).block(handler.body, in_loop=False)
@@ -195,7 +196,8 @@ class CancellationSwallowed(Rule):
             function=coroutine.name.value,
             outcome=(
                 "carries on after `cancel()` (the code after the `try` still runs)"
-                if self._carries_on(node, coroutine)
+                if (exits.falls and self._carries_on(node, coroutine))
+                or _leaves_by_jump(handler.body)
                 else "ends as if it had finished, so `asyncio.timeout()`, task groups and "
                 "whoever awaits it never learn it was cancelled"
             ),
@@ -247,6 +249,37 @@ class CancellationSwallowed(Rule):
             ):
                 return True
         return False
+
+
+def _leaves_by_jump(body: cst.BaseSuite) -> bool:
+    """A ``break`` or ``continue`` of the handler itself (not of a loop inside it)."""
+    return any(
+        isinstance(node, (cst.Break, cst.Continue))
+        for node in descendants(body, (*SCOPES, cst.For, cst.While))
+    )
+
+
+def _keeps_error(handler: cst.ExceptHandler) -> bool:
+    """``except ... as error`` that stores the error (``errors.append(error)``,
+    ``self._error = error``): it is kept to be raised later, as cleanup code does."""
+    name = handler.name.name if handler.name is not None else None
+    if not isinstance(name, cst.Name):
+        return False
+    for node in descendants(handler.body, SCOPES):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in {"append", "add"}
+            and any(_is_name(a.value, name.value) for a in node.args)
+        ):
+            return True
+        if isinstance(node, cst.Assign) and _is_name(node.value, name.value):
+            return True
+    return False
+
+
+def _is_name(expression: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expression, cst.Name) and expression.value == name
 
 
 def _calls_method(body: cst.BaseSuite, method: str) -> bool:
