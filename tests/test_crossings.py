@@ -152,9 +152,12 @@ def test_an_update_after_the_await_alone_is_not_reported(ruleset: RuleSet) -> No
                 self.total += await price()
                 cost = await price()
                 self.total += cost
+
+        async def shop(counter, prices):
+            await asyncio.gather(*(counter.add(price) for price in prices))
     """
-    (report,) = _lint(text, ruleset, "CCL208")
-    assert report.span.line == 7
+    (report,) = _lint("import asyncio\n" + dedent(text), ruleset, "CCL208")
+    assert report.span.line == 8
     assert _arg(report, "state") == "self.total"
 
 
@@ -172,3 +175,12 @@ def test_a_return_from_the_handler_in_a_loop_ends_the_task(ruleset: RuleSet) -> 
     """
     (report,) = _lint(text, ruleset, "CCL206")
     assert _arg(report, "outcome").startswith("ends as if it had finished")
+
+
+def test_self_state_of_a_method_never_run_as_tasks_is_not_reported(ruleset: RuleSet) -> None:
+    text = """
+        class Counter:
+            async def add(self, price):
+                self.total += await price()
+    """
+    assert _lint(text, ruleset, "CCL208") == []

@@ -91,12 +91,34 @@ class UpdateAcrossAwait(Rule):
         return None
 
     def _is_self(self, expression: cst.BaseExpression) -> bool:
+        """``self`` of a method that this module runs as several tasks at once: an object
+        used by one task at a time (a request being resolved, a connection's reader) has
+        no other task to lose an update to."""
         coroutine = self.model.enclosing_coroutine(expression)
         return (
             isinstance(expression, cst.Name)
             and coroutine is not None
             and expression.value == self.model.self_name(coroutine)
+            and self._run_as_tasks(coroutine)
         )
+
+    def _run_as_tasks(self, coroutine: cst.FunctionDef) -> bool:
+        """A call of the method (``obj.name(...)``) is handed to a task factory or a gather
+        of this module (``asyncio.gather(*(cart.add(i) for i in items))``)."""
+        name = coroutine.name.value
+        spawners = self.catalog.names("task-spawners")
+        for call in self.model.nodes(cst.Call):
+            if not (self.model.call_names(call) & spawners or _creates_task(call)):
+                continue
+            for node in descendants(call, SCOPES):
+                if (
+                    isinstance(node, cst.Call)
+                    and node is not call
+                    and isinstance(node.func, cst.Attribute)
+                    and node.func.attr.value == name
+                ):
+                    return True
+        return False
 
     def _is_global(self, name: cst.Name) -> bool:
         scope = self.model.scope(name)
@@ -184,6 +206,11 @@ class UpdateAcrossAwait(Rule):
                     ):
                         return True
         return False
+
+
+def _creates_task(call: cst.Call) -> bool:
+    """``group.create_task(...)``, ``loop.create_task(...)``: a task whatever the receiver."""
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_task"
 
 
 def _statements(body: cst.BaseSuite) -> tuple[cst.BaseStatement, ...]:
