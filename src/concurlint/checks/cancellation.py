@@ -188,7 +188,8 @@ class CancellationSwallowed(Rule):
         if not (exits.quiet or exits.falls):
             return
         fixable = kind == "only" and not exits.quiet
-        clause = "except:" if handler.type is None else f"except {self.model.code(handler.type)}"
+        shown = " ".join(self.model.code(handler.type).split()) if handler.type else ""
+        clause = f"except {shown}" if shown else "except:"
         self.report(
             handler,
             fix=_reraise_fix(handler, self._indent(handler.body)) if fixable else None,
