@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurlint.checks.await_updates import UpdateAcrossAwait
+from concurlint.checks.cancellation import CancellationSwallowed
 from concurlint.checks.coroutines import (
     BlockingCallInCoroutine,
     CoroutineNeverAwaited,
@@ -9,12 +11,15 @@ from concurlint.checks.coroutines import (
     TaskReferenceLost,
     ThreadLockHeldAcrossAwait,
 )
+from concurlint.checks.executors import ExecutorExceptionLost
+from concurlint.checks.forking import ForkWithThreads
 from concurlint.checks.gevent import (
     GeventWithAsyncio,
     LateMonkeyPatch,
     MissingMonkeyPatch,
     PartialMonkeyPatch,
 )
+from concurlint.checks.loop_threads import AsyncioApiFromThread
 from concurlint.checks.processes import (
     GlobalWriteInProcess,
     MissingMainGuard,
@@ -43,10 +48,15 @@ ALL_RULES: tuple[type[Rule], ...] = (
     TaskReferenceLost,
     EventLoopInCoroutine,
     ThreadLockHeldAcrossAwait,
+    CancellationSwallowed,
+    UpdateAcrossAwait,
+    AsyncioApiFromThread,
+    ExecutorExceptionLost,
     UnpicklableProcessTarget,
     UnpicklableProcessArgument,
     MissingMainGuard,
     GlobalWriteInProcess,
+    ForkWithThreads,
     MissingMonkeyPatch,
     LateMonkeyPatch,
     PartialMonkeyPatch,

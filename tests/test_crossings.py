@@ -1,0 +1,186 @@
+"""The rules where threads, tasks and processes meet (CCL206-CCL209, CCL305) on small
+programs: the message arguments that say what happens, and the fixes' exact output."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+from concurlint.diagnostic import Diagnostic
+from concurlint.engine import RuleSet, lint_source
+from concurlint.files import Source
+from concurlint.fixes import fix_source
+
+
+def _source(text: str) -> Source:
+    return Source("case.py", dedent(text), "utf-8")
+
+
+def _lint(text: str, ruleset: RuleSet, code: str) -> list[Diagnostic]:
+    return [d for d in lint_source(_source(text), ruleset).diagnostics if d.code == code]
+
+
+def _arg(diagnostic: Diagnostic, name: str) -> str:
+    return dict(diagnostic.args)[name]
+
+
+def test_a_swallowed_cancellation_in_a_loop_carries_on(ruleset: RuleSet) -> None:
+    text = """
+        import asyncio
+
+        async def worker():
+            while True:
+                try:
+                    await asyncio.sleep(1)
+                except asyncio.CancelledError:
+                    pass
+    """
+    (report,) = _lint(text, ruleset, "CCL206")
+    assert _arg(report, "outcome").startswith("carries on")
+
+
+def test_a_swallowed_cancellation_at_the_end_ends_the_task(ruleset: RuleSet) -> None:
+    text = """
+        import asyncio
+
+        async def worker():
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                return
+    """
+    (report,) = _lint(text, ruleset, "CCL206")
+    assert _arg(report, "outcome").startswith("ends as if it had finished")
+    assert report.fix is None  # a `return` is a way out that `raise` at the end cannot fix
+
+
+def test_the_fix_appends_raise_with_the_handler_s_indentation(ruleset: RuleSet) -> None:
+    text = """
+        import asyncio
+
+        class Worker:
+            async def run(self):
+                while True:
+                    try:
+                        await asyncio.sleep(1)
+                    except asyncio.CancelledError:
+                        print("stopping")
+    """
+    fixed = fix_source(_source(text), ruleset).text
+    assert fixed == dedent(text).replace(
+        'print("stopping")\n', 'print("stopping")\n                raise\n'
+    )
+
+
+def test_a_catch_all_in_a_module_without_asyncio_is_not_reported(ruleset: RuleSet) -> None:
+    text = """
+        async def fetch(connection):
+            try:
+                await connection.request()
+            except BaseException:
+                connection.close()
+    """
+    assert _lint(text, ruleset, "CCL206") == []
+    assert len(_lint("import asyncio\n" + dedent(text), ruleset, "CCL206")) == 1
+
+
+def test_fork_message_says_whether_the_start_method_is_explicit(ruleset: RuleSet) -> None:
+    text = """
+        import multiprocessing
+        import threading
+
+        def work():
+            pass
+
+        def main():
+            threading.Thread(target=work).start()
+            multiprocessing.Process(target=work).start()
+            multiprocessing.get_context("fork").Process(target=work).start()
+            multiprocessing.get_context("spawn").Process(target=work).start()
+    """
+    hows = [_arg(d, "how") for d in _lint(text, ruleset, "CCL305")]
+    assert hows == [
+        " (the default start method on Linux before Python 3.14)",
+        " (start method `fork`)",
+    ]
+
+
+def test_a_done_callback_that_reads_the_future_keeps_the_exception(ruleset: RuleSet) -> None:
+    text = """
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor()
+
+        def work():
+            raise ValueError
+
+        def ignore(future):
+            print("done")
+
+        def check(future):
+            future.result()
+
+        def main():
+            pool.submit(work).add_done_callback(check)
+            pool.submit(work).add_done_callback(ignore)
+    """
+    (report,) = _lint(text, ruleset, "CCL209")
+    assert report.span.line == 17
+
+
+def test_call_soon_from_a_thread_becomes_call_soon_threadsafe(ruleset: RuleSet) -> None:
+    text = """
+        import threading
+
+        def notify(loop, value):
+            loop.call_soon(print, value)
+
+        def start(loop):
+            threading.Thread(target=notify, args=(loop, 1)).start()
+    """
+    fixed = fix_source(_source(text), ruleset).text
+    assert "loop.call_soon_threadsafe(print, value)" in fixed
+    assert _lint(fixed, ruleset, "CCL207") == []
+
+
+def test_an_update_after_the_await_alone_is_not_reported(ruleset: RuleSet) -> None:
+    text = """
+        class Counter:
+            def __init__(self):
+                self.total = 0
+
+            async def add(self, price):
+                self.total += await price()
+                cost = await price()
+                self.total += cost
+
+        async def shop(counter, prices):
+            await asyncio.gather(*(counter.add(price) for price in prices))
+    """
+    (report,) = _lint("import asyncio\n" + dedent(text), ruleset, "CCL208")
+    assert report.span.line == 8
+    assert _arg(report, "state") == "self.total"
+
+
+def test_a_return_from_the_handler_in_a_loop_ends_the_task(ruleset: RuleSet) -> None:
+    text = """
+        import asyncio
+
+        async def fetch_all(items):
+            for item in items:
+                try:
+                    await item.fetch()
+                except asyncio.CancelledError:
+                    return False
+            return True
+    """
+    (report,) = _lint(text, ruleset, "CCL206")
+    assert _arg(report, "outcome").startswith("ends as if it had finished")
+
+
+def test_self_state_of_a_method_never_run_as_tasks_is_not_reported(ruleset: RuleSet) -> None:
+    text = """
+        class Counter:
+            async def add(self, price):
+                self.total += await price()
+    """
+    assert _lint(text, ruleset, "CCL208") == []
