@@ -70,6 +70,12 @@ class Editor:
         )
         self.client.initialized(types.InitializedParams())
 
+    async def start_and_open(self, root: Path, path: Path) -> list[types.Diagnostic]:
+        """Start the server on ``root``, open ``path`` and wait for its diagnostics."""
+        await self.start(root)
+        self.open(path)
+        return await _until(lambda: self.published.get(_uri(path)))
+
     def open(self, path: Path) -> None:
         self.versions[_uri(path)] = 1
         self.client.text_document_did_open(
@@ -145,6 +151,12 @@ def _run(session: Callable[[Editor], Awaitable[None]]) -> None:
     asyncio.run(body())
 
 
+def _sleeper(folder: Path) -> Path:
+    sleeper = folder / "sleeper.py"
+    sleeper.write_text(_SLEEPER)
+    return sleeper
+
+
 def _project(tmp_path: Path) -> tuple[Path, Path]:
     package = tmp_path / "app"
     package.mkdir()
@@ -155,8 +167,7 @@ def _project(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_blocking_call_is_published_and_goes_when_fixed_in_the_buffer(tmp_path: Path) -> None:
-    sleeper = tmp_path / "sleeper.py"
-    sleeper.write_text(_SLEEPER)
+    sleeper = _sleeper(tmp_path)
 
     async def session(editor: Editor) -> None:
         await editor.start(tmp_path)
@@ -187,13 +198,10 @@ def test_cross_module_report_follows_an_edit_of_the_helper(tmp_path: Path) -> No
 
 
 def test_code_action_fix_applies_and_suppression_is_offered(tmp_path: Path) -> None:
-    sleeper = tmp_path / "sleeper.py"
-    sleeper.write_text(_SLEEPER)
+    sleeper = _sleeper(tmp_path)
 
     async def session(editor: Editor) -> None:
-        await editor.start(tmp_path)
-        editor.open(sleeper)
-        diagnostics = await _until(lambda: editor.published.get(_uri(sleeper)))
+        diagnostics = await editor.start_and_open(tmp_path, sleeper)
         actions = await editor.actions(sleeper, diagnostics[0].range, diagnostics)
         fix_all = await editor.actions(sleeper, diagnostics[0].range, [], FIX_ALL)
         assert [action.kind for action in fix_all] == [FIX_ALL]
@@ -213,13 +221,10 @@ def test_code_action_fix_applies_and_suppression_is_offered(tmp_path: Path) -> N
 
 
 def test_hover_shows_the_rule_and_the_book_link(tmp_path: Path) -> None:
-    sleeper = tmp_path / "sleeper.py"
-    sleeper.write_text(_SLEEPER)
+    sleeper = _sleeper(tmp_path)
 
     async def session(editor: Editor) -> None:
-        await editor.start(tmp_path)
-        editor.open(sleeper)
-        diagnostics = await _until(lambda: editor.published.get(_uri(sleeper)))
+        diagnostics = await editor.start_and_open(tmp_path, sleeper)
         hover = await editor.client.text_document_hover_async(
             types.HoverParams(text_document=types.TextDocumentIdentifier(uri=_uri(sleeper)),
                               position=diagnostics[0].range.start)
@@ -233,8 +238,7 @@ def test_hover_shows_the_rule_and_the_book_link(tmp_path: Path) -> None:
 
 
 def test_settings_from_initialization_options_apply(tmp_path: Path) -> None:
-    sleeper = tmp_path / "sleeper.py"
-    sleeper.write_text(_SLEEPER)
+    sleeper = _sleeper(tmp_path)
 
     async def session(editor: Editor) -> None:
         await editor.start(tmp_path, {"ignore": ["CCL201"]})
