@@ -3,12 +3,15 @@ run goes on, and an error of concurlint itself exits 2."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,12 +120,44 @@ def test_task_that_kills_every_worker_is_lost_alone() -> None:
     assert results == [DIED if task == "poison" else task.upper() for task in tasks]
 
 
+def _large_answer(task: int) -> bytes:
+    return bytes([task % 256]) * 2_000_000  # long to write: a kill often lands mid-write
+
+
+def test_workers_killed_at_random_moments_never_hang_the_pool() -> None:
+    """A worker killed halfway through writing its answer, or while reading its task, costs
+    at most that task; every other answer arrives whole."""
+    from concurlint.workers import DIED, Pool
+
+    killing = threading.Event()
+
+    def kill_workers() -> None:
+        while not killing.wait(0.003):
+            workers = _children(os.getpid())
+            if workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(random.choice(workers), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_workers, daemon=True)
+    killer.start()
+    outcome: list[object] = []
+    runner = threading.Thread(target=lambda: outcome.append(Pool(_large_answer, 2).map(
+        list(range(60)))), daemon=True)
+    runner.start()
+    runner.join(HANG)
+    killing.set()
+    assert not runner.is_alive(), "the pool hung"
+    [results] = outcome
+    assert all(result in (DIED, _large_answer(task)) for task, result in enumerate(results))
+
+
 def _unshare_available() -> bool:
     return shutil.which("unshare") is not None and os.geteuid() == 0
 
 
 @pytest.mark.skipif(not _unshare_available(), reason="a read-only /dev/shm needs root, unshare")
-def test_read_only_dev_shm_runs_in_one_process(folder: Path) -> None:
+def test_read_only_dev_shm_still_runs_workers(folder: Path) -> None:
+    """Workers talk over pipes of their own, which need no semaphore in ``/dev/shm``."""
     _tree(folder, files=80, calls=1)
     command = (f"mount -t tmpfs -o ro tmpfs /dev/shm && "
                f"{sys.executable} -m concurlint --no-cache --jobs 2 .")
@@ -131,9 +166,22 @@ def test_read_only_dev_shm_runs_in_one_process(folder: Path) -> None:
     if "mount" in completed.stderr and "concurlint" not in completed.stderr:
         pytest.skip(f"cannot mount here: {completed.stderr.strip()}")
     assert completed.stdout.count("CCL201") == 81
-    [warning] = completed.stderr.splitlines()
-    assert warning.startswith("concurlint: warning: cannot start worker processes")
+    assert completed.stderr == ""
     assert completed.stdout.splitlines()[-2].startswith("Found 81 errors")
+
+
+def test_platform_without_processes_runs_in_one_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from concurlint import workers
+
+    def refuse(_self: object) -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(workers.Pool, "_start", refuse)
+    assert workers.Pool(str.upper, 2).map(["a", "b"]) == ["A", "B"]
+    [warning] = capsys.readouterr().err.splitlines()
+    assert warning.startswith("concurlint: warning: cannot start worker processes")
 
 
 @pytest.mark.parametrize("output", ["text", "json", "sarif", "github"])

@@ -18,7 +18,6 @@ from concurlint.diagnostic import FileResult
 from concurlint.files import Unreadable, project_files
 from concurlint.project import FileFacts, file_fingerprints, project_facts
 from concurlint.unanalyzable import unreadable_result
-from concurlint.workers import usable_jobs
 
 
 class Progress:
@@ -82,7 +81,6 @@ def lint_paths(
     project the paths belong to (``files.project_files``), joined into the facts each file
     gets about what it imports from the others. Only ``paths`` are reported on."""
     results = [unreadable_result(problem, settings) for problem in problems]
-    jobs = usable_jobs(jobs)
     bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
     members = project_files(paths, settings) if paths else []
     fingerprints = file_fingerprints(members, settings.max_file_size)

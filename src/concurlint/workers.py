@@ -1,20 +1,23 @@
 """Work spread over processes, surviving what happens to them.
 
-``ProcessPoolExecutor`` alone loses every result when one worker dies (the OOM killer, a
-native crash): the pool breaks and each pending future raises. Here a task is given to the
-pool only when a worker is about to be free, so that when the pool breaks, the tasks still
-running are known. Those are suspects: each is run again alone, in a fresh process, and
-one that kills that process too is reported lost; the tasks never started go to a fresh
-pool. A task the caller marks heavy (a large file) runs while no other heavy task does, so
-the largest files are not all in memory at once.
+``ProcessPoolExecutor`` cannot survive a worker killed at the wrong moment (the OOM killer,
+a native crash): killed while it holds the shared queue's lock, or halfway through writing
+a result, it leaves the pool's other processes, or the thread reading results, waiting
+forever. Here each worker has a pipe of its own, so a worker's death touches nothing but
+its pipe: reading it ends (end of file) and the one task it was running is known. That
+task is run again by a fresh worker, and one that kills its worker twice is reported lost.
+A task the caller marks heavy (a large file) runs while no other heavy task does, so the
+largest files are not all in memory at once. Pipes need no semaphores, so workers start
+where ``/dev/shm`` is not writable too.
 
 Workers ignore Ctrl-C (the main process alone reports it, then stops them) and exit when
 the main process is gone (a ``SIGKILL`` of it leaves no orphans). Where processes cannot
-be started at all (no writable ``/dev/shm``), the tasks run in this process.
+be started at all, the tasks run in this process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -23,17 +26,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Generic, TypeVar, cast
 
 _Task = TypeVar("_Task")
 _Result = TypeVar("_Result")
-# Tasks handed to the pool beyond one per worker: the next task is ready when one ends.
-_AHEAD = 1
 _PARENT_POLL = 0.5  # seconds between checks that the main process is still there
-_MAX_ATTEMPTS = 2  # runs of a suspect (the first in the pool, then alone) before it is lost
+_MAX_ATTEMPTS = 2  # runs of a task whose worker died before it is reported lost
+_STOP_GRACE = 5.0  # seconds a worker told to stop has before it is killed
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,11 @@ class Lost:
 DIED = Lost("the process linting it died (killed, or out of memory)")
 
 
-def usable_jobs(jobs: int) -> int:
-    """``jobs``, or 1 with one warning where worker processes cannot be started: the pool's
-    queues need semaphores, which need a writable ``/dev/shm`` on Linux."""
-    if jobs <= 1:
-        return jobs
-    try:
-        multiprocessing.get_context().Lock()
-    except (OSError, ImportError, NotImplementedError) as error:
-        _warn(error)
-        return 1
-    return jobs
-
-
-def _warn(error: BaseException) -> None:
-    print(f"concurlint: warning: cannot start worker processes ({error}); "
-          "running in one process", file=sys.stderr)
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection  # this process's end of the worker's own pipe
+    task: int | None = field(default=None)
 
 
 class Pool(Generic[_Task, _Result]):
@@ -94,93 +85,86 @@ class Pool(Generic[_Task, _Result]):
             if on_result is not None:
                 on_result(index, result)
 
+        workers: list[_Worker] = []
+        try:
+            self._run(tasks, workers, done)
+        except (OSError, ImportError, NotImplementedError) as error:
+            _warn(error)  # processes cannot be started here
+            self._run_here(tasks, [index for index in range(len(tasks))
+                                   if index not in results], done)
+        finally:
+            _stop(workers)
+        return [results[index] for index in range(len(tasks))]
+
+    def _run(
+        self, tasks: Sequence[_Task], workers: list[_Worker],
+        done: Callable[[int, _Result | Lost], None],
+    ) -> None:
         pending = deque(range(len(tasks)))
-        suspects: deque[int] = deque()
         attempts = [0] * len(tasks)
-        while pending or suspects:
-            alone = bool(suspects)
-            queue = suspects if alone else pending
-            try:
-                broken = self._run(tasks, queue, 1 if alone else self.jobs, done, not alone)
-            except (OSError, ImportError, NotImplementedError) as error:
-                _warn(error)
-                left = [index for index in range(len(tasks)) if index not in results]
-                self._run_here(tasks, left, done)
-                break
-            for index in broken:
+        workers.extend(self._start() for _ in range(min(self.jobs, len(tasks))))
+        while True:
+            self._assign(tasks, pending, workers)
+            busy = [worker for worker in workers if worker.task is not None]
+            if not busy:
+                return
+            ready = set(wait([source for worker in busy
+                              for source in (worker.connection, worker.process.sentinel)]))
+            for worker in busy:
+                if worker.connection not in ready and worker.process.sentinel not in ready:
+                    continue
+                index = worker.task
+                assert index is not None
+                answer = _receive(worker)
+                if answer is not None:
+                    worker.task = None
+                    done(index, cast("_Result | Lost", answer[0]))  # it came pickled
+                    continue
                 attempts[index] += 1
                 if attempts[index] >= _MAX_ATTEMPTS:
                     done(index, DIED)
                 else:
-                    suspects.append(index)
-        return [results[index] for index in range(len(tasks))]
+                    pending.appendleft(index)
+                workers[workers.index(worker)] = self._replace(worker)
 
-    def _run(
-        self,
-        tasks: Sequence[_Task],
-        queue: deque[int],
-        jobs: int,
-        done: Callable[[int, _Result | Lost], None],
-        ahead: bool,
-    ) -> list[int]:
-        """Run tasks from ``queue`` until it is empty or the pool breaks; return the tasks
-        that were running when it broke. A suspect runs alone: no task waits behind it."""
-        pool = ProcessPoolExecutor(
-            max_workers=jobs, initializer=_start_worker,
-            initargs=(os.getpid(), self.initializer, self.initargs),
+    def _assign(self, tasks: Sequence[_Task], pending: deque[int], workers: list[_Worker]) -> None:
+        """Give each idle worker the next task, at most one heavy task running at a time."""
+        heavy_running = any(worker.task is not None and self.heavy(tasks[worker.task])
+                            for worker in workers)
+        for worker in workers:
+            if worker.task is not None:
+                continue
+            index = self._next(tasks, pending, heavy_running)
+            if index is None:
+                return
+            heavy_running = heavy_running or self.heavy(tasks[index])
+            worker.task = index
+            with contextlib.suppress(OSError):  # the worker is gone: its pipe will say so
+                worker.connection.send(tasks[index])
+
+    def _next(self, tasks: Sequence[_Task], pending: deque[int], heavy_running: bool) -> int | None:
+        for position, index in enumerate(pending):
+            if not (heavy_running and self.heavy(tasks[index])):
+                del pending[position]
+                return index
+        return None
+
+    def _start(self) -> _Worker:
+        context = multiprocessing.get_context()
+        here, there = context.Pipe()
+        process = context.Process(
+            target=_serve, daemon=True, name="concurlint-worker",
+            args=(there, os.getpid(), self.function, self.initializer, self.initargs),
         )
-        running: dict[Future[_Result], int] = {}
-        clean = False
         try:
-            while queue or running:
-                self._submit(pool, tasks, queue, running, jobs + _AHEAD * ahead)
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                if any(isinstance(future.exception(), BrokenProcessPool) for future in finished):
-                    return self._collect(running, done)
-                for future in finished:
-                    _deliver(future, running.pop(future), done)
-            clean = True
-            return []
-        except BaseException:
-            _stop(pool)
-            raise
+            process.start()
         finally:
-            pool.shutdown(wait=clean, cancel_futures=True)
+            there.close()  # else this process keeps the pipe open after the worker dies
+        return _Worker(process, here)
 
-    @staticmethod
-    def _collect(
-        running: dict[Future[_Result], int], done: Callable[[int, _Result | Lost], None]
-    ) -> list[int]:
-        """The pool broke: deliver what finished before, return the tasks that did not."""
-        broken = []
-        for future, index in running.items():
-            if isinstance(future.exception(), BrokenProcessPool):
-                broken.append(index)
-            else:
-                _deliver(future, index, done)
-        running.clear()
-        return sorted(broken)
-
-    def _submit(
-        self,
-        pool: ProcessPoolExecutor,
-        tasks: Sequence[_Task],
-        queue: deque[int],
-        running: dict[Future[_Result], int],
-        limit: int,
-    ) -> None:
-        """Hand the pool tasks up to ``limit`` running, at most one heavy task at a time."""
-        heavy_running = any(self.heavy(tasks[index]) for index in running.values())
-        skipped: list[int] = []
-        while queue and len(running) < limit:
-            index = queue.popleft()
-            if self.heavy(tasks[index]):
-                if heavy_running:
-                    skipped.append(index)
-                    continue
-                heavy_running = True
-            running[pool.submit(self.function, tasks[index])] = index
-        queue.extendleft(reversed(skipped))
+    def _replace(self, worker: _Worker) -> _Worker:
+        _stop([worker])
+        return self._start()
 
     def _run_here(
         self, tasks: Sequence[_Task], indexes: list[int],
@@ -192,21 +176,47 @@ class Pool(Generic[_Task, _Result]):
             done(index, self.function(tasks[index]))
 
 
-def _deliver(
-    future: Future[_Result], index: int, done: Callable[[int, _Result | Lost], None]
-) -> None:
-    error = future.exception()
-    done(index, future.result() if error is None else Lost(f"{type(error).__name__}: {error}"))
+def _receive(worker: _Worker) -> tuple[object] | None:
+    """The worker's answer, or None when it died before giving a whole one."""
+    try:
+        if not worker.connection.poll():
+            return None  # only its exit is ready
+        ok, value = worker.connection.recv()
+    except (EOFError, OSError):
+        return None
+    return (value if ok else Lost(value),)
 
 
-def _start_worker(
-    parent: int, initializer: Callable[..., None] | None, initargs: tuple[object, ...]
+def _serve(
+    connection: Connection, parent: int, function: Callable[[object], object],
+    initializer: Callable[..., None] | None, initargs: tuple[object, ...],
 ) -> None:
+    """A worker: answer each task read from ``connection`` until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True,
                      name="concurlint-parent-watch").start()
     if initializer is not None:
         initializer(*initargs)
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        try:
+            answer: tuple[bool, object] = (True, function(task))
+        except Exception as error:  # the task is lost, the worker lives on
+            answer = (False, f"{type(error).__name__}: {error}")
+        try:
+            connection.send(answer)
+        except Exception as error:  # an answer that cannot be pickled
+            connection.send((False, f"{type(error).__name__}: {error}"))
+
+
+def _warn(error: BaseException) -> None:
+    print(f"concurlint: warning: cannot start worker processes ({error}); "
+          "running in one process", file=sys.stderr)
 
 
 def _exit_with(parent: int) -> None:
@@ -216,12 +226,18 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now (Ctrl-C): they would otherwise finish their tasks first."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-        return
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
-        process.terminate()
+def _stop(workers: list[_Worker]) -> None:
+    """Tell idle workers to stop, stop busy ones now (Ctrl-C), and wait for all of them."""
+    for worker in workers:
+        if worker.task is None and worker.process.is_alive():
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        elif worker.process.is_alive():
+            worker.process.terminate()
+    deadline = time.monotonic() + _STOP_GRACE
+    for worker in workers:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
