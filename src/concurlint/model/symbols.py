@@ -34,6 +34,7 @@ class Symbols:
 
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
+        self._child_index: dict[int, dict[tuple[str, str, int], list[symtable.SymbolTable]]] = {}
 
     @cached_property
     def _code(self) -> str:
@@ -81,12 +82,7 @@ class Symbols:
         parents = [self._table]
         for node in reversed(list(self._enclosing_scopes(at))):
             identity = (*_identity(node), self._positions[_named_part(node)].start.line)
-            parents = [
-                child
-                for table in parents
-                for child in table.get_children()
-                if (child.get_type(), child.get_name(), child.get_lineno()) == identity
-            ]
+            parents = [child for table in parents for child in self._children(table, identity)]
             if not parents:
                 return None
             levels.append(parents)
@@ -94,6 +90,19 @@ class Symbols:
             return []
         *outer, innermost = levels
         return [*innermost, *(t for level in outer for t in level if t.get_type() != "class")]
+
+    def _children(
+        self, table: symtable.SymbolTable, identity: tuple[str, str, int]
+    ) -> list[symtable.SymbolTable]:
+        """``table``'s child scopes of that kind, name and line, indexed once per table: a
+        module of thousands of functions would otherwise be scanned once per fix."""
+        index = self._child_index.get(table.get_id())
+        if index is None:
+            index = self._child_index[table.get_id()] = {}
+            for child in table.get_children():
+                key = (child.get_type(), child.get_name(), child.get_lineno())
+                index.setdefault(key, []).append(child)
+        return index.get(identity, [])
 
     def _enclosing_scopes(self, at: cst.CSTNode) -> Iterator[cst.CSTNode]:
         """The nodes whose scope holds ``at``, innermost first. A comprehension's first
