@@ -141,7 +141,7 @@ class LateMonkeyPatch(_GeventRule):
                     patch.call,
                     fix=_MoveToTop(self, original_node, patch).fix(),
                     call=self.call_text(patch),
-                    early=_listed([f"`{binding.text}`" for binding in early]),
+                    early=_listed([binding.describe() for binding in early]),
                 )
 
     def _patched_before(self, binding: EarlyBinding, patch: Patch) -> bool:
