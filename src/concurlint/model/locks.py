@@ -60,7 +60,7 @@ def last_name(expression: cst.BaseExpression) -> str | None:
     return None
 
 
-def method_call(node: cst.BaseExpression | None, method: str) -> cst.BaseExpression | None:
+def method_call(node: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
     """The receiver of ``receiver.method(...)``, if ``node`` is such a call."""
     if (
         isinstance(node, cst.Call)
