@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper
@@ -310,7 +310,16 @@ def _common_length(same: Callable[[int], bool], limit: int) -> int:
 
 # -- running many files ---------------------------------------------------------------------
 
-_WORKER: dict[str, object] = {}  # per process: built once by the pool initializer
+
+class _Worker(TypedDict, total=False):
+    """What a pool process builds once, in its initializer, for all the chunks it lints."""
+
+    rules: RuleSet
+    cache: Cache | None
+    executor: ThreadPoolExecutor
+
+
+_WORKER: _Worker = {}  # per process: built once by the pool initializer
 # Files per task handed to a worker: small enough to balance the load (the largest files
 # go first), large enough that inter-process traffic stays negligible.
 _CHUNK = 4
@@ -365,7 +374,7 @@ _Chunk = tuple[tuple[str, ...], dict[str, FileFacts]]  # paths, and their projec
 
 def _lint_in_worker(chunk: _Chunk) -> list[FileResult]:
     ruleset, cache = _WORKER["rules"], _WORKER["cache"]
-    executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    executor = _WORKER["executor"]
     paths, project = chunk
     return executor.submit(_lint_serially, paths, ruleset, cache, None, project).result()
 

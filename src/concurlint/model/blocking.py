@@ -126,9 +126,9 @@ class _CallChains:
         for method in ("__enter__", "__exit__"):
             function = self.model.method_of(klass, method)
             if function is not None:
-                found = self._through(f"with {klass.name.value}", function)
-                if found is not None:
-                    return found
+                through = self._through(f"with {klass.name.value}", function)
+                if through is not None:
+                    return through
         return None
 
     def of_site(self, site: cst.Call | cst.WithItem) -> Blocking | None:

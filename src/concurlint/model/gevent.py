@@ -359,7 +359,7 @@ class GeventAnalysis:
     def early_bindings(self, patch: Patch) -> list[EarlyBinding]:
         """What ran before ``patch`` and keeps an unpatched original the module uses."""
         modules = self.patched_modules(patch)
-        found = []
+        found: list[EarlyBinding] = []
         for node in self.walker.imports:
             if self.runs_before(node, patch):
                 found.extend(self._import_bindings(node, modules, patch))
