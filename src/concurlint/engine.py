@@ -29,7 +29,14 @@ from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.files import (
+    STUB_SUFFIX,
+    Source,
+    Unreadable,
+    decode_source,
+    fingerprint,
+    read_bytes,
+)
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
@@ -94,7 +101,10 @@ class RuleSet:
 
     def active_rules(self, path: str, text: str, project: FileFacts = NO_FACTS) -> list[Rule]:
         """Rules that are selected for ``path`` and whose screen words occur in ``text``
-        (or that the other modules' ``project`` facts let report)."""
+        (or that the other modules' ``project`` facts let report). A stub (``.pyi``) gets
+        none: Python never runs it, so it is read for syntax errors only."""
+        if path.endswith(STUB_SUFFIX):
+            return []
         ignored = ignored_in(self.settings, path)
         return [
             rule

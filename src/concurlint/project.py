@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
-from concurlint.files import Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.files import STUB_SUFFIX, Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.records import to_json
@@ -54,7 +54,6 @@ _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
-_STUB = ".pyi"  # a stub beside its module would claim the module's name too
 _Found = TypeVar("_Found")
 
 
@@ -503,7 +502,7 @@ def project_facts(
         fingerprints = file_fingerprints(paths, settings.max_file_size)
     files = {  # a stub never runs: it neither offers facts nor receives them
         path: (found, *names(path)) for path in paths
-        if isinstance(found := fingerprints.get(path), str) and not path.endswith(_STUB)
+        if isinstance(found := fingerprints.get(path), str) and not path.endswith(STUB_SUFFIX)
     }
     key = _project_key(files)
     cached = cache.get_project(key) if cache is not None else None
