@@ -67,6 +67,14 @@ LOCAL_TYPE_PREFIX = "<local>."
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
+def parameter_names(function: cst.FunctionDef) -> set[str]:
+    """Every name ``function`` takes as a parameter (``*args`` and ``**kwargs`` too)."""
+    params = function.params
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    found.extend(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+    return {param.name.value for param in found}
+
+
 def is_preamble(
     statement: cst.CSTNode, module: cst.Module
 ) -> TypeGuard[cst.SimpleStatementLine]:
