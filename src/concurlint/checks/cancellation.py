@@ -25,11 +25,19 @@ class _Exits:
 
 
 class _Paths:
-    """How the statements of a handler can be left. ``stops(call)`` is True for calls that
-    never return (``sys.exit``, ``os._exit``): like ``raise``, they end the path."""
+    """How the statements of a handler can be left on a cancellation. ``stops(call)`` is
+    True for calls that never return (``sys.exit``, ``os._exit``): like ``raise``, they end
+    the path. ``tests_cancel(test)`` is True for a test that fails whenever the caught error
+    is a cancellation (``isinstance(error, asyncio.CancelledError)``), False for its negation
+    and None otherwise: the branch a cancellation never takes is not one of its paths."""
 
-    def __init__(self, stops: Callable[[cst.Call], bool]) -> None:
+    def __init__(
+        self,
+        stops: Callable[[cst.Call], bool],
+        tests_cancel: Callable[[cst.BaseExpression], bool | None] = lambda _test: None,
+    ) -> None:
         self.stops = stops
+        self.tests_cancel = tests_cancel
 
     def block(self, body: cst.BaseSuite, in_loop: bool) -> _Exits:
         if isinstance(body, cst.SimpleStatementSuite):
@@ -71,6 +79,9 @@ class _Paths:
                 other = self._statement(orelse, in_loop)
             else:
                 other = self.block(orelse.body, in_loop)
+            cancel = self.tests_cancel(statement.test)
+            if cancel is not None:  # a cancellation takes one branch only
+                return body if cancel else other
             return _Exits(body.quiet or other.quiet, body.falls or other.falls)
         if isinstance(statement, (cst.For, cst.While)):
             return _Exits(self.block(statement.body, True).quiet, True)
@@ -186,7 +197,7 @@ class CancellationSwallowed(Rule):
             or _keeps_error(handler)
         ):
             return
-        exits = _Paths(self._stops).block(handler.body, in_loop=False)
+        exits = _Paths(self._stops, self._cancel_test(handler)).block(handler.body, in_loop=False)
         if not (exits.quiet or exits.falls):
             return
         fixable = kind == "only" and not exits.quiet
@@ -210,6 +221,34 @@ class CancellationSwallowed(Rule):
                 else "re-raise `asyncio.CancelledError` (catch it by name first and `raise`)"
             ),
         )
+
+    def _cancel_test(
+        self, handler: cst.ExceptHandler
+    ) -> Callable[[cst.BaseExpression], bool | None]:
+        """For ``except ... as error``: whether a test is ``isinstance(error, T)`` with a
+        cancellation among ``T`` (True), its negation (False), or neither (None)."""
+        name = handler.name.name if handler.name is not None else None
+        cancellations = self.catalog.names("cancellation-errors")
+
+        def tests(test: cst.BaseExpression) -> bool | None:
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                inner = tests(test.expression)
+                return None if inner is None else not inner
+            if not (
+                isinstance(name, cst.Name)
+                and isinstance(test, cst.Call)
+                and "builtins.isinstance" in self.model.call_names(test)
+                and len(test.args) == 2
+                and _is_name(test.args[0].value, name.value)
+            ):
+                return None
+            kinds = test.args[1].value
+            members = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+            if any(self.model.qualified_names(member) & cancellations for member in members):
+                return True
+            return None
+
+        return tests
 
     def _carries_on(self, node: cst.Try, coroutine: cst.FunctionDef) -> bool:
         """Code of the coroutine runs after the ``try``: it sits in a loop, or statements
