@@ -177,8 +177,11 @@ class CoroutineNeverAwaited(_CoroutineRule):
         return roots is None or facts.imports_any(roots)
 
     def screen_facts(self, facts: FileFacts) -> bool:
-        """An imported coroutine function of the project can be dropped anywhere."""
-        return bool(facts.coroutines)
+        """An imported coroutine function of the project, or a class of the project with
+        a coroutine method, can be dropped anywhere."""
+        return bool(facts.coroutines) or any(
+            shown for _, table in facts.classes for _, shown in table.methods
+        )
 
     @cached_property
     def _import_roots(self) -> frozenset[str] | None:
@@ -374,7 +377,9 @@ class CoroutineNeverAwaited(_CoroutineRule):
         matched = self.model.call_names(call) & self.catalog.names("coroutine-functions")
         if matched:
             return f"{min(matched)}()"
-        return self.model.project.coroutine(self.model.qualified_names(call.func))
+        return self.model.project.coroutine(
+            self.model.qualified_names(call.func)
+        ) or self.model.project_coroutine(call.func)
 
 
 class TaskReferenceLost(_CoroutineRule):

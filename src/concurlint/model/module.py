@@ -30,12 +30,16 @@ from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
+from concurlint.summary_classes import METHODLESS_BASES
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
 _Node = TypeVar("_Node", bound=cst.CSTNode)
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
+# Whether a class chain defines a name, and what: a ``def`` of this module, how to show a
+# coroutine function of another module, or None (anything else, or unknown).
+_Found = tuple[bool, "cst.FunctionDef | str | None"]
 _CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 # `with lock as x` binds the result of acquire() (a bool), not the lock.
 _ENTER_RETURNS_OTHER = frozenset(
@@ -557,7 +561,65 @@ class ModuleModel:
             klass = self.receiver_class(func.value, depth)
             if klass is not None:
                 return self.method_of(klass, func.attr.value)
+            heir = self._super_class(func.value)
+            if heir is not None:  # `super().save()`: the first base defining it
+                found = self._method_in_bases(heir, func.attr.value)[1]
+                return found if isinstance(found, cst.FunctionDef) else None
         return None
+
+    def project_coroutine(self, func: cst.BaseExpression) -> str | None:
+        """How to show the coroutine function of another module's class that calling
+        ``receiver.method`` runs: through ``super()``, through the bases of a class of this
+        module (``self.update()`` inherited), or on an instance of a project class
+        (``Bday(bot).initialize()``, a parameter annotated with one)."""
+        if not isinstance(func, cst.Attribute) or not self.project.classes:
+            return None
+        method = func.attr.value
+        heir = self._super_class(func.value)
+        own = self.receiver_class(func.value) if heir is None else None
+        if heir is not None or own is not None:
+            found = (self._method_in_bases(heir, method) if heir is not None
+                     else self._method_in_class(own, method))  # type: ignore[arg-type]
+            return found[1] if isinstance(found[1], str) and found[1] else None
+        types = self.infer_types(func.value)
+        facts = self.project.project_class(types) if len(types) == 1 else None
+        return facts.lookup(method)[1] or None if facts is not None else None
+
+    def _method_in_class(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
+        """What ``klass`` (of this module) runs for ``name``: its own single ``def``, else
+        the first base defining it, depth first, left to right."""
+        own = [s for s in klass.body.body if isinstance(s, cst.FunctionDef)
+               and s.name.value == name]
+        if own:
+            return True, own[0] if len(own) == 1 else None
+        if name in self._class_attributes(klass).values or depth > _INFERENCE_DEPTH:
+            return True, None  # an attribute hides it, or the chain is too deep to follow
+        return self._method_in_bases(klass, name, depth)
+
+    def _method_in_bases(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
+        """The first base of ``klass`` that defines ``name``: a ``def`` of this module or
+        how to show another module's coroutine function (``""``: something else). A base
+        that neither this module nor the project shows stops the search: it may define
+        anything."""
+        for base in klass.bases:
+            if base.keyword is not None:
+                continue
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            local = (self.definition_bound_to(value.value, klass)
+                     if isinstance(value, cst.Name) else None)
+            if isinstance(local, cst.ClassDef):
+                found = self._method_in_class(local, name, depth + 1)
+            else:
+                names = self.qualified_names(value)
+                if names and names <= METHODLESS_BASES:
+                    continue
+                facts = self.project.project_class(names)
+                if facts is None:
+                    return True, None
+                found = facts.lookup(name)
+            if found[0]:
+                return found
+        return False, None
 
     def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
         """The ``class`` statement of this module that ``name`` refers to, if it is the only
@@ -731,7 +793,10 @@ class ModuleModel:
         if klass is not None:
             return {self.local_type(klass)}
         function = self.resolve_function(call, depth + 1)
-        return set(self._return_types(function, depth)) if function is not None else set()
+        if function is not None:
+            return set(self._return_types(function, depth))
+        constructed = self.project.project_class(self.qualified_names(call.func))
+        return {constructed.name} if constructed is not None else set()
 
     def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         """What calling a plain function of this module gives back: its return annotation,
@@ -886,7 +951,8 @@ class ModuleModel:
             bound = _definition_in(scope, member.value)
             if isinstance(bound, cst.ClassDef):
                 return self.local_type(bound)
-        return None
+        declared = self.project.project_class(self._names_in(member, scope))
+        return declared.name if declared is not None else None
 
     def _attribute_types_of(self, attribute: cst.Attribute, depth: int) -> set[str]:
         """Types of ``receiver.attr`` where the receiver is ``self`` or an instance of a

@@ -1,0 +1,216 @@
+"""Classes across modules: which method a call on an instance runs, through its bases.
+
+``super()._update()`` in ``class V3(System)``, ``cog.initialize()`` on ``cog = Bday(bot)``
+and ``db.is_empty(...)`` on a parameter annotated ``db: TaskQueueDB`` all run a method that
+another module defines, possibly in a base class of a third module. A module's summary
+lists its module-level classes (``ClassSummary``: bases as absolute names, the names its
+body or its methods bind otherwise than by one plain ``def``, and the methods that only
+declare a signature); the project joins them into one method table per class
+(``ClassFacts``), searching the bases depth first, left to right, and stops at the first base
+it cannot see (a third-party class may define any name). A file receives the tables of the
+classes it names through its imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from concurlint.summary import (
+    FunctionSummary,
+    ModuleSummary,
+    Resolver,
+    binding_counts,
+    module_imports,
+    module_level,
+)
+
+# Bases that define no method a call of a project class could run.
+METHODLESS_BASES = frozenset({
+    "builtins.object", "typing.Generic", "typing.Protocol", "typing_extensions.Protocol",
+    "abc.ABC",
+})
+# A class deriving from one of these (or with this metaclass) declares abstract stubs.
+_DECLARING = frozenset({"typing.Protocol", "typing_extensions.Protocol", "abc.ABC"})
+_ABSTRACT_METHOD = "abc.abstractmethod"
+_ABSTRACT_META = "abc.ABCMeta"
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """A module-level class as other modules see it."""
+
+    name: str
+    bases: tuple[str, ...]  # absolute names; "" for a base the names cannot pin down
+    opaque: tuple[str, ...]  # bound otherwise than by one plain ``def``: may be anything
+    declared: tuple[str, ...]  # methods with a stub body in an abstract class or a Protocol
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    """The method table of a project class: each name its chain defines, with how to show
+    it when it is a coroutine function (``""`` when it is anything else). ``closed`` when
+    every base is known, so a name missing here is defined nowhere up the chain."""
+
+    name: str  # absolute, after re-exports
+    closed: bool
+    methods: tuple[tuple[str, str], ...]
+    _index: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update(self.methods)
+
+    def lookup(self, method: str) -> tuple[bool, str]:
+        """Whether the chain defines ``method`` (as far as it is known), and how to show it
+        when it is a coroutine function."""
+        shown = self._index.get(method)
+        return (shown is not None or not self.closed), shown or ""
+
+
+def summarize_classes(tree: ast.Module, module: str, is_package: bool) -> tuple[ClassSummary, ...]:
+    """The module-level classes of ``tree``, read as ``module``."""
+    package = module if is_package else module.rpartition(".")[0]
+    resolver = Resolver(module, dict(module_imports(tree, package)), binding_counts(tree.body),
+                        frozenset(), frozenset(), frozenset())
+    return tuple(
+        _summary(statement, resolver)
+        for statement in module_level(tree.body)
+        if isinstance(statement, ast.ClassDef)
+    )
+
+
+def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
+    bases = tuple(_base(base, resolver) for base in klass.bases)
+    defs: dict[str, int] = {}
+    opaque: set[str] = set()
+    for statement in klass.body:
+        if isinstance(statement, _Function):
+            defs[statement.name] = defs.get(statement.name, 0) + 1
+            opaque.update(_instance_attributes(statement))
+        else:
+            opaque.update(_bound_in(statement))
+    opaque.update(name for name, count in defs.items() if count > 1)
+    declaring = bool(set(bases) & _DECLARING) or any(
+        keyword.arg == "metaclass" and _base(keyword.value, resolver) == _ABSTRACT_META
+        for keyword in klass.keywords
+    )
+    declared = tuple(
+        statement.name
+        for statement in klass.body
+        if isinstance(statement, _Function) and all(map(_is_stub, statement.body)) and (
+            declaring or any(_base(d, resolver) == _ABSTRACT_METHOD
+                             for d in statement.decorator_list)
+        )
+    )
+    return ClassSummary(klass.name, bases, tuple(sorted(opaque - set(declared))), declared)
+
+
+def _base(expression: ast.expr, resolver: Resolver) -> str:
+    """A base (``Base``, ``pkg.Base``, ``Generic[T]``) as an absolute name, or ``""``."""
+    if isinstance(expression, ast.Subscript):
+        expression = expression.value
+    return resolver.target(expression, frozenset(), None, None) or ""
+
+
+def _bound_in(statement: ast.stmt) -> Iterator[str]:
+    """Names a class-body statement other than a plain ``def`` binds (a nested class, an
+    assignment, a ``def`` under an ``if``)."""
+    for node in ast.walk(statement):
+        if isinstance(node, _Function | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node.id
+
+
+def _instance_attributes(method: _Function) -> Iterator[str]:
+    """``self.name = ...`` in a method: the attribute hides a method of that name."""
+    positional = [*method.args.posonlyargs, *method.args.args]
+    if not positional:
+        return
+    instance = positional[0].arg
+    for node in ast.walk(method):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == instance
+        ):
+            yield node.attr
+
+
+def _is_stub(statement: ast.stmt) -> bool:
+    """``...``, ``pass``, a docstring or ``raise NotImplementedError``."""
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant) and (
+            statement.value.value is Ellipsis or isinstance(statement.value.value, str)
+        )
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False
+
+
+class MethodTables:
+    """The method table of every module-level class of the project, made on demand."""
+
+    def __init__(
+        self,
+        modules: Mapping[str, ModuleSummary],
+        resolve: Callable[[str], str],
+        shown: Callable[[str, FunctionSummary], str],
+    ) -> None:
+        self._resolve = resolve
+        self._classes: dict[str, tuple[ClassSummary, list[tuple[str, str]]]] = {}
+        for name, summary in modules.items():
+            methods: dict[str, list[tuple[str, str]]] = {}
+            for function in summary.functions:
+                owner, _, method = function.qualname.rpartition(".")
+                if owner and "." not in owner:
+                    methods.setdefault(owner, []).append(
+                        (method, shown(name, function) if function.coroutine else "")
+                    )
+            for klass in summary.classes:
+                self._classes[f"{name}.{klass.name}"] = (klass, methods.get(klass.name, []))
+        self._tables: dict[str, ClassFacts] = {}
+
+    def of(self, name: str) -> ClassFacts | None:
+        """The table of the class ``name`` (absolute, re-exports followed), if it is one."""
+        if name not in self._classes:
+            return None
+        if name not in self._tables:
+            self._tables[name] = self._table(name, frozenset())
+        return self._tables[name]
+
+    def _table(self, name: str, visiting: frozenset[str]) -> ClassFacts:
+        klass, methods = self._classes[name]
+        table = dict.fromkeys((*klass.opaque, *klass.declared), "")
+        for method, shown in methods:
+            table.setdefault(method, shown)
+        closed = True
+        for base in klass.bases:
+            resolved = self._resolve(base) if base else ""
+            if resolved in METHODLESS_BASES:
+                continue
+            if resolved not in self._classes or resolved in visiting:
+                closed = False
+                break
+            inherited = self._tables.get(resolved) or self._table(resolved, visiting | {name})
+            for method, shown in inherited.methods:
+                table.setdefault(method, shown)
+            if not inherited.closed:
+                closed = False
+                break
+        return ClassFacts(name, closed, tuple(sorted(table.items())))
+
+    def used_by(self, uses: Iterable[str]) -> tuple[tuple[str, ClassFacts], ...]:
+        """The tables of the classes among ``uses`` (names as a module imports them)."""
+        found = []
+        for name in uses:
+            facts = self.of(self._resolve(name))
+            if facts is not None:
+                found.append((name, facts))
+        return tuple(found)
