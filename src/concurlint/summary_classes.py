@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from concurlint.summary import (
     FunctionSummary,
@@ -48,25 +49,39 @@ class ClassSummary:
     declared: tuple[str, ...]  # methods with a stub body in an abstract class or a Protocol
 
 
+class ProjectMethod(NamedTuple):
+    """A coroutine method of a project class, as a call of it is reported."""
+
+    shown: str  # ``bday.Bday.initialize()``
+    declared: bool  # a stub body in an abstract class or a Protocol
+
+
 @dataclass(frozen=True)
 class ClassFacts:
     """The method table of a project class: each name its chain defines, with how to show
-    it when it is a coroutine function (``""`` when it is anything else). ``closed`` when
-    every base is known, so a name missing here is defined nowhere up the chain."""
+    it when it is a coroutine function (``""`` when it is anything else) and whether it only
+    declares a signature. ``closed`` when every base is known, so a name missing here is
+    defined nowhere up the chain."""
 
     name: str  # absolute, after re-exports
     closed: bool
-    methods: tuple[tuple[str, str], ...]
-    _index: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    methods: tuple[tuple[str, str, bool], ...]
+    _index: dict[str, tuple[str, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._index.update(self.methods)
+        self._index.update((name, (shown, declared)) for name, shown, declared in self.methods)
 
-    def lookup(self, method: str) -> tuple[bool, str]:
-        """Whether the chain defines ``method`` (as far as it is known), and how to show it
-        when it is a coroutine function."""
-        shown = self._index.get(method)
-        return (shown is not None or not self.closed), shown or ""
+    def lookup(self, method: str) -> tuple[bool, ProjectMethod | None]:
+        """Whether the chain defines ``method`` (as far as it is known), and the coroutine
+        function it is, if it is one."""
+        found = self._index.get(method)
+        if found is None:
+            return not self.closed, None
+        return True, ProjectMethod(*found) if found[0] else None
+
+    @property
+    def has_coroutines(self) -> bool:
+        return any(shown for _, shown, _ in self.methods)
 
 
 def summarize_classes(tree: ast.Module, module: str, is_package: bool) -> tuple[ClassSummary, ...]:
@@ -104,7 +119,7 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
                              for d in statement.decorator_list)
         )
     )
-    return ClassSummary(klass.name, bases, tuple(sorted(opaque - set(declared))), declared)
+    return ClassSummary(klass.name, bases, tuple(sorted(opaque)), declared)
 
 
 def _base(expression: ast.expr, resolver: Resolver) -> str:
@@ -187,9 +202,10 @@ class MethodTables:
 
     def _table(self, name: str, visiting: frozenset[str]) -> ClassFacts:
         klass, methods = self._classes[name]
-        table = dict.fromkeys((*klass.opaque, *klass.declared), "")
+        declared = set(klass.declared)
+        table = {method: ("", False) for method in klass.opaque}
         for method, shown in methods:
-            table.setdefault(method, shown)
+            table.setdefault(method, (shown, method in declared))
         closed = True
         for base in klass.bases:
             resolved = self._resolve(base) if base else ""
@@ -199,12 +215,12 @@ class MethodTables:
                 closed = False
                 break
             inherited = self._tables.get(resolved) or self._table(resolved, visiting | {name})
-            for method, shown in inherited.methods:
-                table.setdefault(method, shown)
+            for method, shown, stub in inherited.methods:
+                table.setdefault(method, (shown, stub))
             if not inherited.closed:
                 closed = False
                 break
-        return ClassFacts(name, closed, tuple(sorted(table.items())))
+        return ClassFacts(name, closed, tuple(sorted((m, *found) for m, found in table.items())))
 
     def used_by(self, uses: Iterable[str]) -> tuple[tuple[str, ClassFacts], ...]:
         """The tables of the classes among ``uses`` (names as a module imports them)."""

@@ -30,16 +30,16 @@ from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
-from concurlint.summary_classes import METHODLESS_BASES
+from concurlint.summary_classes import METHODLESS_BASES, ProjectMethod
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
 _Node = TypeVar("_Node", bound=cst.CSTNode)
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
-# Whether a class chain defines a name, and what: a ``def`` of this module, how to show a
-# coroutine function of another module, or None (anything else, or unknown).
-_Found = tuple[bool, "cst.FunctionDef | str | None"]
+# Whether a class chain defines a name, and what: a ``def`` of this module, a coroutine
+# method of another module, or None (anything else, or unknown).
+_Found = tuple[bool, "cst.FunctionDef | ProjectMethod | None"]
 _CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 # `with lock as x` binds the result of acquire() (a bool), not the lock.
 _ENTER_RETURNS_OTHER = frozenset(
@@ -567,23 +567,25 @@ class ModuleModel:
                 return found if isinstance(found, cst.FunctionDef) else None
         return None
 
-    def project_coroutine(self, func: cst.BaseExpression) -> str | None:
-        """How to show the coroutine function of another module's class that calling
-        ``receiver.method`` runs: through ``super()``, through the bases of a class of this
-        module (``self.update()`` inherited), or on an instance of a project class
+    def project_coroutine(self, func: cst.BaseExpression) -> ProjectMethod | None:
+        """The coroutine method of another module's class that calling ``receiver.method``
+        runs: through ``super()``, through the bases of a class of this module
+        (``self.update()`` inherited), or on an instance of a project class
         (``Bday(bot).initialize()``, a parameter annotated with one)."""
         if not isinstance(func, cst.Attribute) or not self.project.classes:
             return None
         method = func.attr.value
         heir = self._super_class(func.value)
         own = self.receiver_class(func.value) if heir is None else None
-        if heir is not None or own is not None:
-            found = (self._method_in_bases(heir, method) if heir is not None
-                     else self._method_in_class(own, method))  # type: ignore[arg-type]
-            return found[1] if isinstance(found[1], str) and found[1] else None
-        types = self.infer_types(func.value)
-        facts = self.project.project_class(types) if len(types) == 1 else None
-        return facts.lookup(method)[1] or None if facts is not None else None
+        if heir is not None:
+            found = self._method_in_bases(heir, method)[1]
+        elif own is not None:
+            found = self._method_in_class(own, method)[1]
+        else:
+            types = self.infer_types(func.value)
+            facts = self.project.project_class(types) if len(types) == 1 else None
+            found = facts.lookup(method)[1] if facts is not None else None
+        return found if isinstance(found, ProjectMethod) else None
 
     def _method_in_class(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
         """What ``klass`` (of this module) runs for ``name``: its own single ``def``, else
@@ -598,7 +600,7 @@ class ModuleModel:
 
     def _method_in_bases(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
         """The first base of ``klass`` that defines ``name``: a ``def`` of this module or
-        how to show another module's coroutine function (``""``: something else). A base
+        another module's coroutine method (None: something else). A base
         that neither this module nor the project shows stops the search: it may define
         anything."""
         for base in klass.bases:
@@ -692,24 +694,12 @@ class ModuleModel:
                 return self.method_of(klass, func.attr.value)
         return None
 
-    def method_of(self, klass: cst.ClassDef, name: str, depth: int = 0) -> cst.FunctionDef | None:
-        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous),
-        else in its bases defined in this module, searched left to right."""
-        found = [
-            statement
-            for statement in klass.body.body
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name
-        ]
-        if found or depth > _INFERENCE_DEPTH:
-            return found[0] if len(found) == 1 else None
-        for base in klass.bases:
-            if isinstance(base.value, cst.Name) and base.keyword is None:
-                bound = self.definition_bound_to(base.value.value, klass)
-                if isinstance(bound, cst.ClassDef):
-                    method = self.method_of(bound, name, depth + 1)
-                    if method is not None:
-                        return method
-        return None
+    def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        """The one ``def`` of this module that ``name`` runs on ``klass``: in its body (None
+        if ambiguous or hidden by an attribute), else in its bases, depth first, left to
+        right, up to a base that may define anything (``_method_in_class``)."""
+        found = self._method_in_class(klass, name)[1]
+        return found if isinstance(found, cst.FunctionDef) else None
 
     def local_type(self, klass: cst.ClassDef) -> str:
         """The type name the model gives instances of ``klass`` (a class of this module)."""

@@ -1,0 +1,111 @@
+"""CCL202 through the class hierarchy: a coroutine method reached through ``super()``, an
+inherited method, an instance or an annotated parameter is reported alike whether the
+classes are in the linted file or in another module of the project."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from concurlint.config import load_settings
+from concurlint.runner import lint_paths
+
+_CASES = FIXTURES / "CCL202" / "cases_classes.py"
+
+
+def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[str, str]]:
+    """Each report of ``linted`` as its code and the text of its line."""
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text("[tool.concurlint]\n")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    results = lint_paths([str(folder / name) for name in files], load_settings(start=folder))
+    lines = files[linted].splitlines()
+    return Counter(
+        (d.code, lines[d.span.line - 1].strip())
+        for result in results if result.path.endswith(linted)
+        for d in result.diagnostics
+    )
+
+
+def _split(text: str, names: list[str]) -> tuple[str, str]:
+    """The module's header and the classes ``names`` as ``models.py``; the header, an
+    import of those classes and the rest as ``main.py``."""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    moved = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in names]
+    first, last = moved[0].lineno - 1, moved[-1].end_lineno or 0
+    header, classes, rest = lines[:first], lines[first:last], lines[last:]
+    importing = f"from models import {', '.join(names)}\n"
+    return "".join(header + classes), "".join(header) + importing + "".join(rest)
+
+
+def _expected(text: str) -> Counter[tuple[str, str]]:
+    return Counter(
+        ("CCL202", line.strip()) for line in text.splitlines() if "# expect: CCL202" in line
+    )
+
+
+def test_cases_report_alike_in_one_file_and_across_two_modules(tmp_path: Path) -> None:
+    text = _CASES.read_text(encoding="utf-8")
+    models, main = _split(text, ["Store", "CachedStore", "Shadowed", "Deep"])
+    alone = _reports(tmp_path / "one", {"main.py": text}, "main.py")
+    split = _reports(tmp_path / "two", {"models.py": models, "main.py": main}, "main.py")
+    assert split == _expected(main)
+    assert alone == _expected(text) == split
+
+
+@pytest.mark.parametrize("named", [["main.py"], ["main.py", "models.py"]])
+def test_reports_do_not_depend_on_the_files_named(named: list[str], tmp_path: Path) -> None:
+    text = _CASES.read_text(encoding="utf-8")
+    models, main = _split(text, ["Store", "CachedStore", "Shadowed", "Deep"])
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (tmp_path / "models.py").write_text(models)
+    (tmp_path / "main.py").write_text(main)
+    results = lint_paths([str(tmp_path / name) for name in named], load_settings(start=tmp_path))
+    lines = main.splitlines()
+    reported = Counter(
+        (d.code, lines[d.span.line - 1].strip())
+        for result in results if result.path.endswith("main.py")
+        for d in result.diagnostics
+    )
+    assert reported == _expected(main)
+
+
+_BASES = {
+    "an unknown base first may define the method": (
+        "import somelib\n\n\nclass Mixed(somelib.Thing, Store):\n"
+        "    async def run(self) -> None:\n        self.refresh()\n",
+        0,
+    ),
+    "a base after a methodless one": (
+        "import typing\n\n\nclass Typed(typing.Generic[typing.TypeVar('T')], Store):\n"
+        "    async def run(self) -> None:\n        self.refresh()\n",
+        1,
+    ),
+    "a method defined twice": (
+        "class Twice(Store):\n    async def refresh(self) -> None: ...\n"
+        "    async def refresh(self) -> None: ...\n\n\n"
+        "class Child(Twice):\n    async def run(self) -> None:\n        self.refresh()\n",
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BASES))
+def test_bases_the_project_cannot_see_stop_the_search(case: str, tmp_path: Path) -> None:
+    """Across modules, as in one file: a base neither the module nor the project shows may
+    define any name, so the search stops there."""
+    body, expected = _BASES[case]
+    store = "class Store:\n    async def refresh(self) -> None: ...\n"
+    one = _reports(tmp_path / "one", {"main.py": f"{store}\n\n{body}"}, "main.py")
+    two = _reports(
+        tmp_path / "two",
+        {"models.py": store, "main.py": f"from models import Store\n{body}"},
+        "main.py",
+    )
+    assert sum(one.values()) == sum(two.values()) == expected
