@@ -15,6 +15,7 @@ from concurlint.config import load_settings
 from concurlint.runner import lint_paths
 
 _CASES = FIXTURES / "CCL202" / "cases_classes.py"
+_MOVED = ["Store", "CachedStore", "Shadowed", "Deep", "Database"]
 
 
 def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[str, str]]:
@@ -52,7 +53,7 @@ def _expected(text: str) -> Counter[tuple[str, str]]:
 
 def test_cases_report_alike_in_one_file_and_across_two_modules(tmp_path: Path) -> None:
     text = _CASES.read_text(encoding="utf-8")
-    models, main = _split(text, ["Store", "CachedStore", "Shadowed", "Deep"])
+    models, main = _split(text, _MOVED)
     alone = _reports(tmp_path / "one", {"main.py": text}, "main.py")
     split = _reports(tmp_path / "two", {"models.py": models, "main.py": main}, "main.py")
     assert split == _expected(main)
@@ -62,7 +63,7 @@ def test_cases_report_alike_in_one_file_and_across_two_modules(tmp_path: Path) -
 @pytest.mark.parametrize("named", [["main.py"], ["main.py", "models.py"]])
 def test_reports_do_not_depend_on_the_files_named(named: list[str], tmp_path: Path) -> None:
     text = _CASES.read_text(encoding="utf-8")
-    models, main = _split(text, ["Store", "CachedStore", "Shadowed", "Deep"])
+    models, main = _split(text, _MOVED)
     (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
     (tmp_path / "models.py").write_text(models)
     (tmp_path / "main.py").write_text(main)

@@ -36,6 +36,8 @@ METHODLESS_BASES = frozenset({
 _DECLARING = frozenset({"typing.Protocol", "typing_extensions.Protocol", "abc.ABC"})
 _ABSTRACT_METHOD = "abc.abstractmethod"
 _ABSTRACT_META = "abc.ABCMeta"
+_PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -47,6 +49,8 @@ class ClassSummary:
     bases: tuple[str, ...]  # absolute names; "" for a base the names cannot pin down
     opaque: tuple[str, ...]  # bound otherwise than by one plain ``def``: may be anything
     declared: tuple[str, ...]  # methods with a stub body in an abstract class or a Protocol
+    # attributes with one declared type: ``attr: T``, ``self.attr: T``, a property's return
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 class ProjectMethod(NamedTuple):
@@ -66,10 +70,19 @@ class ClassFacts:
     name: str  # absolute, after re-exports
     closed: bool
     methods: tuple[tuple[str, str, bool], ...]
+    attributes: tuple[tuple[str, str], ...] = ()  # name -> the absolute type it declares
     _index: dict[str, tuple[str, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update((name, (shown, declared)) for name, shown, declared in self.methods)
+
+    def attribute(self, name: str) -> tuple[bool, str]:
+        """Whether the chain binds ``name`` (as far as it is known), and the absolute type
+        it declares for it (``""`` when none)."""
+        declared = dict(self.attributes).get(name)
+        if declared is not None:
+            return True, declared
+        return name in self._index or not self.closed, ""
 
     def lookup(self, method: str) -> tuple[bool, ProjectMethod | None]:
         """Whether the chain defines ``method`` (as far as it is known), and the coroutine
@@ -119,7 +132,68 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
                              for d in statement.decorator_list)
         )
     )
-    return ClassSummary(klass.name, bases, tuple(sorted(opaque)), declared)
+    return ClassSummary(klass.name, bases, tuple(sorted(opaque)), declared,
+                        _attribute_types(klass, resolver))
+
+
+def _attribute_types(klass: ast.ClassDef, resolver: Resolver) -> tuple[tuple[str, str], ...]:
+    """The attributes whose every annotation names one type: ``attr: T`` in the body,
+    ``self.attr: T`` in a method, ``@property def attr(self) -> T``."""
+    found: dict[str, set[str]] = {}
+    for statement in klass.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            found.setdefault(statement.target.id, set()).add(
+                _annotated(statement.annotation, resolver))
+        elif isinstance(statement, _Function):
+            if statement.returns is not None and any(
+                _base(d, resolver) in _PROPERTIES for d in statement.decorator_list
+            ):
+                found.setdefault(statement.name, set()).add(
+                    _annotated(statement.returns, resolver))
+            for attr, annotation in _annotated_instance_attributes(statement):
+                found.setdefault(attr, set()).add(_annotated(annotation, resolver))
+    return tuple(sorted(
+        (name, types.pop()) for name, types in found.items() if len(types) == 1 and "" not in types
+    ))
+
+
+def _annotated(annotation: ast.expr, resolver: Resolver) -> str:
+    """The one type an annotation names: ``T``, ``"T"``, ``T | None``, ``Optional[T]``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return ""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        members = [annotation.left, annotation.right]
+        kept = [m for m in members if not _is_none(m)]
+        return _annotated(kept[0], resolver) if len(kept) == 1 else ""
+    if isinstance(annotation, ast.Subscript):
+        if _base(annotation.value, resolver) not in _OPTIONAL:
+            return ""
+        return _annotated(annotation.slice, resolver)
+    if isinstance(annotation, ast.Name | ast.Attribute):
+        return resolver.target(annotation, frozenset(), None, None) or ""
+    return ""
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _annotated_instance_attributes(method: _Function) -> Iterator[tuple[str, ast.expr]]:
+    """``self.attr: T = ...`` in a method."""
+    positional = [*method.args.posonlyargs, *method.args.args]
+    if not positional:
+        return
+    for node in ast.walk(method):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Attribute)
+            and isinstance(node.target.value, ast.Name)
+            and node.target.value.id == positional[0].arg
+        ):
+            yield node.target.attr, node.annotation
 
 
 def _base(expression: ast.expr, resolver: Resolver) -> str:
@@ -206,6 +280,7 @@ class MethodTables:
         table = {method: ("", False) for method in klass.opaque}
         for method, shown in methods:
             table.setdefault(method, (shown, method in declared))
+        attributes = dict(klass.attributes)
         closed = True
         for base in klass.bases:
             resolved = self._resolve(base) if base else ""
@@ -215,18 +290,34 @@ class MethodTables:
                 closed = False
                 break
             inherited = self._tables.get(resolved) or self._table(resolved, visiting | {name})
+            for attr, kind in inherited.attributes:
+                if attr not in table and attr not in attributes:
+                    attributes[attr] = kind
             for method, shown, stub in inherited.methods:
                 table.setdefault(method, (shown, stub))
             if not inherited.closed:
                 closed = False
                 break
-        return ClassFacts(name, closed, tuple(sorted((m, *found) for m, found in table.items())))
+        return ClassFacts(
+            name,
+            closed,
+            tuple(sorted((method, *found) for method, found in table.items())),
+            tuple(sorted((attr, self._resolve(kind)) for attr, kind in attributes.items())),
+        )
 
     def used_by(self, uses: Iterable[str]) -> tuple[tuple[str, ClassFacts], ...]:
-        """The tables of the classes among ``uses`` (names as a module imports them)."""
+        """The tables of the classes among ``uses`` (names as a module imports them), and of
+        the project classes their attributes declare, so that ``self.store.save()`` finds
+        ``save`` too."""
         found = []
-        for name in uses:
-            facts = self.of(self._resolve(name))
-            if facts is not None:
-                found.append((name, facts))
-        return tuple(found)
+        pending = [(name, self._resolve(name)) for name in uses]
+        seen: set[str] = set()
+        while pending:
+            name, resolved = pending.pop()
+            facts = self.of(resolved)
+            if facts is None or (name, resolved) in seen:
+                continue
+            seen.add((name, resolved))
+            found.append((name, facts))
+            pending.extend((kind, kind) for _, kind in facts.attributes)
+        return tuple(sorted(found, key=lambda item: item[0]))

@@ -30,7 +30,7 @@ from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
-from concurlint.summary_classes import METHODLESS_BASES, ProjectMethod
+from concurlint.summary_classes import METHODLESS_BASES, ClassFacts, ProjectMethod
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
@@ -949,7 +949,9 @@ class ModuleModel:
         class of this module: its declared type, else what every assignment agrees on."""
         klass = self.receiver_class(attribute.value, depth)
         if klass is None:
-            return set()
+            types = self.infer_types(attribute.value, depth + 1)
+            facts = self.project.project_class(types) if len(types) == 1 else None
+            return set(self._declared_type(facts, attribute.attr.value)[1])
         key = (klass, attribute.attr.value)
         if key not in self._attribute_types:
             self._attribute_types[key] = frozenset()  # guards against recursion
@@ -968,7 +970,55 @@ class ModuleModel:
         getter = self.method_of(klass, attr)
         if getter is not None and self._is_property(getter):
             return self._body_result_types(getter, depth)
+        if not declared and not self._binds(klass, attr):
+            return self._inherited_attribute_types(klass, attr, depth)[1]
         return frozenset()
+
+    def _binds(self, klass: cst.ClassDef, name: str) -> bool:
+        """The body or the methods of ``klass`` bind ``name``."""
+        attributes = self._class_attributes(klass)
+        return name in attributes.values or name in attributes.annotations or any(
+            isinstance(s, cst.FunctionDef | cst.ClassDef) and s.name.value == name
+            for s in klass.body.body
+        )
+
+    def _inherited_attribute_types(
+        self, klass: cst.ClassDef, name: str, depth: int
+    ) -> tuple[bool, frozenset[str]]:
+        """The type of ``name`` in the first base of ``klass`` that binds it (the bases
+        searched as for methods, ``_method_in_bases``): whether one does, and its type."""
+        for base in klass.bases:
+            if base.keyword is not None or depth > _INFERENCE_DEPTH:
+                continue
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            local = (self.definition_bound_to(value.value, klass)
+                     if isinstance(value, cst.Name) else None)
+            if isinstance(local, cst.ClassDef):
+                if self._binds(local, name):
+                    return True, self._class_attribute_types(local, name, depth + 1)
+                found = self._inherited_attribute_types(local, name, depth + 1)
+            else:
+                names = self.qualified_names(value)
+                if names and names <= METHODLESS_BASES:
+                    continue
+                facts = self.project.project_class(names)
+                if facts is None:
+                    return True, frozenset()
+                found = self._declared_type(facts, name)
+            if found[0]:
+                return found
+        return False, frozenset()
+
+    def _declared_type(self, facts: ClassFacts | None, name: str) -> tuple[bool, frozenset[str]]:
+        """What a project class's table says of attribute ``name``: whether it binds it,
+        and its type when that is a catalog type or a project class."""
+        if facts is None:
+            return False, frozenset()
+        binds, declared = facts.attribute(name)
+        known = self.canonical(declared) if declared else ""
+        if known in self.catalog.known_types or self.project.project_class(frozenset({known})):
+            return binds, frozenset({known})
+        return binds, frozenset()
 
     def _is_property(self, function: cst.FunctionDef) -> bool:
         return any(
