@@ -113,12 +113,14 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
     bases = tuple(_base(base, resolver) for base in klass.bases)
     defs: dict[str, int] = {}
     opaque: set[str] = set()
+    stores: list[tuple[str, ast.expr | None]] = []  # ``self.attr = ...`` in the methods
     for statement in klass.body:
         if isinstance(statement, _Function):
             defs[statement.name] = defs.get(statement.name, 0) + 1
-            opaque.update(_instance_attributes(statement))
+            stores.extend(_instance_attributes(statement))
         else:
             opaque.update(_bound_in(statement))
+    opaque.update(attr for attr, _ in stores)
     opaque.update(name for name, count in defs.items() if count > 1)
     declaring = bool(set(bases) & _DECLARING) or any(
         keyword.arg == "metaclass" and _base(keyword.value, resolver) == _ABSTRACT_META
@@ -133,25 +135,25 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
         )
     )
     return ClassSummary(klass.name, bases, tuple(sorted(opaque)), declared,
-                        _attribute_types(klass, resolver))
+                        _attribute_types(klass, stores, resolver))
 
 
-def _attribute_types(klass: ast.ClassDef, resolver: Resolver) -> tuple[tuple[str, str], ...]:
+def _attribute_types(
+    klass: ast.ClassDef, stores: list[tuple[str, ast.expr | None]], resolver: Resolver
+) -> tuple[tuple[str, str], ...]:
     """The attributes whose every annotation names one type: ``attr: T`` in the body,
     ``self.attr: T`` in a method, ``@property def attr(self) -> T``."""
-    found: dict[str, set[str]] = {}
+    annotated = [(attr, annotation) for attr, annotation in stores if annotation is not None]
     for statement in klass.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            found.setdefault(statement.target.id, set()).add(
-                _annotated(statement.annotation, resolver))
-        elif isinstance(statement, _Function):
-            if statement.returns is not None and any(
-                _base(d, resolver) in _PROPERTIES for d in statement.decorator_list
-            ):
-                found.setdefault(statement.name, set()).add(
-                    _annotated(statement.returns, resolver))
-            for attr, annotation in _annotated_instance_attributes(statement):
-                found.setdefault(attr, set()).add(_annotated(annotation, resolver))
+            annotated.append((statement.target.id, statement.annotation))
+        elif isinstance(statement, _Function) and statement.returns is not None and any(
+            _base(d, resolver) in _PROPERTIES for d in statement.decorator_list
+        ):
+            annotated.append((statement.name, statement.returns))
+    found: dict[str, set[str]] = {}
+    for attr, annotation in annotated:
+        found.setdefault(attr, set()).add(_annotated(annotation, resolver))
     return tuple(sorted(
         (name, types.pop()) for name, types in found.items() if len(types) == 1 and "" not in types
     ))
@@ -165,8 +167,7 @@ def _annotated(annotation: ast.expr, resolver: Resolver) -> str:
         except SyntaxError:
             return ""
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        members = [annotation.left, annotation.right]
-        kept = [m for m in members if not _is_none(m)]
+        kept = [m for m in (annotation.left, annotation.right) if not _is_none(m)]
         return _annotated(kept[0], resolver) if len(kept) == 1 else ""
     if isinstance(annotation, ast.Subscript):
         if _base(annotation.value, resolver) not in _OPTIONAL:
@@ -179,21 +180,6 @@ def _annotated(annotation: ast.expr, resolver: Resolver) -> str:
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
-
-
-def _annotated_instance_attributes(method: _Function) -> Iterator[tuple[str, ast.expr]]:
-    """``self.attr: T = ...`` in a method."""
-    positional = [*method.args.posonlyargs, *method.args.args]
-    if not positional:
-        return
-    for node in ast.walk(method):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Attribute)
-            and isinstance(node.target.value, ast.Name)
-            and node.target.value.id == positional[0].arg
-        ):
-            yield node.target.attr, node.annotation
 
 
 def _base(expression: ast.expr, resolver: Resolver) -> str:
@@ -213,20 +199,22 @@ def _bound_in(statement: ast.stmt) -> Iterator[str]:
             yield node.id
 
 
-def _instance_attributes(method: _Function) -> Iterator[str]:
-    """``self.name = ...`` in a method: the attribute hides a method of that name."""
+def _instance_attributes(method: _Function) -> Iterator[tuple[str, ast.expr | None]]:
+    """``self.attr = ...`` (the attribute hides a method of that name) and ``self.attr: T``
+    in a method, with the annotation if there is one."""
     positional = [*method.args.posonlyargs, *method.args.args]
     if not positional:
         return
     instance = positional[0].arg
     for node in ast.walk(method):
+        target = node.target if isinstance(node, ast.AnnAssign) else node
         if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.ctx, ast.Store)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == instance
+            isinstance(target, ast.Attribute)
+            and isinstance(target.ctx, ast.Store)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == instance
         ):
-            yield node.attr
+            yield target.attr, node.annotation if isinstance(node, ast.AnnAssign) else None
 
 
 def _is_stub(statement: ast.stmt) -> bool:

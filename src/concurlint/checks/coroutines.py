@@ -441,15 +441,18 @@ class TaskReferenceLost(_CoroutineRule):
         if waited is None:
             waited = next((a.value for a in call.args
                            if a.keyword is not None and a.keyword.value == "fs"), None)
-        if not isinstance(waited, cst.List | cst.Set | cst.Tuple):
+        if isinstance(waited, cst.List | cst.Set | cst.Tuple):
+            made = [e.value for e in waited.elements if isinstance(e, cst.Element)]
+        elif isinstance(waited, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            made = [waited.elt]
+        else:
             return
-        for element in waited.elements:
-            if isinstance(element, cst.Element) and isinstance(element.value, cst.Call):
-                name = self._factory(element.value)
-                if name is not None:
-                    lost = ("is held only by the argument of `asyncio.wait`, which may return "
-                            "while it is pending, and the pending set is dropped,")
-                    self.report(element.value, call=f"{name}()", lost=lost)
+        for value in made:
+            name = self._factory(value) if isinstance(value, cst.Call) else None
+            if name is not None:
+                lost = ("is held only by the argument of `asyncio.wait`, which may return "
+                        "while it is pending, and the pending set is dropped,")
+                self.report(value, call=f"{name}()", lost=lost)
 
     def _may_return_early(self, call: cst.Call) -> bool:
         """A ``timeout`` other than ``None``, or a ``return_when`` other than
