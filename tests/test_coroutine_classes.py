@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from concurlint.cache import _NAMES, Cache
 from concurlint.config import load_settings
+from concurlint.model.catalog import load_catalog
+from concurlint.project import FileFacts, project_facts
+from concurlint.records import from_json, to_json
 from concurlint.runner import lint_paths
 
 _CASES = FIXTURES / "CCL202" / "cases_classes.py"
@@ -110,3 +114,26 @@ def test_bases_the_project_cannot_see_stop_the_search(case: str, tmp_path: Path)
         "main.py",
     )
     assert sum(one.values()) == sum(two.values()) == expected
+
+
+def test_class_facts_read_back_from_the_cache_give_the_same_reports(tmp_path: Path) -> None:
+    """The summaries and the joined facts (class tables included) survive the cache: an
+    edit of the caller alone re-lints it from cached summaries with the same reports."""
+    models, main = _split(_CASES.read_text(encoding="utf-8"), _MOVED)
+    (tmp_path / "pyproject.toml").write_text("[tool.concurlint]\n")
+    (tmp_path / "models.py").write_text(models)
+    (tmp_path / "main.py").write_text(main)
+    settings = load_settings(start=tmp_path)
+    cache = Cache.open(tmp_path / "cache", settings,
+                       load_catalog(settings.catalog_extensions()).digest)
+    paths = [str(tmp_path / "main.py"), str(tmp_path / "models.py")]
+    cold = lint_paths(paths, settings, cache=cache)
+    (tmp_path / "main.py").write_text(main + "\n# edited\n")
+    warm = lint_paths(paths, settings, cache=cache)
+    assert [(d.span.line, d.code) for r in warm for d in r.diagnostics] == [
+        (d.span.line, d.code) for r in cold for d in r.diagnostics
+    ]
+    assert sum(len(r.diagnostics) for r in warm) == sum(_expected(main).values())
+    facts = project_facts(paths, settings)[str(tmp_path / "main.py")]
+    assert facts.classes
+    assert from_json(to_json(facts), FileFacts, _NAMES) == facts
