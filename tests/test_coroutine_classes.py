@@ -19,7 +19,7 @@ from concurlint.records import from_json, to_json
 from concurlint.runner import lint_paths
 
 _CASES = FIXTURES / "CCL202" / "cases_classes.py"
-_MOVED = ["Store", "CachedStore", "Shadowed", "Deep", "Database"]
+_MOVED = ["Store", "CachedStore", "Shadowed", "Deep", "Debounced", "debounce", "Database"]
 
 
 def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[str, str]]:
@@ -38,11 +38,12 @@ def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[
 
 
 def _split(text: str, names: list[str]) -> tuple[str, str]:
-    """The module's header and the classes ``names`` as ``models.py``; the header, an
-    import of those classes and the rest as ``main.py``."""
+    """The module's header and the classes and functions ``names`` (consecutive) as
+    ``models.py``; the header, an import of those names and the rest as ``main.py``."""
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
-    moved = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in names]
+    moved = [node for node in tree.body
+             if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name in names]
     first, last = moved[0].lineno - 1, moved[-1].end_lineno or 0
     header, classes, rest = lines[:first], lines[first:last], lines[last:]
     importing = f"from models import {', '.join(names)}\n"

@@ -588,14 +588,15 @@ class ModuleModel:
         return found if isinstance(found, ProjectMethod) else None
 
     def _method_in_class(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
-        """What ``klass`` (of this module) runs for ``name``: its own single ``def``, else
-        the first base defining it, depth first, left to right."""
+        """What ``klass`` (of this module) runs for ``name``: nothing known when an
+        attribute of that name hides it (``self.update = debounce(self.update)``), else its
+        own single ``def``, else the first base defining it, depth first, left to right."""
+        if name in self._class_attributes(klass).values or depth > _INFERENCE_DEPTH:
+            return True, None  # an attribute hides it, or the chain is too deep to follow
         own = [s for s in klass.body.body if isinstance(s, cst.FunctionDef)
                and s.name.value == name]
         if own:
             return True, own[0] if len(own) == 1 else None
-        if name in self._class_attributes(klass).values or depth > _INFERENCE_DEPTH:
-            return True, None  # an attribute hides it, or the chain is too deep to follow
         return self._method_in_bases(klass, name, depth)
 
     def _method_in_bases(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
