@@ -138,3 +138,25 @@ def test_class_facts_read_back_from_the_cache_give_the_same_reports(tmp_path: Pa
     facts = project_facts(paths, settings)[str(tmp_path / "main.py")]
     assert facts.classes
     assert from_json(to_json(facts), FileFacts, _NAMES) == facts
+
+
+@pytest.mark.parametrize(("patcher", "expected"), [
+    ("import models\n\nprint(models.Store)\n", 0),
+    ("from models import Store\n\nprint(len('Store'))\n", 1),
+])
+def test_a_class_handed_to_a_call_at_import_time_may_be_patched(
+    patcher: str, expected: int, tmp_path: Path
+) -> None:
+    """``wrap(Methods)`` at import time (pyrogram replaces every coroutine method of the
+    class it is given with a synchronous wrapper): the methods of a class handed to a call
+    then, inherited ones included, are of unknown kind in every module."""
+    store = (
+        "class Base:\n    async def refresh(self) -> None: ...\n\n\n"
+        "class Store(Base):\n    pass\n"
+    )
+    main = "from models import Store\n\n\ndef close() -> None:\n    Store().refresh()\n"
+    reports = _reports(
+        tmp_path / "project", {"models.py": store, "patcher.py": patcher, "main.py": main},
+        "main.py",
+    )
+    assert sum(reports.values()) == expected

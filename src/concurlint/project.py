@@ -604,7 +604,8 @@ def _summarize_bytes(
         summary = summarize(tree, module, is_package, blocking)
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
-        summary = replace(summary, classes=summarize_classes(tree, module, is_package))
+        classes, handed = summarize_classes(tree, module, is_package)
+        summary = replace(summary, classes=classes, handed=handed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(to_json(summary)).hexdigest()

@@ -76,6 +76,7 @@ class ModuleSummary:
     processes: ProcessSummary | None = None  # see concurlint.summary_processes
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
     classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
+    handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
 
 
 class ModuleNames:

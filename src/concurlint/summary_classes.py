@@ -25,6 +25,7 @@ from concurlint.summary import (
     binding_counts,
     module_imports,
     module_level,
+    scope_nodes,
 )
 
 # Bases that define no method a call of a project class could run.
@@ -97,16 +98,30 @@ class ClassFacts:
         return any(shown for _, shown, _ in self.methods)
 
 
-def summarize_classes(tree: ast.Module, module: str, is_package: bool) -> tuple[ClassSummary, ...]:
-    """The module-level classes of ``tree``, read as ``module``."""
+def summarize_classes(
+    tree: ast.Module, module: str, is_package: bool
+) -> tuple[tuple[ClassSummary, ...], tuple[str, ...]]:
+    """The module-level classes of ``tree``, read as ``module``, and the absolute names it
+    passes to calls at import time (``wrap(Methods)``: a class handed to a function then
+    may have its methods replaced, as pyrogram's ``sync`` module does)."""
     package = module if is_package else module.rpartition(".")[0]
     resolver = Resolver(module, dict(module_imports(tree, package)), binding_counts(tree.body),
                         frozenset(), frozenset(), frozenset())
-    return tuple(
+    classes = tuple(
         _summary(statement, resolver)
         for statement in module_level(tree.body)
         if isinstance(statement, ast.ClassDef)
     )
+    handed = {
+        name
+        for node in scope_nodes(tree.body)
+        if isinstance(node, ast.Call)
+        for argument in (*node.args, *(keyword.value for keyword in node.keywords))
+        if isinstance(argument, ast.Name | ast.Attribute)
+        and (name := resolver.target(argument, frozenset(), None, None))
+        and not name.startswith("builtins.")
+    }
+    return classes, tuple(sorted(handed))
 
 
 def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
@@ -252,6 +267,9 @@ class MethodTables:
                     )
             for klass in summary.classes:
                 self._classes[f"{name}.{klass.name}"] = (klass, methods.get(klass.name, []))
+        # A class handed to a call at import time may have its methods replaced: all its
+        # methods, inherited ones too, are then of unknown kind.
+        self._handed = {resolve(name) for summary in modules.values() for name in summary.handed}
         self._tables: dict[str, ClassFacts] = {}
 
     def of(self, name: str) -> ClassFacts | None:
@@ -286,6 +304,8 @@ class MethodTables:
             if not inherited.closed:
                 closed = False
                 break
+        if name in self._handed:  # every method it has may be replaced
+            table = {method: ("", stub) for method, (_, stub) in table.items()}
         return ClassFacts(
             name,
             closed,
