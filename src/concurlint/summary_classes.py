@@ -128,14 +128,14 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
     bases = tuple(_base(base, resolver) for base in klass.bases)
     defs: dict[str, int] = {}
     opaque: set[str] = set()
-    stores: list[tuple[str, ast.expr | None]] = []  # ``self.attr = ...`` in the methods
+    stores: list[tuple[str, str, ast.expr | None]] = []  # ``self.attr`` in the methods
     for statement in klass.body:
         if isinstance(statement, _Function):
             defs[statement.name] = defs.get(statement.name, 0) + 1
             stores.extend(_instance_attributes(statement))
         else:
             opaque.update(_bound_in(statement))
-    opaque.update(attr for attr, _ in stores)
+    opaque.update(attr for attr, _, _ in stores)
     opaque.update(name for name, count in defs.items() if count > 1)
     declaring = bool(set(bases) & _DECLARING) or any(
         keyword.arg == "metaclass" and _base(keyword.value, resolver) == _ABSTRACT_META
@@ -154,24 +154,44 @@ def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
 
 
 def _attribute_types(
-    klass: ast.ClassDef, stores: list[tuple[str, ast.expr | None]], resolver: Resolver
+    klass: ast.ClassDef, stores: list[tuple[str, str, ast.expr | None]], resolver: Resolver
 ) -> tuple[tuple[str, str], ...]:
-    """The attributes whose every annotation names one type: ``attr: T`` in the body,
-    ``self.attr: T`` in a method, ``@property def attr(self) -> T``."""
-    annotated = [(attr, annotation) for attr, annotation in stores if annotation is not None]
+    """The attributes with one known type: what every annotation names (``attr: T`` in the
+    body, ``self.attr: T`` in a method, ``@property def attr(self) -> T``), else, when every
+    store is ``self.attr = Name(...)`` (``None`` aside), the one class they all construct."""
+    annotated: dict[str, list[ast.expr]] = {}
+    values: dict[str, list[ast.expr]] = {}
+    stored: dict[str, int] = {}
+    for attr, kind, expression in stores:
+        if kind == "store":
+            stored[attr] = stored.get(attr, 0) + 1
+        elif expression is not None:
+            (annotated if kind == "annotation" else values).setdefault(attr, []).append(
+                expression)
     for statement in klass.body:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            annotated.append((statement.target.id, statement.annotation))
+            annotated.setdefault(statement.target.id, []).append(statement.annotation)
         elif isinstance(statement, _Function) and statement.returns is not None and any(
             _base(d, resolver) in _PROPERTIES for d in statement.decorator_list
         ):
-            annotated.append((statement.name, statement.returns))
-    found: dict[str, set[str]] = {}
-    for attr, annotation in annotated:
-        found.setdefault(attr, set()).add(_annotated(annotation, resolver))
+            annotated.setdefault(statement.name, []).append(statement.returns)
+    found = {attr: {_annotated(a, resolver) for a in declared}
+             for attr, declared in annotated.items()}
+    for attr, assigned in values.items():
+        if attr not in found and len(assigned) == stored.get(attr, 0):
+            found[attr] = {_constructed(value, resolver) for value in assigned
+                           if not _is_none(value)}
     return tuple(sorted(
         (name, types.pop()) for name, types in found.items() if len(types) == 1 and "" not in types
     ))
+
+
+def _constructed(value: ast.expr, resolver: Resolver) -> str:
+    """What ``Name(...)`` calls, as an absolute name (the project decides whether it is a
+    class)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute):
+        return resolver.target(value.func, frozenset(), None, None) or ""
+    return ""
 
 
 def _annotated(annotation: ast.expr, resolver: Resolver) -> str:
@@ -214,22 +234,30 @@ def _bound_in(statement: ast.stmt) -> Iterator[str]:
             yield node.id
 
 
-def _instance_attributes(method: _Function) -> Iterator[tuple[str, ast.expr | None]]:
-    """``self.attr = ...`` (the attribute hides a method of that name) and ``self.attr: T``
-    in a method, with the annotation if there is one."""
+def _instance_attributes(method: _Function) -> Iterator[tuple[str, str, ast.expr | None]]:
+    """Every ``self.attr`` a method stores (``"store"``: the attribute hides a method of
+    that name), and, for the same stores, ``self.attr: T`` (``"annotation"``, with ``T``) and
+    ``self.attr = value`` with one target (``"value"``, with the value)."""
     positional = [*method.args.posonlyargs, *method.args.args]
     if not positional:
         return
     instance = positional[0].arg
+
+    def attr_of(target: ast.expr) -> str | None:
+        is_self = isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+            target.value.id == instance)
+        return target.attr if is_self else None  # type: ignore[union-attr]
+
     for node in ast.walk(method):
-        target = node.target if isinstance(node, ast.AnnAssign) else node
-        if (
-            isinstance(target, ast.Attribute)
-            and isinstance(target.ctx, ast.Store)
-            and isinstance(target.value, ast.Name)
-            and target.value.id == instance
-        ):
-            yield target.attr, node.annotation if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            if (attr := attr_of(node)) is not None:
+                yield attr, "store", None
+        elif isinstance(node, ast.AnnAssign) and (attr := attr_of(node.target)) is not None:
+            yield attr, "annotation", node.annotation
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and (
+            attr := attr_of(node.targets[0])
+        ) is not None:
+            yield attr, "value", node.value
 
 
 def _is_stub(statement: ast.stmt) -> bool:

@@ -1017,6 +1017,7 @@ class ModuleModel:
             return False, frozenset()
         binds, declared = facts.attribute(name)
         known = self.canonical(declared) if declared else ""
+        known = self.catalog.returns.get(known, known)  # `sqlite3.connect()` constructs none
         if known in self.catalog.known_types or self.project.project_class(frozenset({known})):
             return binds, frozenset({known})
         return binds, frozenset()
