@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from project_reports import reports_by_line
 
 from concurlint.cache import _NAMES, Cache
 from concurlint.config import load_settings
@@ -20,21 +21,6 @@ from concurlint.runner import lint_paths
 
 _CASES = FIXTURES / "CCL202" / "cases_classes.py"
 _MOVED = ["Store", "CachedStore", "Shadowed", "Deep", "Debounced", "debounce", "Database"]
-
-
-def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[str, str]]:
-    """Each report of ``linted`` as its code and the text of its line."""
-    folder.mkdir()
-    (folder / "pyproject.toml").write_text("[tool.concurlint]\n")
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    results = lint_paths([str(folder / name) for name in files], load_settings(start=folder))
-    lines = files[linted].splitlines()
-    return Counter(
-        (d.code, lines[d.span.line - 1].strip())
-        for result in results if result.path.endswith(linted)
-        for d in result.diagnostics
-    )
 
 
 def _split(text: str, names: list[str]) -> tuple[str, str]:
@@ -59,8 +45,8 @@ def _expected(text: str) -> Counter[tuple[str, str]]:
 def test_cases_report_alike_in_one_file_and_across_two_modules(tmp_path: Path) -> None:
     text = _CASES.read_text(encoding="utf-8")
     models, main = _split(text, _MOVED)
-    alone = _reports(tmp_path / "one", {"main.py": text}, "main.py")
-    split = _reports(tmp_path / "two", {"models.py": models, "main.py": main}, "main.py")
+    alone = reports_by_line(tmp_path / "one", {"main.py": text}, "main.py")
+    split = reports_by_line(tmp_path / "two", {"models.py": models, "main.py": main}, "main.py")
     assert split == _expected(main)
     assert alone == _expected(text) == split
 
@@ -108,8 +94,8 @@ def test_bases_the_project_cannot_see_stop_the_search(case: str, tmp_path: Path)
     define any name, so the search stops there."""
     body, expected = _BASES[case]
     store = "class Store:\n    async def refresh(self) -> None: ...\n"
-    one = _reports(tmp_path / "one", {"main.py": f"{store}\n\n{body}"}, "main.py")
-    two = _reports(
+    one = reports_by_line(tmp_path / "one", {"main.py": f"{store}\n\n{body}"}, "main.py")
+    two = reports_by_line(
         tmp_path / "two",
         {"models.py": store, "main.py": f"from models import Store\n{body}"},
         "main.py",
@@ -117,7 +103,7 @@ def test_bases_the_project_cannot_see_stop_the_search(case: str, tmp_path: Path)
     assert sum(one.values()) == sum(two.values()) == expected
 
 
-def test_class_facts_read_back_from_the_cache_give_the_same_reports(tmp_path: Path) -> None:
+def test_class_facts_read_back_from_the_cache_give_the_samereports_by_line(tmp_path: Path) -> None:
     """The summaries and the joined facts (class tables included) survive the cache: an
     edit of the caller alone re-lints it from cached summaries with the same reports."""
     models, main = _split(_CASES.read_text(encoding="utf-8"), _MOVED)
@@ -155,7 +141,7 @@ def test_a_class_handed_to_a_call_at_import_time_may_be_patched(
         "class Store(Base):\n    pass\n"
     )
     main = "from models import Store\n\n\ndef close() -> None:\n    Store().refresh()\n"
-    reports = _reports(
+    reports = reports_by_line(
         tmp_path / "project", {"models.py": store, "patcher.py": patcher, "main.py": main},
         "main.py",
     )

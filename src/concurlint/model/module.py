@@ -601,9 +601,21 @@ class ModuleModel:
 
     def _method_in_bases(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
         """The first base of ``klass`` that defines ``name``: a ``def`` of this module or
-        another module's coroutine method (None: something else). A base
-        that neither this module nor the project shows stops the search: it may define
-        anything."""
+        another module's coroutine method (None: something else)."""
+        for base in self._bases(klass):
+            if base is None:
+                return True, None
+            found = (self._method_in_class(base, name, depth + 1)
+                     if isinstance(base, cst.ClassDef) else base.lookup(name))
+            if found[0]:
+                return found
+        return False, None
+
+    def _bases(self, klass: cst.ClassDef) -> Iterator[cst.ClassDef | ClassFacts | None]:
+        """The bases of ``klass`` in order, as classes of this module or method tables of
+        the project; None for a base that neither shows (it may define anything), after
+        which the search stops. ``object``, ``Generic``, ``Protocol``, ``ABC`` define
+        nothing and are skipped."""
         for base in klass.bases:
             if base.keyword is not None:
                 continue
@@ -611,18 +623,11 @@ class ModuleModel:
             local = (self.definition_bound_to(value.value, klass)
                      if isinstance(value, cst.Name) else None)
             if isinstance(local, cst.ClassDef):
-                found = self._method_in_class(local, name, depth + 1)
-            else:
-                names = self.qualified_names(value)
-                if names and names <= METHODLESS_BASES:
-                    continue
-                facts = self.project.project_class(names)
-                if facts is None:
-                    return True, None
-                found = facts.lookup(name)
-            if found[0]:
-                return found
-        return False, None
+                yield local
+                continue
+            names = self.qualified_names(value)
+            if not (names and names <= METHODLESS_BASES):
+                yield self.project.project_class(names)
 
     def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
         """The ``class`` statement of this module that ``name`` refers to, if it is the only
@@ -987,25 +992,18 @@ class ModuleModel:
         self, klass: cst.ClassDef, name: str, depth: int
     ) -> tuple[bool, frozenset[str]]:
         """The type of ``name`` in the first base of ``klass`` that binds it (the bases
-        searched as for methods, ``_method_in_bases``): whether one does, and its type."""
-        for base in klass.bases:
-            if base.keyword is not None or depth > _INFERENCE_DEPTH:
-                continue
-            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
-            local = (self.definition_bound_to(value.value, klass)
-                     if isinstance(value, cst.Name) else None)
-            if isinstance(local, cst.ClassDef):
-                if self._binds(local, name):
-                    return True, self._class_attribute_types(local, name, depth + 1)
-                found = self._inherited_attribute_types(local, name, depth + 1)
+        searched as for methods, ``_bases``): whether one does, and its type."""
+        if depth > _INFERENCE_DEPTH:
+            return True, frozenset()
+        for base in self._bases(klass):
+            if base is None:
+                return True, frozenset()
+            if isinstance(base, cst.ClassDef):
+                if self._binds(base, name):
+                    return True, self._class_attribute_types(base, name, depth + 1)
+                found = self._inherited_attribute_types(base, name, depth + 1)
             else:
-                names = self.qualified_names(value)
-                if names and names <= METHODLESS_BASES:
-                    continue
-                facts = self.project.project_class(names)
-                if facts is None:
-                    return True, frozenset()
-                found = self._declared_type(facts, name)
+                found = self._declared_type(base, name)
             if found[0]:
                 return found
         return False, frozenset()
