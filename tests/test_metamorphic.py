@@ -12,11 +12,10 @@ import libcst as cst
 import pytest
 from conftest import FIXTURES
 from fixture_cases import Fixture, lint_cases
+from project_reports import reports_by_line
 
-from concurlint.config import load_settings
 from concurlint.engine import RuleSet, lint_source
 from concurlint.files import Source
-from concurlint.runner import lint_paths
 
 _STRIPPED_FOLDERS = ("CCL201", "CCL202", "CCL204")
 
@@ -165,28 +164,13 @@ def split(text: str) -> tuple[str, str]:
     return header + "".join(helpers), header + importing + "".join(kept)
 
 
-def _reports(folder: Path, files: dict[str, str], linted: str) -> Counter[tuple[str, str]]:
-    """Each report in ``linted`` as its code and the text of its line, linting ``files``
-    as one project in ``folder``."""
-    folder.mkdir()
-    (folder / "pyproject.toml").write_text("[tool.concurlint]\n")
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    results = lint_paths([str(folder / name) for name in files], load_settings(start=folder))
-    lines = files[linted].splitlines()
-    return Counter(
-        (d.code, lines[d.span.line - 1].strip())
-        for result in results if result.path.endswith(linted)
-        for d in result.diagnostics
-    )
-
-
 def _same_in_one_file_and_split(text: str, tmp_path: Path) -> None:
     helpers, main = split(text)
-    alone = _reports(tmp_path / "one", {"main.py": text}, "main.py")
+    alone = reports_by_line(tmp_path / "one", {"main.py": text}, "main.py")
     kept = {line.strip() for line in main.splitlines()}
     alone = Counter({report: n for report, n in alone.items() if report[1] in kept})
-    assert alone == _reports(tmp_path / "two", {"main.py": main, "helpers.py": helpers}, "main.py")
+    modules = {"main.py": main, "helpers.py": helpers}
+    assert alone == reports_by_line(tmp_path / "two", modules, "main.py")
 
 
 @pytest.mark.parametrize("name", ["CCL201/cases_helpers.py"])

@@ -39,13 +39,14 @@ from concurlint.files import fingerprint
 from concurlint.project import FileFacts
 from concurlint.records import Malformed, from_json, to_json
 from concurlint.summary import ModuleSummary
+from concurlint.summary_classes import ClassSummary
 from concurlint.summary_processes import ProcessSummary
 from concurlint.summary_threads import ThreadSummary
 
 CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
-SUMMARY_FORMAT = "summary-11"
+SUMMARY_FORMAT = "summary-12"
 # The largest entry read: the joined facts of the standard library (734 files) take 0.12 MB.
 MAX_ENTRY = 64 * 1024 * 1024
 _HEADER = b"concurlint-cache-1"
@@ -55,7 +56,9 @@ _TAG = (
     "# This file is a cache directory tag created by concurlint.\n"
 )
 # Annotations the stored dataclasses name only for type checking.
-_NAMES: dict[str, type] = {"ProcessSummary": ProcessSummary, "ThreadSummary": ThreadSummary}
+_NAMES: dict[str, type] = {
+    "ClassSummary": ClassSummary, "ProcessSummary": ProcessSummary, "ThreadSummary": ThreadSummary
+}
 _OPEN_FLAGS = (
     os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     | getattr(os, "O_BINARY", 0)

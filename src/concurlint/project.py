@@ -32,6 +32,7 @@ from concurlint.summary import (
     absolute,
     summarize,
 )
+from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
     NO_PROCESS_SUMMARY,
@@ -67,19 +68,25 @@ class FileFacts:
     coroutines: tuple[tuple[str, str], ...] = ()  # absolute name -> how to show it
     processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
     threads: ThreadFacts = NO_THREAD_FACTS  # started here from elsewhere; imported locks
+    classes: tuple[tuple[str, ClassFacts], ...] = ()  # imported name -> its method table
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _classes: dict[str, ClassFacts] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._blocking.update((name, (chain, entry)) for name, chain, entry in self.blocking)
+        self._classes.update(self.classes)
+        self._classes.update((facts.name, facts) for _, facts in self.classes)
 
     @property
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
-        if not (self.blocking or self.coroutines or self.processes or self.threads):
+        if not (self.blocking or self.coroutines or self.processes or self.threads
+                or self.classes):
             return ""
-        known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads))
+        known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
+                      self.classes))
         return hashlib.sha256(known.encode()).hexdigest()
 
     def absolute(self, name: str) -> str | None:
@@ -107,6 +114,13 @@ class FileFacts:
             if found is not None:
                 return found
         return None
+
+    def project_class(self, names: frozenset[str]) -> ClassFacts | None:
+        """The method table of the project class that ``names`` (the qualified names of one
+        expression, or a type name the model gave an instance) can only mean."""
+        if len(names) != 1 or not self._classes:
+            return None
+        return self.lookup(self._classes, names)
 
     def lock(self, names: Iterable[str]) -> tuple[str, str] | None:
         """Where the first of ``names`` that is a module-level lock of the project is bound
@@ -184,7 +198,14 @@ class Project:
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
-                         self._process_facts(summary), self.thread_facts(summary))
+                         self._process_facts(summary), self.thread_facts(summary),
+                         self._classes.used_by(summary.uses))
+
+    @cached_property
+    def _classes(self) -> MethodTables:
+        return MethodTables(
+            self.modules, self.resolve, lambda module, f: _Function(module, f).shown
+        )
 
     def thread_facts(self, summary: ModuleSummary) -> ThreadFacts:
         """The functions of ``summary``'s module that other modules start on threads (facts
@@ -616,6 +637,8 @@ def _summarize_bytes(
         summary = summarize(tree, module, is_package, blocking)
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
+        classes, handed = summarize_classes(tree, module, is_package)
+        summary = replace(summary, classes=classes, handed=handed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(to_json(summary)).hexdigest()

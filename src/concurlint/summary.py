@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from concurlint.guards import UNKNOWN, dead_branches, literal_value
 
 if TYPE_CHECKING:
+    from concurlint.summary_classes import ClassSummary
     from concurlint.summary_processes import ProcessSummary
     from concurlint.summary_threads import ThreadSummary
 
@@ -74,6 +75,8 @@ class ModuleSummary:
     uses: tuple[str, ...]  # absolute dotted names the module names through its imports
     processes: ProcessSummary | None = None  # see concurlint.summary_processes
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
+    classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
+    handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
 
 
 class ModuleNames:

@@ -36,6 +36,10 @@ _TRUTH = "tested for truth (a coroutine object is always true)"
 _MATERIALIZERS = frozenset({"builtins.list", "builtins.set", "builtins.tuple"})
 # Task methods that return None: `create_task(...).add_done_callback(f)` still drops the task.
 _TASK_METHODS_RETURNING_NONE = frozenset({"add_done_callback", "set_name"})
+# Waits that hold their tasks only until they return, then hand back `(done, pending)`.
+_WAITS = frozenset({"asyncio.wait", "asyncio.tasks.wait"})
+_ALL_COMPLETED = frozenset({"asyncio.ALL_COMPLETED", "asyncio.tasks.ALL_COMPLETED",
+                            "concurrent.futures.ALL_COMPLETED"})
 
 
 def _module_roots(names: frozenset[str]) -> frozenset[str]:
@@ -182,8 +186,9 @@ class CoroutineNeverAwaited(_CoroutineRule):
         return roots is None or facts.imports_any(roots)
 
     def screen_facts(self, facts: FileFacts) -> bool:
-        """An imported coroutine function of the project can be dropped anywhere."""
-        return bool(facts.coroutines)
+        """An imported coroutine function of the project, or a class of the project with
+        a coroutine method, can be dropped anywhere."""
+        return bool(facts.coroutines) or any(table.has_coroutines for _, table in facts.classes)
 
     @cached_property
     def _import_roots(self) -> frozenset[str] | None:
@@ -339,13 +344,11 @@ class CoroutineNeverAwaited(_CoroutineRule):
             for node in self.model.returns_in(function)
         )
 
-    def _sync_branch_of_declaration(self, function: cst.FunctionDef, call: cst.Call) -> bool:
-        """``function`` is ``async def`` only in a ``Protocol`` or an abstract base (a stub
-        body that implementations replace), and the call sits where the class expects a
-        synchronous implementation: in a plain ``def`` or on a branch of an ``if``. Such a
+    def _sync_branch_of_declaration(self, call: cst.Call) -> bool:
+        """The called method is ``async def`` only in a ``Protocol`` or an abstract base (a
+        stub body that implementations replace), and the call sits where the class expects
+        a synchronous implementation: in a plain ``def`` or on a branch of an ``if``. Such a
         class serves both kinds; what the call returns depends on the implementation."""
-        if not self.model.is_declaration(function):
-            return False
         caller = self.model.enclosing_function(call)
         if not isinstance(caller, cst.FunctionDef) or caller.asynchronous is None:
             return True
@@ -372,14 +375,21 @@ class CoroutineNeverAwaited(_CoroutineRule):
                 function.asynchronous is not None
                 and not self.model.is_generator(function)
                 and self.model.has_transparent_decorators(function)
-                and not self._sync_branch_of_declaration(function, call)
+                and not (self.model.is_declaration(function)
+                         and self._sync_branch_of_declaration(call))
             ):
                 return f"{function.name.value}()"
             return None
         matched = self.model.call_names(call) & self.catalog.names("coroutine-functions")
         if matched:
             return f"{min(matched)}()"
-        return self.model.project.coroutine(self.model.qualified_names(call.func))
+        imported = self.model.project.coroutine(self.model.qualified_names(call.func))
+        if imported is not None:
+            return imported
+        method = self.model.project_coroutine(call.func)
+        if method is None or (method.declared and self._sync_branch_of_declaration(call)):
+            return None
+        return method.shown
 
 
 class TaskReferenceLost(_CoroutineRule):
@@ -422,6 +432,62 @@ class TaskReferenceLost(_CoroutineRule):
         if name is not None and self._never_read(target):
             lost = f"is stored in `{target.value}`, which is never read,"
             self.report(value, call=name, lost=lost)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        """``await asyncio.wait([task, create_task(...)], timeout=...)`` whose result is
+        dropped: a task created in the argument is still pending when the wait returns
+        early, and nothing refers to it any more."""
+        call = node.expression
+        if not (isinstance(call, cst.Call) and self.model.qualified_names(call.func) & _WAITS):
+            return
+        if not self._may_return_early(call) or not self._pending_dropped(node):
+            return
+        waited = next((a.value for a in call.args if a.keyword is None and not a.star), None)
+        if waited is None:
+            waited = next((a.value for a in call.args
+                           if a.keyword is not None and a.keyword.value == "fs"), None)
+        if isinstance(waited, cst.List | cst.Set | cst.Tuple):
+            made = [e.value for e in waited.elements if isinstance(e, cst.Element)]
+        elif isinstance(waited, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            made = [waited.elt]
+        else:
+            return
+        for value in made:
+            name = self._factory(value) if isinstance(value, cst.Call) else None
+            if name is not None:
+                lost = ("is held only by the argument of `asyncio.wait`, which may return "
+                        "while it is pending, and the pending set is dropped,")
+                self.report(value, call=f"{name}()", lost=lost)
+
+    def _may_return_early(self, call: cst.Call) -> bool:
+        """A ``timeout`` other than ``None``, or a ``return_when`` other than
+        ``ALL_COMPLETED``: the wait can return before every task is done."""
+        for arg in call.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "timeout" and not (
+                isinstance(arg.value, cst.Name) and arg.value.value == "None"
+            ):
+                return True
+            if arg.keyword.value == "return_when" and not (
+                self.model.qualified_names(arg.value) & _ALL_COMPLETED
+            ):
+                return True
+        return False
+
+    def _pending_dropped(self, awaited: cst.Await) -> bool:
+        """The wait's ``(done, pending)`` is dropped, or its ``pending`` is a local that
+        nothing reads."""
+        parent = self.model.parent(awaited)
+        if isinstance(parent, cst.Expr):
+            return True
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1):
+            return False
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Tuple | cst.List) or len(target.elements) != 2:
+            return False
+        pending = target.elements[1].value
+        return isinstance(pending, cst.Name) and self._never_read(pending)
 
     def _factory(self, call: cst.Call) -> str | None:
         name = catalog_call(self.model, call, "task-factories")

@@ -30,12 +30,16 @@ from concurlint.fragments import FRAGMENT_MODULES
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
+from concurlint.summary_classes import METHODLESS_BASES, ClassFacts, ProjectMethod
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _Analysis = TypeVar("_Analysis")
 _Node = TypeVar("_Node", bound=cst.CSTNode)
 _RESOLVED_SOURCES = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _INFERENCE_DEPTH = 6
+# Whether a class chain defines a name, and what: a ``def`` of this module, a coroutine
+# method of another module, or None (anything else, or unknown).
+_Found = tuple[bool, "cst.FunctionDef | ProjectMethod | None"]
 _CONTAINER_DISPLAYS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 # `with lock as x` binds the result of acquire() (a bool), not the lock.
 _ENTER_RETURNS_OTHER = frozenset(
@@ -568,7 +572,73 @@ class ModuleModel:
             klass = self.receiver_class(func.value, depth)
             if klass is not None:
                 return self.method_of(klass, func.attr.value)
+            heir = self._super_class(func.value)
+            if heir is not None:  # `super().save()`: the first base defining it
+                found = self._method_in_bases(heir, func.attr.value)[1]
+                return found if isinstance(found, cst.FunctionDef) else None
         return None
+
+    def project_coroutine(self, func: cst.BaseExpression) -> ProjectMethod | None:
+        """The coroutine method of another module's class that calling ``receiver.method``
+        runs: through ``super()``, through the bases of a class of this module
+        (``self.update()`` inherited), or on an instance of a project class
+        (``Bday(bot).initialize()``, a parameter annotated with one)."""
+        if not isinstance(func, cst.Attribute) or not self.project.classes:
+            return None
+        method = func.attr.value
+        heir = self._super_class(func.value)
+        own = self.receiver_class(func.value) if heir is None else None
+        if heir is not None:
+            found = self._method_in_bases(heir, method)[1]
+        elif own is not None:
+            found = self._method_in_class(own, method)[1]
+        else:
+            types = self.infer_types(func.value)
+            facts = self.project.project_class(types) if len(types) == 1 else None
+            found = facts.lookup(method)[1] if facts is not None else None
+        return found if isinstance(found, ProjectMethod) else None
+
+    def _method_in_class(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
+        """What ``klass`` (of this module) runs for ``name``: nothing known when an
+        attribute of that name hides it (``self.update = debounce(self.update)``), else its
+        own single ``def``, else the first base defining it, depth first, left to right."""
+        if name in self._class_attributes(klass).values or depth > _INFERENCE_DEPTH:
+            return True, None  # an attribute hides it, or the chain is too deep to follow
+        own = [s for s in klass.body.body if isinstance(s, cst.FunctionDef)
+               and s.name.value == name]
+        if own:
+            return True, own[0] if len(own) == 1 else None
+        return self._method_in_bases(klass, name, depth)
+
+    def _method_in_bases(self, klass: cst.ClassDef, name: str, depth: int = 0) -> _Found:
+        """The first base of ``klass`` that defines ``name``: a ``def`` of this module or
+        another module's coroutine method (None: something else)."""
+        for base in self._bases(klass):
+            if base is None:
+                return True, None
+            found = (self._method_in_class(base, name, depth + 1)
+                     if isinstance(base, cst.ClassDef) else base.lookup(name))
+            if found[0]:
+                return found
+        return False, None
+
+    def _bases(self, klass: cst.ClassDef) -> Iterator[cst.ClassDef | ClassFacts | None]:
+        """The bases of ``klass`` in order, as classes of this module or method tables of
+        the project; None for a base that neither shows (it may define anything), after
+        which the search stops. ``object``, ``Generic``, ``Protocol``, ``ABC`` define
+        nothing and are skipped."""
+        for base in klass.bases:
+            if base.keyword is not None:
+                continue
+            value = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+            local = (self.definition_bound_to(value.value, klass)
+                     if isinstance(value, cst.Name) else None)
+            if isinstance(local, cst.ClassDef):
+                yield local
+                continue
+            names = self.qualified_names(value)
+            if not (names and names <= METHODLESS_BASES):
+                yield self.project.project_class(names)
 
     def class_bound_to(self, name: cst.Name) -> cst.ClassDef | None:
         """The ``class`` statement of this module that ``name`` refers to, if it is the only
@@ -641,24 +711,12 @@ class ModuleModel:
                 return self.method_of(klass, func.attr.value)
         return None
 
-    def method_of(self, klass: cst.ClassDef, name: str, depth: int = 0) -> cst.FunctionDef | None:
-        """The one method called ``name`` defined in the body of ``klass`` (None if ambiguous),
-        else in its bases defined in this module, searched left to right."""
-        found = [
-            statement
-            for statement in klass.body.body
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name
-        ]
-        if found or depth > _INFERENCE_DEPTH:
-            return found[0] if len(found) == 1 else None
-        for base in klass.bases:
-            if isinstance(base.value, cst.Name) and base.keyword is None:
-                bound = self.definition_bound_to(base.value.value, klass)
-                if isinstance(bound, cst.ClassDef):
-                    method = self.method_of(bound, name, depth + 1)
-                    if method is not None:
-                        return method
-        return None
+    def method_of(self, klass: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        """The one ``def`` of this module that ``name`` runs on ``klass``: in its body (None
+        if ambiguous or hidden by an attribute), else in its bases, depth first, left to
+        right, up to a base that may define anything (``_method_in_class``)."""
+        found = self._method_in_class(klass, name)[1]
+        return found if isinstance(found, cst.FunctionDef) else None
 
     def local_type(self, klass: cst.ClassDef) -> str:
         """The type name the model gives instances of ``klass`` (a class of this module)."""
@@ -742,7 +800,10 @@ class ModuleModel:
         if klass is not None:
             return {self.local_type(klass)}
         function = self.resolve_function(call, depth + 1)
-        return set(self._return_types(function, depth)) if function is not None else set()
+        if function is not None:
+            return set(self._return_types(function, depth))
+        constructed = self.project.project_class(self.qualified_names(call.func))
+        return {constructed.name} if constructed is not None else set()
 
     def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         """What calling a plain function of this module gives back: its return annotation,
@@ -897,14 +958,17 @@ class ModuleModel:
             bound = _definition_in(scope, member.value)
             if isinstance(bound, cst.ClassDef):
                 return self.local_type(bound)
-        return None
+        declared = self.project.project_class(self._names_in(member, scope))
+        return declared.name if declared is not None else None
 
     def _attribute_types_of(self, attribute: cst.Attribute, depth: int) -> set[str]:
         """Types of ``receiver.attr`` where the receiver is ``self`` or an instance of a
         class of this module: its declared type, else what every assignment agrees on."""
         klass = self.receiver_class(attribute.value, depth)
         if klass is None:
-            return set()
+            types = self.infer_types(attribute.value, depth + 1)
+            facts = self.project.project_class(types) if len(types) == 1 else None
+            return set(self._declared_type(facts, attribute.attr.value)[1])
         key = (klass, attribute.attr.value)
         if key not in self._attribute_types:
             self._attribute_types[key] = frozenset()  # guards against recursion
@@ -923,7 +987,49 @@ class ModuleModel:
         getter = self.method_of(klass, attr)
         if getter is not None and self._is_property(getter):
             return self._body_result_types(getter, depth)
+        if not declared and not self._binds(klass, attr):
+            return self._inherited_attribute_types(klass, attr, depth)[1]
         return frozenset()
+
+    def _binds(self, klass: cst.ClassDef, name: str) -> bool:
+        """The body or the methods of ``klass`` bind ``name``."""
+        attributes = self._class_attributes(klass)
+        return name in attributes.values or name in attributes.annotations or any(
+            isinstance(s, cst.FunctionDef | cst.ClassDef) and s.name.value == name
+            for s in klass.body.body
+        )
+
+    def _inherited_attribute_types(
+        self, klass: cst.ClassDef, name: str, depth: int
+    ) -> tuple[bool, frozenset[str]]:
+        """The type of ``name`` in the first base of ``klass`` that binds it (the bases
+        searched as for methods, ``_bases``): whether one does, and its type."""
+        if depth > _INFERENCE_DEPTH:
+            return True, frozenset()
+        for base in self._bases(klass):
+            if base is None:
+                return True, frozenset()
+            if isinstance(base, cst.ClassDef):
+                if self._binds(base, name):
+                    return True, self._class_attribute_types(base, name, depth + 1)
+                found = self._inherited_attribute_types(base, name, depth + 1)
+            else:
+                found = self._declared_type(base, name)
+            if found[0]:
+                return found
+        return False, frozenset()
+
+    def _declared_type(self, facts: ClassFacts | None, name: str) -> tuple[bool, frozenset[str]]:
+        """What a project class's table says of attribute ``name``: whether it binds it,
+        and its type when that is a catalog type or a project class."""
+        if facts is None:
+            return False, frozenset()
+        binds, declared = facts.attribute(name)
+        known = self.canonical(declared) if declared else ""
+        known = self.catalog.returns.get(known, known)  # `sqlite3.connect()` constructs none
+        if known in self.catalog.known_types or self.project.project_class(frozenset({known})):
+            return binds, frozenset({known})
+        return binds, frozenset()
 
     def _is_property(self, function: cst.FunctionDef) -> bool:
         return any(
