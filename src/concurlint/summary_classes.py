@@ -244,9 +244,13 @@ def _instance_attributes(method: _Function) -> Iterator[tuple[str, str, ast.expr
     instance = positional[0].arg
 
     def attr_of(target: ast.expr) -> str | None:
-        is_self = isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
-            target.value.id == instance)
-        return target.attr if is_self else None  # type: ignore[union-attr]
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == instance
+        ):
+            return target.attr
+        return None
 
     for node in ast.walk(method):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -347,7 +351,7 @@ class MethodTables:
         ``save`` too."""
         found = []
         pending = [(name, self._resolve(name)) for name in uses]
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         while pending:
             name, resolved = pending.pop()
             facts = self.of(resolved)
