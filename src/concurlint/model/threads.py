@@ -458,7 +458,7 @@ class ThreadAnalysis:
             if isinstance(ancestor, cst.With):
                 outer = self.locks.held(ancestor)
                 if len(self.locks.held(child)) > len(outer):  # this `with` takes a lock
-                    if checked_inside or outer:
+                    if checked_inside or outer or self._taken_first(write, ancestor):
                         return False
                     return self._checked_before(write.key, ancestor)
             if (
@@ -468,6 +468,23 @@ class ThreadAnalysis:
             ):
                 checked_inside = True
             child = ancestor
+        return False
+
+    def _taken_first(self, write: StateWrite, block: cst.With) -> bool:
+        """True when the locked block reads the state before replacing it (``with lock:
+        items = self.items; self.items = []``): it acts on what it read under the lock, so
+        the check made before is only a shortcut, as a check made again would be."""
+        body = block.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        around = {write.node, *self.model.ancestors(write.node)}
+        for statement in statements:
+            if statement in around:
+                return False
+            if isinstance(statement, cst.SimpleStatementLine) and any(
+                isinstance(small, cst.Assign) and write.key in self.reads(small.value)
+                for small in statement.body
+            ):
+                return True
         return False
 
     # -- races --------------------------------------------------------------------------------
