@@ -475,8 +475,10 @@ class LockAcquireWithoutRelease(Rule):
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
         flow = interpreter.run(statements)
         # a lock no path releases after taking it is handed over (an `__enter__`, a
-        # turnstile): not this rule's business
-        return Flow() if interpreter.unsupported or not interpreter.released else flow
+        # turnstile), and so is one some path releases without having taken it (the
+        # function gives back what another took): not this rule's business
+        handed_over = not interpreter.released or interpreter.released_free
+        return Flow() if interpreter.unsupported or handed_over else flow
 
     def _straight_fix(
         self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
@@ -515,9 +517,9 @@ class LockAcquireWithoutRelease(Rule):
         locks: LockAnalysis,
     ) -> bool:
         """False for hand-managed ownership: the lock taken again right after, before any
-        release (a reentrancy test), taken while a ``with`` holds it, released more often
-        than acquired in the function (a lock handed over between paths or threads on
-        purpose), or never released in it (a context manager's ``__enter__``)."""
+        release (a reentrancy test), taken while a ``with`` holds it, or never released in
+        the function (a context manager's ``__enter__``). A release on a path that does not
+        hold the lock (handed over between paths or threads) is found by the flow."""
         if any(self.model.code(held.expression) == key for held in locks.held(statement)):
             return False
         if isinstance(statement, cst.SimpleStatementLine):
@@ -530,7 +532,7 @@ class LockAcquireWithoutRelease(Rule):
                     return False
         counter = _LockCalls(key, locks)
         function.body.visit(counter)
-        return 0 < counter.releases <= counter.acquires
+        return counter.releases > 0
 
     def _region(
         self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis

@@ -58,6 +58,7 @@ class LockFlow:
         self.events = events
         self.unsupported = False  # a statement the interpreter does not model
         self.released = False  # some path releases the lock while holding it
+        self.released_free = False  # some path releases it while not holding it
 
     def run(self, body: Sequence[cst.BaseStatement]) -> Flow:
         return self._block(body, {False})
@@ -131,6 +132,7 @@ class LockFlow:
         if isinstance(small, cst.Expr):
             if self.events.releases(small.value):
                 self.released = self.released or any(state is not False for state in states)
+                self.released_free = self.released_free or False in states
                 return {False}
             acquired = self.events.acquires(small.value)
             if acquired:
