@@ -22,6 +22,7 @@ from concurlint.model.locks import (
     typed_lock_screen_words,
 )
 from concurlint.model.module import FunctionNode
+from concurlint.model.reservations import reservations
 from concurlint.model.spawning import (
     CallableKind,
     SpawnAnalysis,
@@ -370,17 +371,30 @@ class _Region:
 class LockAcquireWithoutRelease(Rule):
     code = "CCL103"
     message = (
-        "`{lock}.acquire()` is not released on every path: {reason} leaves the lock held "
-        "and every other thread that needs it waits forever; use `with {lock}:`, or "
-        "release it in a `finally:`"
+        "{taken} is not released on every path: {reason} leaves {held} held and every other "
+        "thread that needs it waits forever; {advice}"
     )
-    keywords = ("acquire",)
+    keywords = ("acquire", "yield")
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """A report needs an ``acquire()`` call and a ``release()`` call in the code."""
-        return facts.calls_any(("acquire",)) and facts.calls_any(("release",))
+        """A report needs an ``acquire()`` call and a ``release()`` call in the code, or a
+        ``yield`` and a ``with`` (a reservation held across the ``yield``)."""
+        by_hand = facts.calls_any(("acquire",)) and facts.calls_any(("release",))
+        return by_hand or (facts.has(ast.Yield) and facts.has(ast.With))
 
     def visit_Module(self, node: cst.Module) -> None:
+        for reservation in reservations(self.model):
+            names = ", ".join(f"`{name}`" for name in reservation.names)
+            self.report(
+                reservation.at,
+                taken=(
+                    f"The reservation of {names} made under `{reservation.lock}` before this "
+                    "`yield`"
+                ),
+                reason="an exception thrown in at the `yield` (or a consumer that stops early)",
+                held=f"what `{reservation.lock}` guards",
+                advice="undo it in a `finally:` around the `yield`",
+            )
         locks = self.model.analysis(LockAnalysis)
         for call in self.model.analysis(ModuleIndex).calls:
             receiver = method_call(call, "acquire")
@@ -408,7 +422,14 @@ class LockAcquireWithoutRelease(Rule):
                 "end": f"a path that never calls `{lock}.release()`",
             }[found[0]]
             fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
-            self.report(call, fix=fix, lock=lock, reason=reason)
+            self.report(
+                call,
+                fix=fix,
+                taken=f"`{lock}.acquire()`",
+                reason=reason,
+                held="the lock",
+                advice=f"use `with {lock}:`, or release it in a `finally:`",
+            )
 
     def _released_elsewhere(
         self, function: cst.FunctionDef, key: str, locks: LockAnalysis

@@ -4,10 +4,11 @@ A small abstract interpreter over the function's statements, one lock at a time:
 is whether the lock is held (``True``/``False``), or held exactly when a variable that
 stored a try-lock's result is true (``got = lock.acquire(timeout=1)``). Statements are
 followed in order through ``if``, loops, ``try``/``except``/``else``/``finally`` and ``with``;
-every call or subscript may raise; ``return``, ``raise``, ``break`` and ``continue`` leave
-their block. The outcome is, for each way out of the function (an exception, a ``return``,
-the end of the body), the states the lock can be in there. This is the control-flow graph of
-the function, walked structurally instead of being built as nodes and edges.
+every call, subscript or ``yield`` may raise; ``return``, ``raise``, ``break`` and
+``continue`` leave their block. The outcome is, for each way out of the function (an
+exception, a ``return``, the end of the body), the states the lock can be in there. This is
+the control-flow graph of the function, walked structurally instead of being built as nodes
+and edges.
 """
 
 from __future__ import annotations
@@ -276,6 +277,12 @@ class _RaiseFinder(cst.CSTVisitor):
         return not self.found
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
+        self.found = True
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        # the consumer's exception is thrown in here, and closing the generator early
+        # raises GeneratorExit here
         self.found = True
         return False
 
