@@ -66,10 +66,22 @@ class UnguardedSharedState(_ThreadRule):
         "{elsewhere}: updates can be lost; {advice}"
     )
 
+    def screen_words(self) -> frozenset[str]:
+        return super().screen_words() | typed_lock_screen_words(self.catalog)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A thread in sight, or a lock built as a lock: a class that locks is used from
+        several threads (``ThreadAnalysis._locked_elsewhere``)."""
+        return super().screen_tree(facts) or (
+            self.imports_lead_to(facts, self.catalog.names("lock-types"))
+            and facts.mentions_any(typed_lock_screen_words(self.catalog))
+        )
+
     def screen_facts(self, facts: FileFacts) -> bool:
         """Functions of a module that imports no thread API still run on threads when
-        another module of the project starts them."""
-        return bool(facts.threads.started)
+        another module of the project starts them; locks of another module are locks by
+        construction."""
+        return bool(facts.threads.started) or bool(facts.threads.locks)
 
     def visit_Module(self, node: cst.Module) -> None:
         for race in self.model.analysis(ThreadAnalysis).races:

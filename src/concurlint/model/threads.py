@@ -525,7 +525,64 @@ class ThreadAnalysis:
                         f"`{display_name(self.model, side.entry.function)}`"
                     )
                     found.append(Race(write, function, elsewhere, where))
+                    continue
+            locked = self._locked_elsewhere(write)
+            if locked is not None:
+                found.append(Race(write, function, *locked))
         return tuple(found)
+
+    def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str] | None:
+        """RacerD's reading of a lock: a class whose methods write a field while holding a
+        thread lock is written for several threads, so an update of that field in another
+        of its methods without the lock races with them, whether or not a thread start is
+        in sight. Initializers, coroutines, teardown (``_stops``) and methods some caller
+        of the module calls with a lock held are left out."""
+        function = write.function
+        if (
+            write.operation not in ("read-modify-write", "check-then-act", _CHECKED_OUTSIDE)
+            or not isinstance(function, cst.FunctionDef)
+            or function.asynchronous is not None
+            or self._is_initializer(function)
+            or write.key.kind != "instance"
+            or self._stops(write)
+        ):
+            return None
+        klass = self.model.enclosing_class(function)
+        if klass is None or write.key.owner is not klass:
+            return None
+        if any(self.locks.held(call) for call in self.graph.calls_to(function)):
+            return None
+        for other in self.writes:
+            method = other.function
+            if (
+                other.key != write.key
+                or other.node is write.node
+                or not isinstance(method, cst.FunctionDef)
+                or self._is_initializer(method)
+                or self.model.enclosing_class(method) is not klass
+            ):
+                continue
+            lock = self._thread_lock_held(other.node)
+            if lock is None:
+                continue
+            owner = klass.name.value
+            where = (
+                f"a method of `{owner}`, which holds `{lock}` around other writes of it "
+                "(a class that locks is used from several threads)"
+            )
+            name = display_name(self.model, method)
+            return f"{_written(other)} under `{lock}` in `{name}`", where
+        return None
+
+    def _thread_lock_held(self, node: cst.CSTNode) -> str | None:
+        """The thread lock (by construction, in a plain ``with``) held at ``node``."""
+        for held in self.locks.held(node):
+            statement = self.model.parent(held.at) if isinstance(held.at, cst.WithItem) else None
+            if isinstance(statement, cst.With) and statement.asynchronous is not None:
+                continue
+            if self.locks.is_typed_lock(held.expression):
+                return self.model.code(held.expression)
+        return None
 
     def _stops(self, write: StateWrite) -> bool:
         """A callers' check-then-act storing a constant (``if self.running: ...;
