@@ -533,22 +533,23 @@ class ThreadAnalysis:
 
     def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str] | None:
         """RacerD's reading of a lock: a class whose methods write a field while holding a
-        thread lock is written for several threads, so an update of that field in another
-        of its methods without the lock races with them, whether or not a thread start is
-        in sight. Initializers, coroutines, teardown (``_stops``) and methods some caller
-        of the module calls with a lock held are left out."""
+        thread lock (or a module whose functions write a global so) is written for several
+        threads, so an update of that state in another of its functions without the lock
+        races with them, whether or not a thread start is in sight. Initializers,
+        coroutines, teardown (``_stops``) and functions some caller of the module calls
+        with a lock held are left out."""
         function = write.function
         if (
             write.operation not in ("read-modify-write", "check-then-act", _CHECKED_OUTSIDE)
             or not isinstance(function, cst.FunctionDef)
             or function.asynchronous is not None
             or self._is_initializer(function)
-            or write.key.kind != "instance"
+            or write.key.kind not in ("instance", "global")
             or self._stops(write)
         ):
             return None
         klass = self.model.enclosing_class(function)
-        if klass is None or write.key.owner is not klass:
+        if write.key.kind == "instance" and (klass is None or write.key.owner is not klass):
             return None
         if any(self.locks.held(call) for call in self.graph.calls_to(function)):
             return None
@@ -559,17 +560,21 @@ class ThreadAnalysis:
                 or other.node is write.node
                 or not isinstance(method, cst.FunctionDef)
                 or self._is_initializer(method)
-                or self.model.enclosing_class(method) is not klass
+                or (
+                    write.key.kind == "instance"
+                    and self.model.enclosing_class(method) is not klass
+                )
             ):
                 continue
             lock = self._thread_lock_held(other.node)
             if lock is None:
                 continue
-            owner = klass.name.value
-            where = (
-                f"a method of `{owner}`, which holds `{lock}` around other writes of it "
-                "(a class that locks is used from several threads)"
-            )
+            if write.key.kind == "instance":
+                assert klass is not None
+                where = f"a method of `{klass.name.value}`, which holds `{lock}`"
+            else:
+                where = f"in a module that holds `{lock}`"
+            where += " around other writes of it (code that locks is used from several threads)"
             name = display_name(self.model, method)
             return f"{_written(other)} under `{lock}` in `{name}`", where
         return None
