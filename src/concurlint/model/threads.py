@@ -569,6 +569,8 @@ class ThreadAnalysis:
             lock = self._thread_lock_held(other.node)
             if lock is None:
                 continue
+            if self._rebinds(function, lock):
+                return None  # it makes the lock anew: a (re)initializer, after a fork say
             if write.key.kind == "instance":
                 assert klass is not None
                 where = f"a method of `{klass.name.value}`, which holds `{lock}`"
@@ -578,6 +580,14 @@ class ThreadAnalysis:
             name = display_name(self.model, method)
             return f"{_written(other)} under `{lock}` in `{name}`", where
         return None
+
+    def _rebinds(self, function: cst.FunctionDef, lock: str) -> bool:
+        """True when ``function`` assigns the lock itself (``self._lock = Lock()``)."""
+        return any(
+            self.model.code(target) == lock
+            for target, statement, _ in self.model.analysis(ModuleIndex).writes
+            if self.model.enclosing_function(statement) is function
+        )
 
     def _thread_lock_held(self, node: cst.CSTNode) -> str | None:
         """The thread lock (by construction, in a plain ``with``) held at ``node``."""
