@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurlint.diagnostic import Diagnostic
 from concurlint.engine import RuleSet, lint_source
 from concurlint.files import Source
 from concurlint.fixes import fix_source
@@ -108,10 +109,14 @@ REGISTRY = (
 )
 
 
+def only_report(text: str, ruleset: RuleSet) -> Diagnostic:
+    """The one report on ``text``; fails when there is none or more."""
+    (diagnostic,) = lint_source(Source("snippet.py", text, "utf-8"), ruleset).diagnostics
+    return diagnostic
+
+
 def test_a_class_that_locks_is_shared_without_a_thread_in_sight(ruleset):
-    result = lint_source(Source("registry.py", REGISTRY, "utf-8"), ruleset)
-    (diagnostic,) = result.diagnostics
-    args = dict(diagnostic.args)
+    args = dict(only_report(REGISTRY, ruleset).args)
     assert args["function"] == "Registry.hit"
     assert "holds `self._lock`" in args["where"]
     assert args["elsewhere"] == (
@@ -139,8 +144,7 @@ GATE = (
 
 
 def test_a_reservation_across_a_yield_names_the_state_and_its_lock(ruleset):
-    result = lint_source(Source("gate.py", GATE, "utf-8"), ruleset)
-    (diagnostic,) = result.diagnostics
+    diagnostic = only_report(GATE, ruleset)
     assert (diagnostic.code, diagnostic.span.line) == ("CCL103", 14)
     assert "`self.busy`" in dict(diagnostic.args)["taken"]
 
