@@ -58,15 +58,6 @@ class StateWrite:
 
 
 @dataclass(frozen=True)
-class _LockedAccess:
-    """A function that uses some state while holding a thread lock, and how it uses it."""
-
-    function: cst.FunctionDef
-    lock: str
-    how: str  # "`self.x` is also written", "`self.x` is read"
-
-
-@dataclass(frozen=True)
 class Race:
     """An unguarded update in thread-run code, and why it can run concurrently with a write."""
 
@@ -541,8 +532,8 @@ class ThreadAnalysis:
         return tuple(found)
 
     def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str] | None:
-        """RacerD's reading of a lock: a class whose methods use a field while holding a
-        thread lock (or a module whose functions use a global so) is written for several
+        """RacerD's reading of a lock: a class whose methods write a field while holding a
+        thread lock (or a module whose functions write a global so) is written for several
         threads, so an update of that state in another of its functions without the lock
         races with them, whether or not a thread start is in sight. Initializers,
         coroutines, teardown (``_stops``) and functions some caller of the module calls
@@ -562,57 +553,33 @@ class ThreadAnalysis:
             return None
         if any(self.locks.held(call) for call in self.graph.calls_to(function)):
             return None
-        for access in self._locked_accesses.get(write.key, ()):
-            method = access.function
-            if method is function or (
-                write.key.kind == "instance" and self.model.enclosing_class(method) is not klass
+        for other in self.writes:
+            method = other.function
+            if (
+                other.key != write.key
+                or other.node is write.node
+                or not isinstance(method, cst.FunctionDef)
+                or self._is_initializer(method)
+                or (
+                    write.key.kind == "instance"
+                    and self.model.enclosing_class(method) is not klass
+                )
             ):
                 continue
-            if self._rebinds(function, access.lock):
+            lock = self._thread_lock_held(other.node)
+            if lock is None:
+                continue
+            if self._rebinds(function, lock):
                 return None  # it makes the lock anew: a (re)initializer, after a fork say
             if write.key.kind == "instance":
                 assert klass is not None
-                where = f"a method of `{klass.name.value}`, which holds `{access.lock}`"
+                where = f"a method of `{klass.name.value}`, which holds `{lock}`"
             else:
-                where = f"in a module that holds `{access.lock}`"
-            where += " around other uses of it (code that locks is used from several threads)"
+                where = f"in a module that holds `{lock}`"
+            where += " around other writes of it (code that locks is used from several threads)"
             name = display_name(self.model, method)
-            return f"{access.how} under `{access.lock}` in `{name}`", where
+            return f"{_written(other)} under `{lock}` in `{name}`", where
         return None
-
-    @cached_property
-    def _locked_accesses(self) -> dict[StateKey, list[_LockedAccess]]:
-        """For each piece of state, the functions (initializers aside) that write or read it
-        while holding a thread lock, writes first."""
-        found: dict[StateKey, list[_LockedAccess]] = {}
-        for other in self.writes:
-            method = other.function
-            if not isinstance(method, cst.FunctionDef) or self._is_initializer(method):
-                continue
-            lock = self._thread_lock_held(other.node)
-            if lock is not None:
-                found.setdefault(other.key, []).append(
-                    _LockedAccess(method, lock, _written(other))
-                )
-        for item in self.model.analysis(ModuleIndex).with_items:
-            block = self.model.parent(item)
-            method = self.model.enclosing_function(item)
-            if (
-                not isinstance(block, cst.With)
-                or block.asynchronous is not None
-                or not isinstance(method, cst.FunctionDef)
-                or self._is_initializer(method)
-                or not self.locks.is_typed_lock(item.item)
-            ):
-                continue
-            lock = self.model.code(item.item)
-            for node in reads_in(block.body):
-                key = self.state_key(node)
-                if key is not None:
-                    found.setdefault(key, []).append(
-                        _LockedAccess(method, lock, f"`{key.label}` is read")
-                    )
-        return found
 
     def _rebinds(self, function: cst.FunctionDef, lock: str) -> bool:
         """True when ``function`` assigns the lock itself (``self._lock = Lock()``)."""
