@@ -156,3 +156,18 @@ def test_a_reservation_given_back_in_finally_is_not_reported(ruleset):
         "            with lock:\n                self.busy = False\n",
     )
     assert codes(protected, ruleset) == []
+
+
+TWO_LOCKS = (
+    "import threading\n\n\nclass Pair:\n"
+    "    def __init__(self):\n        self._a = threading.Lock()\n"
+    "        self._b = threading.Lock()\n        self.n = 0\n\n"
+    "    def first(self):\n        with self._a:\n            print(1)\n\n"
+    "    def locked_add(self):\n        with self._b:\n            self.n += 1\n\n"
+    "    def add(self):\n        self.n += 1\n"
+)
+
+
+def test_advice_and_fix_use_the_lock_that_guards_the_state_not_the_class_s_first(ruleset):
+    assert dict(only_report(TWO_LOCKS, ruleset).args)["advice"].startswith("hold `self._b`")
+    assert fixed(TWO_LOCKS, ruleset, unsafe=True) == TWO_LOCKS

@@ -103,6 +103,9 @@ class UnguardedSharedState(_ThreadRule):
         klass = self.model.enclosing_class(function) if isinstance(
             function, cst.FunctionDef
         ) else None
+        if race.lock is not None:
+            user = f"`{klass.name.value}`" if klass is not None else "the module"
+            return f"hold `{race.lock}`, which {user} already uses, around every access"
         lock = self._owned_lock(klass) if klass is not None else None
         if lock is None or race.write.key.owner is not klass:
             return "hold one lock around every access"
@@ -129,8 +132,8 @@ class UnguardedSharedState(_ThreadRule):
         ):
             return None
         lock = self._owned_lock(klass)
-        if lock is None:
-            return None
+        if lock is None or race.lock not in (None, f"{self_name}.{lock[0]}"):
+            return None  # the class's first lock is not the one guarding this state
         attr, reentrant = lock
         guarded = cst.With(
             items=[cst.WithItem(cst.Attribute(cst.Name(self_name), cst.Name(attr)))],

@@ -65,6 +65,7 @@ class Race:
     function: FunctionNode
     elsewhere: str
     where: str = "which runs on a thread"
+    lock: str | None = None  # the lock the code already holds around the other write
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -531,7 +532,7 @@ class ThreadAnalysis:
                 found.append(Race(write, function, *locked))
         return tuple(found)
 
-    def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str] | None:
+    def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str, str] | None:
         """RacerD's reading of a lock: a class whose methods write a field while holding a
         thread lock (or a module whose functions write a global so) is written for several
         threads, so an update of that state in another of its functions without the lock
@@ -578,7 +579,7 @@ class ThreadAnalysis:
                 where = f"in a module that holds `{lock}`"
             where += " around other writes of it (code that locks is used from several threads)"
             name = display_name(self.model, method)
-            return f"{_written(other)} under `{lock}` in `{name}`", where
+            return f"{_written(other)} under `{lock}` in `{name}`", where, lock
         return None
 
     def _rebinds(self, function: cst.FunctionDef, lock: str) -> bool:
