@@ -97,3 +97,15 @@ def test_no_python_files_is_a_warning(tmp_path: Path) -> None:
     completed = run(["empty"], tmp_path)
     assert completed.returncode == 0
     assert "warning: No Python files found under the given path(s)" in completed.stderr
+
+
+def test_a_stub_is_read_for_syntax_errors_only(tmp_path: Path) -> None:
+    """Python never runs a ``.pyi``: its bodies (some generators copy the module into its
+    stub) give no report, while the module beside it does, and a broken stub is one CCL001."""
+    (tmp_path / "client.py").write_text(BLOCKING)
+    (tmp_path / "client.pyi").write_text(BLOCKING)
+    (tmp_path / "broken.pyi").write_text("def f(:\n")
+    completed = run(["--no-cache", "--output-format", "concise", "."], tmp_path)
+    reports = {(line.split(":")[0], line.split()[1]) for line in completed.stdout.splitlines()
+               if ": CCL" in line}
+    assert reports == {("client.py", "CCL201"), ("broken.pyi", "CCL001")}

@@ -68,11 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - reads stdin")
-    codes = {"type": _codes, "action": "extend", "metavar": "CODES"}
-    add("--select", **codes, help="codes or prefixes to enable, instead of the configured ones")
-    add("--extend-select", **codes, help="codes or prefixes to enable in addition")
-    add("--ignore", **codes, help="codes or prefixes to disable")
-    add("--extend-ignore", **codes, help="codes or prefixes to disable (same as --ignore)")
+
+    def codes(flag: str, text: str) -> None:
+        add(flag, type=_codes, action="extend", metavar="CODES", help=text)
+
+    codes("--select", "codes or prefixes to enable, instead of the configured ones")
+    codes("--extend-select", "codes or prefixes to enable in addition")
+    codes("--ignore", "codes or prefixes to disable")
+    codes("--extend-ignore", "codes or prefixes to disable (same as --ignore)")
     add("--fix", action="store_true", help="apply safe fixes in place")
     add("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     add("--diff", action="store_true", help="print fixes as a diff, write nothing")
@@ -358,7 +361,11 @@ def _add_noqa(diagnostics: Sequence[Diagnostic]) -> int:
     for path, found in sorted(by_path.items()):
         raw = read_bytes(path)
         source = raw if not isinstance(raw, bytes) else decode_source(path, raw)
-        if not isinstance(source, Source) or source.notebook is not None:
+        if (
+            not isinstance(raw, bytes)
+            or not isinstance(source, Source)
+            or source.notebook is not None
+        ):
             continue  # a notebook's reports count lines within cells: not written there
         text, count = add_noqa(source.text, found)
         data = encode_exactly(source, text) if count else None
@@ -368,7 +375,7 @@ def _add_noqa(diagnostics: Sequence[Diagnostic]) -> int:
             continue
         if data is not None:
             try:
-                write_back(path, raw, data)  # type: ignore[arg-type]
+                write_back(path, raw, data)
             except NotWritten as error:
                 print(f"concurlint: {error}", file=sys.stderr)
                 continue

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper
@@ -29,7 +29,14 @@ from concurlint.cache import Cache
 from concurlint.checks import ALL_RULES
 from concurlint.config import Settings
 from concurlint.diagnostic import Diagnostic, Edit, FileResult, Fix, Span
-from concurlint.files import Source, Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.files import (
+    STUB_SUFFIX,
+    Source,
+    Unreadable,
+    decode_source,
+    fingerprint,
+    read_bytes,
+)
 from concurlint.limits import parse_quietly, token_refusal, tree_refusal
 from concurlint.model.catalog import Catalog, load_catalog
 from concurlint.model.module import ModuleModel
@@ -94,7 +101,10 @@ class RuleSet:
 
     def active_rules(self, path: str, text: str, project: FileFacts = NO_FACTS) -> list[Rule]:
         """Rules that are selected for ``path`` and whose screen words occur in ``text``
-        (or that the other modules' ``project`` facts let report)."""
+        (or that the other modules' ``project`` facts let report). A stub (``.pyi``) gets
+        none: Python never runs it, so it is read for syntax errors only."""
+        if path.endswith(STUB_SUFFIX):
+            return []
         ignored = ignored_in(self.settings, path)
         return [
             rule
@@ -310,7 +320,16 @@ def _common_length(same: Callable[[int], bool], limit: int) -> int:
 
 # -- running many files ---------------------------------------------------------------------
 
-_WORKER: dict[str, object] = {}  # per process: built once by the pool initializer
+
+class _Worker(TypedDict, total=False):
+    """What a pool process builds once, in its initializer, for all the chunks it lints."""
+
+    rules: RuleSet
+    cache: Cache | None
+    executor: ThreadPoolExecutor
+
+
+_WORKER: _Worker = {}  # per process: built once by the pool initializer
 # Files per task handed to a worker: small enough to balance the load (the largest files
 # go first), large enough that inter-process traffic stays negligible.
 _CHUNK = 4
@@ -365,7 +384,7 @@ _Chunk = tuple[tuple[str, ...], dict[str, FileFacts]]  # paths, and their projec
 
 def _lint_in_worker(chunk: _Chunk) -> list[FileResult]:
     ruleset, cache = _WORKER["rules"], _WORKER["cache"]
-    executor: ThreadPoolExecutor = _WORKER["executor"]  # type: ignore[assignment]
+    executor = _WORKER["executor"]
     paths, project = chunk
     return executor.submit(_lint_serially, paths, ruleset, cache, None, project).result()
 

@@ -23,7 +23,8 @@ from concurlint.globs import Patterns
 from concurlint.notebook import Notebook, NotebookError, dump_cells, load_cells
 
 # Notebooks are linted by default, as ruff does (docs/configuration.md, "Notebooks").
-SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
+STUB_SUFFIX = ".pyi"  # a stub: declarations Python never runs
+SOURCE_SUFFIXES = (".py", STUB_SUFFIX, ".ipynb")
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 

@@ -66,13 +66,13 @@ def fix_source(
     result = initial = lint_source(source, ruleset, project)
     compiled: bool | None = None  # whether the input compiles: asked once, when needed
     for _ in range(MAX_PASSES):
-        fixes = [d.fix for d in result.diagnostics if applicable(d, unsafe)]
+        fixes = [d.fix for d in result.diagnostics if d.fix is not None and applicable(d, unsafe)]
         if not fixes:
             return FixOutcome(source, text, fixed, result, initial)
         if compiled is None:
             compiled = _compile_error(source.text, source.path) is None
         try:  # adding an import parses the edited text: it fails there first
-            new_text, count = apply_fixes(text, fixes)  # type: ignore[arg-type]
+            new_text, count = apply_fixes(text, fixes)
             cst.parse_module(new_text)
         except (cst.ParserSyntaxError, RecursionError) as error:  # a broken fix: revert all
             return _abandoned(source, initial, "a fix produced code that does not parse", error)
@@ -162,7 +162,7 @@ def fix_path(
     raises: whatever goes wrong with this file is its outcome's one-line error."""
     raw = read_bytes(path)
     source = raw if isinstance(raw, Unreadable) else decode_source(path, raw)
-    if isinstance(source, Unreadable):
+    if isinstance(raw, Unreadable) or isinstance(source, Unreadable):
         return lint_path(path, ruleset, project=project)
     try:
         outcome = fix_source(source, ruleset, unsafe, project)

@@ -77,7 +77,7 @@ def _first_block(
     block: list[_Line] = []
     for statement in tree.body:
         if not block and is_preamble(statement, tree):
-            preamble = statement  # type: ignore[assignment]
+            preamble = statement
             continue
         entry = _classify(statement)
         if entry is None:
@@ -94,7 +94,9 @@ def _classify(statement: cst.CSTNode) -> _Line | None:
         name = get_full_name_for_node(small.names[0].name) or ""
         return _Line(statement, _is_stdlib(name), True, name.lower())
     if isinstance(small, cst.ImportFrom):
-        name = "" if small.relative else get_full_name_for_node(small.module) or ""
+        name = "" if small.relative or small.module is None else (
+            get_full_name_for_node(small.module) or ""
+        )
         return _Line(statement, _is_stdlib(name), False, name.lower())
     return None
 

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
-from concurlint.files import Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.files import STUB_SUFFIX, Unreadable, decode_source, fingerprint, read_bytes
 from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.records import to_json
@@ -54,7 +54,6 @@ _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
-_STUB = ".pyi"  # a stub beside its module would claim the module's name too
 _Found = TypeVar("_Found")
 
 
@@ -302,7 +301,41 @@ class Project:
             if resolved in self.unpicklable:
                 unpicklable.append((name, *self.unpicklable[resolved]))
         patcher = self.patched_by.get(summary.module, "")
-        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher)
+        early = []
+        for name in _processes(summary).imports:
+            module, _ = self._split(name)
+            hazard = self._early_import(module) if module is not None else None
+            if hazard is not None:
+                early.append((name, *hazard))
+        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher, tuple(early))
+
+    def _early_import(self, module: str) -> tuple[str, str] | None:
+        """The module of the catalog's ``gevent-imports-bind-early`` that importing the
+        project module ``module`` imports at import time, directly or through other project
+        modules, with the patch it defeats (the first by name when there are several)."""
+        found = self._early_imports.get(module)
+        return min(found) if found else None
+
+    @cached_property
+    def _early_imports(self) -> dict[str, set[tuple[str, str]]]:
+        """Project module -> every such module its import runs: each module's own imports,
+        then passed on to the modules importing it, to a fixed point (import cycles too)."""
+        hazards = self.catalog.section("gevent-imports-bind-early")
+        found: dict[str, set[tuple[str, str]]] = {}
+        for name, summary in self.modules.items():
+            for imported in _processes(summary).imports:
+                top = imported.partition(".")[0]
+                if top in hazards and self._split(imported)[0] is None:
+                    found.setdefault(name, set()).add((top, hazards[top]))
+        pending = list(found)
+        while pending:
+            module = pending.pop()
+            for importer in self._importers.get(module, ()):
+                known = found.setdefault(importer, set())
+                if not found[module] <= known:
+                    known |= found[module]
+                    pending.append(importer)
+        return found
 
     @cached_property
     def creating(self) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -469,7 +502,7 @@ def project_facts(
         fingerprints = file_fingerprints(paths, settings.max_file_size)
     files = {  # a stub never runs: it neither offers facts nor receives them
         path: (found, *names(path)) for path in paths
-        if isinstance(found := fingerprints.get(path), str) and not path.endswith(_STUB)
+        if isinstance(found := fingerprints.get(path), str) and not path.endswith(STUB_SUFFIX)
     }
     key = _project_key(files)
     cached = cache.get_project(key) if cache is not None else None

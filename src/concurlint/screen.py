@@ -103,8 +103,8 @@ class TreeFacts:
             elif alias := _alias(node):
                 aliases.setdefault(alias[0], set()).add(alias[1])
             if isinstance(node, ast.Import):
-                for alias in node.names:
-                    imported.update(_prefixes(alias.name))
+                for imported_name in node.names:
+                    imported.update(_prefixes(imported_name.name))
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.update(_prefixes(node.module))
         builtin = (loaded - bound) & _BUILTINS

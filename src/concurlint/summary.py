@@ -335,14 +335,20 @@ def module_constants(tree: ast.Module, bound: dict[str, int]) -> dict[str, objec
                for name in node.names}
     found: dict[str, object] = {}
     for statement in module_level(tree.body):
-        targets = statement.targets if isinstance(statement, ast.Assign) else (
-            [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        targets: list[ast.expr]
+        assigned: ast.expr | None
+        if isinstance(statement, ast.Assign):
+            targets, assigned = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign):
+            targets, assigned = [statement.target], statement.value
+        else:
+            continue
         if (
             len(targets) == 1
             and isinstance(target := targets[0], ast.Name)
             and bound.get(target.id, 0) == 1
             and target.id not in rebound
-            and (value := literal_value(statement.value)) is not UNKNOWN  # type: ignore[union-attr]
+            and (value := literal_value(assigned)) is not UNKNOWN
         ):
             found[target.id] = value
     return found
@@ -408,7 +414,7 @@ def _in_branches(
 
 
 def _selects_by_argument(test: ast.expr, parameters: set[str]) -> bool:
-    def is_parameter(node: ast.AST) -> bool:
+    def is_parameter(node: ast.AST | None) -> bool:
         return isinstance(node, ast.Name) and node.id in parameters
 
     for node in ast.walk(test):

@@ -57,12 +57,15 @@ class ProcessSummary:
 class ProcessFacts:
     """What the project says to one file about processes and gevent: imported names whose
     call creates a process (with the chain and catalog entry), imported names bound to an
-    unpicklable callable (kind, what), and the module that monkey-patches before importing
-    this one (empty when none is known)."""
+    unpicklable callable (kind, what), the module that monkey-patches before importing
+    this one (empty when none is known), and the project modules this one imports at import
+    time that import a module gevent cannot patch once imported (imported name, that
+    module, the ``patch_all`` argument it defeats)."""
 
     creating: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     unpicklable: tuple[tuple[str, str, str], ...] = ()
     patched_by: str = ""
+    early_imports: tuple[tuple[str, str, str], ...] = ()
     _creating: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -75,7 +78,7 @@ class ProcessFacts:
         self._unpicklable.update((name, (kind, what)) for name, kind, what in self.unpicklable)
 
     def __bool__(self) -> bool:
-        return bool(self.creating or self.unpicklable or self.patched_by)
+        return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports)
 
     @property
     def creators(self) -> Mapping[str, tuple[tuple[str, ...], str]]:
@@ -84,6 +87,12 @@ class ProcessFacts:
     @property
     def unpicklable_callables(self) -> Mapping[str, tuple[str, str]]:
         return self._unpicklable
+
+    def early_import(self, names: Iterable[str]) -> tuple[str, str] | None:
+        """The module gevent cannot patch that importing one of ``names`` imports, with the
+        ``patch_all`` argument it defeats."""
+        known = {name: (module, patch) for name, module, patch in self.early_imports}
+        return next((known[name] for name in names if name in known), None)
 
 
 NO_PROCESS_SUMMARY = ProcessSummary()

@@ -39,7 +39,7 @@ from concurlint.summary import (
     binding_counts,
     local_names,
     module_level,
-    own_nodes,
+    scope_nodes,
 )
 
 _START = "start"
@@ -258,8 +258,11 @@ class _Starts:
             target.args[0], ast.Starred
         ) and self._name(target.func, scope) == PARTIAL_FUNCTION:
             target = target.args[0]
-        name = self._name(target, scope) if target is not None else None
-        if name is None or _head(target) not in self.resolver.imports:
+        if (
+            target is None
+            or (name := self._name(target, scope)) is None
+            or _head(target) not in self.resolver.imports
+        ):
             return None  # unknown, or a name of this module: the per-file model sees it
         return _Site(name, call, scope, spawner)
 
@@ -299,11 +302,11 @@ class _Starts:
 
 def _scopes(tree: ast.Module) -> Iterator[_Scope]:
     """The module's scope first, then every function's, nested ones and methods included."""
-    pending: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
+    pending: list[tuple[ast.Module | _Nested, frozenset[str]]] = [(tree, frozenset())]
     while pending:
         node, outer = pending.pop()
-        own = list(own_nodes(node))  # type: ignore[arg-type]
-        nested = [child for child in own if isinstance(child, _NESTED)]
+        own = list(scope_nodes(node.body))
+        nested = [child for child in own if isinstance(child, _Nested)]
         if isinstance(node, ast.ClassDef):
             pending.extend((child, outer) for child in nested)
             continue
@@ -312,7 +315,7 @@ def _scopes(tree: ast.Module) -> Iterator[_Scope]:
         pending.extend((child, local) for child in reversed(nested))
 
 
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_Nested = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 
 def _values(nodes: list[ast.AST]) -> dict[str, ast.expr]:
@@ -321,6 +324,7 @@ def _values(nodes: list[ast.AST]) -> dict[str, ast.expr]:
     )
     values: dict[str, ast.expr] = {}
     for node in nodes:
+        target: ast.expr | None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         elif isinstance(node, ast.withitem):

@@ -186,11 +186,20 @@ class UpdateAcrossAwait(Rule):
                 harm="another task can change it meanwhile and its update is lost",
             )
 
-    def _report(self, node: cst.CSTNode, target: cst.BaseExpression, **args: str) -> None:
+    def _report(
+        self, node: cst.CSTNode, target: cst.BaseExpression, *, read: str, written: str, harm: str
+    ) -> None:
         coroutine = self.model.enclosing_coroutine(node)
         if coroutine is None or self._under_lock(node):
             return
-        self.report(node, state=self.model.code(target), function=coroutine.name.value, **args)
+        self.report(
+            node,
+            state=self.model.code(target),
+            function=coroutine.name.value,
+            read=read,
+            written=written,
+            harm=harm,
+        )
 
     def _under_lock(self, node: cst.CSTNode) -> bool:
         """Inside ``async with`` an asyncio lock (by inferred type, or a name that says so)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
@@ -33,7 +34,7 @@ class _Paths:
     def block(self, body: cst.BaseSuite, in_loop: bool) -> _Exits:
         if isinstance(body, cst.SimpleStatementSuite):
             return self._smalls(body.body, in_loop)
-        return self._sequence(body.body, in_loop)
+        return self._sequence(cast(cst.IndentedBlock, body).body, in_loop)  # the other suite
 
     def _sequence(self, statements: Sequence[cst.BaseStatement], in_loop: bool) -> _Exits:
         quiet = False
@@ -131,7 +132,8 @@ class CancellationSwallowed(Rule):
         asyncio's, and a catch-all handler catches asyncio's cancellation. Coroutines of a
         module without such an import may run on another loop (trio, a library's own)."""
         frameworks = self.catalog.names("asyncio-frameworks")
-        for statement in self.model.nodes(cst.Import, cst.ImportFrom):
+        imports: list[cst.Import | cst.ImportFrom] = self.model.nodes(cst.Import, cst.ImportFrom)
+        for statement in imports:
             if isinstance(statement, cst.Import):
                 modules = [alias.evaluated_name for alias in statement.names]
             elif statement.module is not None and not statement.relative:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from functools import cached_property
 
 import libcst as cst
@@ -54,7 +55,11 @@ class _CoroutineRule(Rule):
             super().report(node, fix, **args)
 
     def asyncio_fix(
-        self, at: cst.CSTNode, old: cst.CSTNode, build: type | object, safety: Safety
+        self,
+        at: cst.CSTNode,
+        old: cst.CSTNode,
+        build: Callable[[str], cst.CSTNode],
+        safety: Safety,
     ) -> NodeFix | None:
         """A fix replacing ``old`` with ``build(asyncio_name)``; adds ``import asyncio`` when
         the module lacks it and the name is free. None when the name is taken by another
@@ -67,14 +72,14 @@ class _CoroutineRule(Rule):
         if alias is not None:
             if not symbols.reaches_module(alias, at):
                 return None
-            return NodeFix(((old, build(alias)),), safety)  # type: ignore[operator]
+            return NodeFix(((old, build(alias)),), safety)
         if (
             self.model.is_unbound("asyncio", at)
             and not self.model.scope_of_module()["asyncio"]
             and symbols.unbound_in_module("asyncio")
             and symbols.reaches_module("asyncio", at)
         ):
-            return NodeFix(((old, build("asyncio")),), safety, imports=("asyncio",))  # type: ignore[operator]
+            return NodeFix(((old, build("asyncio")),), safety, imports=("asyncio",))
         return None
 
 

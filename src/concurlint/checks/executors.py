@@ -6,6 +6,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from concurlint.model.module import parameter_names
 from concurlint.model.spawning import SpawnAnalysis
 from concurlint.model.suspension import SCOPES
 from concurlint.model.walk import descendants
@@ -31,7 +32,9 @@ class ExecutorExceptionLost(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.model.call_names(node)
-        if (names & self._submits or names & self._maps) and self._work_catches_all(node):
+        if (names & self._submits or names & self._maps) and (
+            self._work_catches_all(node) or self._work_from_caller(node)
+        ):
             return
         if names & self._submits:
             if self._future_lost(node):
@@ -58,6 +61,29 @@ class ExecutorExceptionLost(Rule):
             return False
         return any(
             isinstance(node, cst.ExceptHandler) and self._catch_all(node)
+            for node in descendants(function.body, SCOPES)
+        )
+
+    def _work_from_caller(self, call: cst.Call) -> bool:
+        """The work is a callable the enclosing function's caller supplies: submitted as is
+        (``pool.submit(task)``), or called by a function defined in the enclosing one
+        (``def runner(): task()``). Whether its errors are handled is decided by the callers."""
+        enclosing = self.model.enclosing_function(call)
+        if not isinstance(enclosing, cst.FunctionDef) or not call.args:
+            return False
+        supplied = parameter_names(enclosing)
+        work = call.args[0].value
+        if isinstance(work, cst.Name) and work.value in supplied:
+            return True
+        site = self.model.analysis(SpawnAnalysis).site(call)
+        function = site.target.function if site is not None and site.target is not None else None
+        if not isinstance(function, cst.FunctionDef) or function not in descendants(enclosing):
+            return False
+        supplied -= parameter_names(function)
+        return any(
+            isinstance(node, cst.Call)
+            and any(isinstance(value, cst.Name) and value.value in supplied
+                    for value in (node.func, *(arg.value for arg in node.args)))
             for node in descendants(function.body, SCOPES)
         )
 

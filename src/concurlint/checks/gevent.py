@@ -16,6 +16,8 @@ from concurlint.screen import TreeFacts
 _SHOWN = 3  # calls named in a message before "and N more"
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
 _CONSTANTS = frozenset({"True", "False", "None"})
+# A statement of a module's body, as libcst types ``Module.body``: each has leading lines.
+_TopStatement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -141,7 +143,7 @@ class LateMonkeyPatch(_GeventRule):
                     patch.call,
                     fix=_MoveToTop(self, original_node, patch).fix(),
                     call=self.call_text(patch),
-                    early=_listed([f"`{binding.text}`" for binding in early]),
+                    early=_listed([binding.describe() for binding in early]),
                 )
 
     def _patched_before(self, binding: EarlyBinding, patch: Patch) -> bool:
@@ -201,7 +203,7 @@ class _MoveToTop:
         return line
 
     def _import_statement(
-        self, statement: cst.SimpleStatementLine, body: list[cst.BaseStatement]
+        self, statement: cst.SimpleStatementLine, body: list[_TopStatement]
     ) -> cst.SimpleStatementLine | None:
         """The one top-level line importing (from gevent only) the name the patch calls
         through; ``statement`` itself when the import shares its line."""
@@ -209,11 +211,15 @@ class _MoveToTop:
         scope = self.model.scope(self.patch.call)
         if root is None or scope is None:
             return None
-        lines = set()
+        lines: set[cst.SimpleStatementLine] = set()
         for assignment in scope[root]:
             node = getattr(assignment, "node", None)
             line = self.model.parent(node) if node is not None else None
-            if not isinstance(node, (cst.Import, cst.ImportFrom)) or line not in body:
+            if (
+                not isinstance(node, (cst.Import, cst.ImportFrom))
+                or not isinstance(line, cst.SimpleStatementLine)  # an import's line always is
+                or line not in body
+            ):
                 return None
             lines.add(line)
         if len(lines) != 1:
@@ -229,7 +235,7 @@ class _MoveToTop:
     def _line(self, line: cst.EmptyLine) -> str:
         return self.module.code_for_node(line)
 
-    def _split(self, statement: cst.BaseStatement) -> int:
+    def _split(self, statement: _TopStatement) -> int:
         """Index where the comment lines attached to ``statement`` (no blank line between)
         begin in its leading lines."""
         lines = statement.leading_lines
@@ -238,15 +244,15 @@ class _MoveToTop:
             index -= 1
         return index
 
-    def _attached(self, statement: cst.BaseStatement) -> str:
+    def _attached(self, statement: _TopStatement) -> str:
         lines = statement.leading_lines[self._split(statement) :]
         return "".join(self._line(line) for line in lines)
 
-    def _detached(self, statement: cst.BaseStatement) -> str:
+    def _detached(self, statement: _TopStatement) -> str:
         lines = statement.leading_lines[: self._split(statement)]
         return "".join(self._line(line) for line in lines)
 
-    def _kept(self, statement: cst.BaseStatement) -> str:
+    def _kept(self, statement: _TopStatement) -> str:
         """What stays where a moved statement was: the comments not attached to it (with the
         blank lines among them; the next statement keeps its own)."""
         lines = list(statement.leading_lines[: self._split(statement)])
@@ -254,7 +260,7 @@ class _MoveToTop:
             lines.pop()
         return "".join(self._line(line) for line in lines)
 
-    def _bare(self, statement: cst.BaseStatement) -> str:
+    def _bare(self, statement: _TopStatement) -> str:
         return self.module.code_for_node(statement.with_changes(leading_lines=()))
 
 
@@ -281,7 +287,7 @@ def _imports_only_gevent(statement: cst.SimpleStatementLine) -> bool:
         isinstance(small, cst.ImportFrom)
         and not small.relative
         and small.module is not None
-        and cst.helpers.get_full_name_for_node(small.module).split(".")[0] == "gevent"
+        and (cst.helpers.get_full_name_for_node(small.module) or "").split(".")[0] == "gevent"
     )
 
 

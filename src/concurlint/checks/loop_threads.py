@@ -9,6 +9,7 @@ import libcst as cst
 
 from concurlint.diagnostic import Safety
 from concurlint.model.blocking import catalog_call
+from concurlint.model.module import FunctionNode
 from concurlint.model.spawning import EntryPoint
 from concurlint.model.threads import ThreadAnalysis, display_name
 from concurlint.rule import NodeFix, Rule
@@ -65,7 +66,7 @@ class AsyncioApiFromThread(Rule):
             return min(matched)
         return catalog_call(self.model, call, "thread-unsafe-loop-methods")
 
-    def _runs_own_loop(self, function: cst.CSTNode | None) -> bool:
+    def _runs_own_loop(self, function: FunctionNode | None) -> bool:
         if function is None:
             return False
         own = self.catalog.names("own-loop") | self.catalog.names("loop-runners")

@@ -3,6 +3,7 @@ globals a worker changes only in its own copy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 
 import libcst as cst
@@ -101,12 +102,11 @@ class UnpicklableProcessTarget(_ProcessRule):
         prefix = "a `functools.partial` of " if target.through_partial else ""
         if target.kind in LOCAL_KINDS:
             return prefix + self._local_what(target), "use a module-level function"
-        guarded = (
+        if (
             target.kind in (CallableKind.FUNCTION, CallableKind.METHOD)
             and function is not None
             and self.model.in_main_guard(function)
-        )
-        if guarded:
+        ):
             name = self.name_of(function)
             what = f"`{name}`, defined only under `{_MAIN_TEST}`"
             return prefix + what, "define it at module level, before the guard"
@@ -114,9 +114,10 @@ class UnpicklableProcessTarget(_ProcessRule):
 
     def _state_problem(self, pickling: PicklingAnalysis, site: SpawnSite) -> tuple[str, str] | None:
         state = pickling.unpicklable_state(site)
-        if state is None:
+        target = site.target
+        if state is None or target is None:  # a state is only found through a target
             return None
-        carried = "a bound method" if isinstance(site.target.expression, cst.Attribute) else (
+        carried = "a bound method" if isinstance(target.expression, cst.Attribute) else (
             f"a `{state.klass.name.value}` process object"
         )
         what = (
@@ -201,7 +202,7 @@ class MissingMainGuard(_ProcessRule):
         fixed = module.with_changes(body=[*module.body[:index], guard])
         return NodeFix(((module, fixed.code),), Safety.UNSAFE)
 
-    def _can_wrap(self, region: list[cst.BaseStatement]) -> bool:
+    def _can_wrap(self, region: Sequence[cst.BaseStatement]) -> bool:
         if any(_defines(statement) for statement in region):
             return False
         inside = set(region)

@@ -206,8 +206,11 @@ class ThreadTargetCalled(_ThreadRule):
     def visit_Module(self, node: cst.Module) -> None:
         for site in self.model.analysis(SpawnAnalysis).of_kind("thread"):
             target = site.target
-            call = target.expression if target is not None else None
-            if not isinstance(call, cst.Call) or target.kind is not CallableKind.CALL_RESULT:
+            if (
+                target is None
+                or not isinstance(call := target.expression, cst.Call)
+                or target.kind is not CallableKind.CALL_RESULT
+            ):
                 continue  # a name bound to a call's result is not `target=work()` written out
             function = self.model.resolve_function(call)
             if function is None or not self._returns_none(function):
@@ -315,7 +318,10 @@ class _Risk(cst.CSTVisitor):
         self.raises = True
 
     def visit_Try(self, node: cst.Try) -> bool:
-        handlers = [*node.handlers, *([node.finalbody] if node.finalbody else [])]
+        handlers: list[cst.ExceptHandler | cst.Finally] = [
+            *node.handlers,
+            *([node.finalbody] if node.finalbody else []),
+        ]
         return not any(self._releases(handler.body) for handler in handlers)
 
     def _releases(self, body: cst.BaseSuite) -> bool:
@@ -627,6 +633,7 @@ class LockAcquireWithoutRelease(Rule):
         new_body = [*statements[: region.start], with_statement, *statements[region.end + 1 :]]
         module = self.model.module
         block = region.block
+        fixed: cst.CSTNode
         if isinstance(block, cst.Module):
             fixed = block.with_changes(body=new_body)
         else:
@@ -875,7 +882,7 @@ class ThreadLambdaLateBinding(_ThreadRule):
 def _loop_targets(loop: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(loop, cst.For):
         return [loop.target]
-    targets = []
+    targets: list[cst.CSTNode] = []
     comp_for = getattr(loop, "for_in", None)
     while isinstance(comp_for, cst.CompFor):
         targets.append(comp_for.target)

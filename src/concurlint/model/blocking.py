@@ -23,7 +23,7 @@ import libcst as cst
 
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.lock_holders import LockHolders, takes_lock
-from concurlint.model.module import ModuleModel
+from concurlint.model.module import ModuleModel, parameter_names
 from concurlint.model.receiver_state import returns_at_once
 from concurlint.model.walk import descendants
 from concurlint.summary import INSPECTIONS
@@ -126,9 +126,9 @@ class _CallChains:
         for method in ("__enter__", "__exit__"):
             function = self.model.method_of(klass, method)
             if function is not None:
-                found = self._through(f"with {klass.name.value}", function)
-                if found is not None:
-                    return found
+                through = self._through(f"with {klass.name.value}", function)
+                if through is not None:
+                    return through
         return None
 
     def of_site(self, site: cst.Call | cst.WithItem) -> Blocking | None:
@@ -155,7 +155,7 @@ class _CallChains:
         if function in self._functions:
             return self._functions[function]
         self._functions[function] = None  # recursion terminates: a cycle adds nothing
-        parameters = _parameters(function) - {self.model.self_name(function)}
+        parameters = parameter_names(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
             if self._argument_dependent(site, function, parameters) or self.model.never_runs(
                 site
@@ -212,13 +212,6 @@ def _flags_of(value: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr):
         return [*_flags_of(value.left), *_flags_of(value.right)]
     return [value]
-
-
-def _parameters(function: cst.FunctionDef) -> set[str]:
-    params = function.params
-    found = [*params.posonly_params, *params.params, *params.kwonly_params]
-    found.extend(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
-    return {param.name.value for param in found}
 
 
 _CONSTANTS = (

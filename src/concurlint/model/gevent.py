@@ -66,6 +66,10 @@ class EarlyBinding:
     node: cst.CSTNode
     text: str  # what the user wrote, e.g. "from time import sleep"
     patch: str  # the patch_all argument whose effect it escapes
+    via: str = ""  # the module a project module imported here imports, e.g. "requests"
+
+    def describe(self) -> str:
+        return f"`{self.text}`" + (f" (it imports `{self.via}`)" if self.via else "")
 
 
 class SourceOrder:
@@ -355,7 +359,7 @@ class GeventAnalysis:
     def early_bindings(self, patch: Patch) -> list[EarlyBinding]:
         """What ran before ``patch`` and keeps an unpatched original the module uses."""
         modules = self.patched_modules(patch)
-        found = []
+        found: list[EarlyBinding] = []
         for node in self.walker.imports:
             if self.runs_before(node, patch):
                 found.extend(self._import_bindings(node, modules, patch))
@@ -377,6 +381,10 @@ class GeventAnalysis:
         self, node: cst.Import | cst.ImportFrom, modules: dict[str, str], patch: Patch
     ) -> Iterator[EarlyBinding]:
         text = self.model.code(node).strip()
+        through = self.model.project.processes.early_import(self._import_time_names(node))
+        if through is not None and through[1] in patch.enabled:
+            yield EarlyBinding(node, text, through[1], via=through[0])
+            return
         if isinstance(node, cst.Import):
             early = self.model.catalog.section("gevent-imports-bind-early")
             for name in imported_module(node):
@@ -394,6 +402,20 @@ class GeventAnalysis:
             if name in bound and self._is_used(node, alias.evaluated_alias or alias.evaluated_name):
                 yield EarlyBinding(node, text, modules[module])
                 return
+
+    def _import_time_names(self, node: cst.Import | cst.ImportFrom) -> list[str]:
+        """The absolute names ``node`` imports, as the project pass records them
+        (``pkg.mod`` for ``import pkg.mod``, ``pkg.mod.name`` for ``from .mod import name``)."""
+        if isinstance(node, cst.Import):
+            return [alias.evaluated_name for alias in node.names]
+        dots = "." * len(node.relative)
+        module = get_full_name_for_node(node.module) if node.module is not None else ""
+        source = self.model.project.absolute(dots + (module or ""))
+        if source is None:
+            return []
+        if isinstance(node.names, cst.ImportStar):
+            return [source]
+        return [f"{source}.{alias.evaluated_name}" for alias in node.names]
 
     def _is_kept(self, value: cst.BaseExpression) -> bool:
         """The assigned value outlives the statement: its target is a name used later, or an

@@ -12,6 +12,7 @@ and is not reported (a miss rather than a false report).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -68,7 +69,7 @@ class LockHolders:
                     break
                 if not self._runs_code(node, lock):
                     continue
-                step = blocking(node)  # type: ignore[arg-type]
+                step = blocking(node)
                 if step is not None:
                     found.append(
                         (statement, f"`{where}` calls `{step}` while holding `{lock.label}`")
@@ -76,7 +77,7 @@ class LockHolders:
                     break
         return found
 
-    def _runs_code(self, node: cst.CSTNode, lock: LockId) -> bool:
+    def _runs_code(self, node: cst.CSTNode, lock: LockId) -> TypeGuard[cst.Call | cst.WithItem]:
         """A call or a ``with`` item that is not the lock itself (``cond.wait()`` releases
         it while waiting; a nested ``with lock:`` of an ``RLock`` takes it again)."""
         if isinstance(node, cst.Call):

@@ -188,8 +188,10 @@ class LockFlow:
         negated = False
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, not negated
+        true: set[State]
+        false: set[State]
         if self.events.acquires(test) is None:  # `if lock.acquire(timeout=1):`
-            true, false = {True} | {s for s in states if s is True}, set(states)
+            true, false = {True, *(s for s in states if s is True)}, set(states)
         elif isinstance(test, cst.Name) and test.value in states:
             rest = {s for s in states if s != test.value}
             true, false = rest | {True}, rest | {False}

@@ -60,7 +60,7 @@ def last_name(expression: cst.BaseExpression) -> str | None:
     return None
 
 
-def method_call(node: cst.BaseExpression | None, method: str) -> cst.BaseExpression | None:
+def method_call(node: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
     """The receiver of ``receiver.method(...)``, if ``node`` is such a call."""
     if (
         isinstance(node, cst.Call)
@@ -144,7 +144,7 @@ class LockAnalysis:
         identity, values = found
         wrapped = [self._wrapped_lock(value) for value in values]
         if values and all(w is not None for w in wrapped):
-            inner = {self.identity(w, depth + 1) for w in wrapped}  # type: ignore[arg-type]
+            inner = {self.identity(w, depth + 1) for w in wrapped if w is not None}
             if len(inner) == 1 and None not in inner:
                 return inner.pop()
         return identity
@@ -257,7 +257,7 @@ class LockAnalysis:
     ) -> list[tuple[str, cst.BaseExpression, cst.CSTNode]]:
         """Locks a statement acquires and keeps: ``x.acquire()`` (as a statement, an assigned
         value or under ``if not``), or a call of an acquiring helper of the module."""
-        found = []
+        found: list[tuple[str, cst.BaseExpression, cst.CSTNode]] = []
         expressions = list(statement_values(statement))
         if isinstance(statement, cst.If):
             test = statement.test

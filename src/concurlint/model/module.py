@@ -8,10 +8,10 @@ the same question pay once.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TypeGuard, TypeVar, cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -67,7 +67,17 @@ LOCAL_TYPE_PREFIX = "<local>."
 _TYPE_CHECKING = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
-def is_preamble(statement: cst.CSTNode, module: cst.Module) -> bool:
+def parameter_names(function: cst.FunctionDef) -> set[str]:
+    """Every name ``function`` takes as a parameter (``*args`` and ``**kwargs`` too)."""
+    params = function.params
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    found.extend(p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+    return {param.name.value for param in found}
+
+
+def is_preamble(
+    statement: cst.CSTNode, module: cst.Module
+) -> TypeGuard[cst.SimpleStatementLine]:
     """The module docstring or a ``from __future__`` import: code that must stay first."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
@@ -126,16 +136,16 @@ class ModuleModel:
         self._local_classes: dict[str, cst.ClassDef] = {}
         self._attributes: dict[cst.ClassDef, _Attributes] = {}
         self._wrapping: dict[cst.FunctionDef, bool] = {}
-        self._analyses: dict[type, Any] = {}
+        self._analyses: dict[Callable[[ModuleModel], object], object] = {}
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
         self._of_kinds: dict[tuple[type[cst.CSTNode], ...], list[cst.CSTNode]] = {}
         self._truths: dict[cst.BaseExpression, bool | None] = {}
 
-    def analysis(self, kind: type[_Analysis]) -> _Analysis:
+    def analysis(self, kind: Callable[[ModuleModel], _Analysis]) -> _Analysis:
         """A per-module analysis (built from this model on first use) shared by all rules."""
         if kind not in self._analyses:
-            self._analyses[kind] = kind(self)  # type: ignore[call-arg]
-        return self._analyses[kind]  # type: ignore[no-any-return]
+            self._analyses[kind] = kind(self)
+        return cast(_Analysis, self._analyses[kind])  # stored under its own class just above
 
     # -- raw metadata -------------------------------------------------------------------------
 
@@ -157,10 +167,10 @@ class ModuleModel:
         """Every node of the module of one of ``kinds``, in visit (source) order."""
         if kinds not in self._of_kinds:
             self._of_kinds[kinds] = [node for node in self._walked[1] if isinstance(node, kinds)]
-        return self._of_kinds[kinds]  # type: ignore[return-value]
+        return cast("list[_Node]", self._of_kinds[kinds])  # filtered by ``kinds`` just above
 
     @cached_property
-    def _scopes(self) -> Any:
+    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
         return self.wrapper.resolve(ScopeProvider)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -215,9 +225,9 @@ class ModuleModel:
         (``threading.Thread`` with no ``import threading``): that module's name, when the
         head is bound in no scope of the file (``concurlint.fragments``)."""
         head = dotted.partition(".")[0] if dotted else ""
-        if head not in FRAGMENT_MODULES or head in self._bound_anywhere:
+        if dotted is None or head not in FRAGMENT_MODULES or head in self._bound_anywhere:
             return set()
-        return {QualifiedName(dotted, QualifiedNameSource.IMPORT)}  # type: ignore[arg-type]
+        return {QualifiedName(dotted, QualifiedNameSource.IMPORT)}
 
     @cached_property
     def _bound_anywhere(self) -> frozenset[str]:
@@ -320,7 +330,8 @@ class ModuleModel:
         """True when every binding of ``local`` visible in ``scope`` is ``import module``."""
         assignments = scope[local]
         return bool(assignments) and all(
-            isinstance(getattr(a, "node", None), cst.Import)
+            isinstance(a, Assignment)
+            and isinstance(a.node, cst.Import)
             and any(
                 alias.evaluated_name == module and (alias.evaluated_alias or module) == local
                 for alias in a.node.names
@@ -530,7 +541,7 @@ class ModuleModel:
         return bool(bases & _DECLARING_BASES) or any(
             arg.keyword is not None and arg.keyword.value == "metaclass"
             and self.qualified_names(arg.value) & {"abc.ABCMeta"}
-            for arg in klass.bases + klass.keywords
+            for arg in (*klass.bases, *klass.keywords)
         )
 
     def self_name(self, function: cst.FunctionDef) -> str | None:
@@ -613,7 +624,7 @@ class ModuleModel:
             self.qualified_names(value.func) & self.catalog.names("containers")
         )
 
-    def class_of_instance(self, expression: cst.BaseExpression) -> cst.ClassDef | None:
+    def class_of_instance(self, expression: cst.BaseExpression | None) -> cst.ClassDef | None:
         """The class of this module that ``expression`` is an instance of: ``Klass(...)``, or a
         name whose only binding is ``name = Klass(...)``."""
         if isinstance(expression, cst.Name):

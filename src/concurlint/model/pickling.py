@@ -212,10 +212,10 @@ class PicklingAnalysis:
                 if isinstance(element, cst.Element):
                     yield from self.pickled_values(element.value, depth + 1)
         elif isinstance(expression, cst.Dict):
-            for element in expression.elements:
-                if isinstance(element, cst.DictElement):
-                    yield from self.pickled_values(element.key, depth + 1)
-                    yield from self.pickled_values(element.value, depth + 1)
+            for entry in expression.elements:
+                if isinstance(entry, cst.DictElement):
+                    yield from self.pickled_values(entry.key, depth + 1)
+                    yield from self.pickled_values(entry.value, depth + 1)
         else:
             yield expression
 

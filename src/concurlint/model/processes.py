@@ -221,7 +221,9 @@ class ProcessAnalysis:
             isinstance(a, Assignment) and isinstance(a.scope, GlobalScope) for a in assignments
         ):
             return None
-        values = [self.model.assigned_value(a.node) for a in assignments]
+        values = [
+            self.model.assigned_value(a.node) for a in assignments if isinstance(a, Assignment)
+        ]
         if all(value is not None and self.model.is_container_value(value) for value in values):
             return expression.value
         return None

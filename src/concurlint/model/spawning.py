@@ -216,7 +216,8 @@ class SpawnAnalysis:
         if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
             return spawner.kind
         kinds = {self.executor_kinds.get(t) for t in self.model.infer_types(arg.value)}
-        return kinds.pop() if len(kinds) == 1 and None not in kinds else "unknown"
+        kind = kinds.pop() if len(kinds) == 1 else None
+        return kind if kind is not None else "unknown"
 
     @cached_property
     def spawner_classes(self) -> Mapping[cst.ClassDef, tuple[SpawnerBase, str]]:
@@ -271,7 +272,8 @@ class SpawnAnalysis:
                 parent
                 for base in klass.bases
                 if isinstance(base.value, cst.Name)
-                and (parent := self.model.class_bound_to(base.value)) in self.spawner_classes
+                and (parent := self.model.class_bound_to(base.value)) is not None
+                and parent in self.spawner_classes
             ]
             if not parents:
                 return None
@@ -354,6 +356,7 @@ class SpawnAnalysis:
         says which, how often and from where)."""
         for name, repeated, starter in self.model.project.threads.started:
             defined = self.model.definition_bound_to(name, self.model.module)
+            function: cst.CSTNode | None
             if isinstance(defined, cst.ClassDef) and defined in self.spawner_classes:
                 base, _ = self.spawner_classes[defined]
                 function = self._entry_method(defined, base.method)
@@ -399,9 +402,9 @@ class SpawnAnalysis:
         and ``self.job()``): they run on the new thread too."""
         target = site.target
         run = target.function if target is not None else None
-        klass = self.model.enclosing_class(run) if isinstance(run, cst.FunctionDef) else None
         if (
-            klass is None
+            not isinstance(run, cst.FunctionDef)
+            or (klass := self.model.enclosing_class(run)) is None
             or not isinstance(site.call.func, cst.Name)
             or self.model.class_bound_to(site.call.func) is None
         ):

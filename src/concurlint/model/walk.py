@@ -14,6 +14,7 @@ import dataclasses
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
+from typing import cast
 
 import libcst as cst
 
@@ -27,7 +28,7 @@ _ORDERS: dict[_Key, tuple[int, ...]] = {}
 def _getter(kind: type[cst.CSTNode]) -> Callable[[cst.CSTNode], tuple[object, ...]]:
     """Reads every field at once; the first is read twice so that one field still gives a
     tuple (callers drop that first value)."""
-    names = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
+    names = [f.name for f in dataclasses.fields(kind)]
     if not names:
         return lambda node: (None,)
     return operator.attrgetter(names[0], *names)
@@ -61,7 +62,8 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         if isinstance(value, cst.CSTNode):
             found.append(value)
         else:
-            found.extend(value)  # type: ignore[call-overload]
+            # ``_learn`` keeps only fields holding a node or a sequence of them
+            found.extend(cast("Sequence[cst.CSTNode]", value))
     return found
 
 
@@ -126,8 +128,8 @@ def visit_batched(
         parent = parents.get(node)
         while entered and entered[-1] is not parent:
             leave(entered.pop())
-        for method in visits.get(type(node).__name__, ()):
-            method(node)
+        for visit in visits.get(type(node).__name__, ()):
+            visit(node)
         entered.append(node)
     while entered:
         leave(entered.pop())

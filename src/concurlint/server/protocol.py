@@ -91,10 +91,10 @@ class ConcurlintServer(LanguageServer):
                 continue
             reports = await asyncio.to_thread(project.lint, path, facts)
             self.reports[path] = reports
-            self.publish(path, reports)
+            self.publish(project, path, reports)
         self.facts = facts
 
-    def publish(self, path: str, reports: list[Diagnostic]) -> None:
+    def publish(self, project: Workspace, path: str, reports: list[Diagnostic]) -> None:
         uri = from_fs_path(path) or path
         document = self.workspace.get_text_document(uri)
         codec = self.workspace.position_codec
@@ -106,7 +106,7 @@ class ConcurlintServer(LanguageServer):
                     message=f"`{hop}()`, called on the way",
                 )
                 for hop in chain_hops(report)
-                if (found := self.project.definition(hop)) is not None  # type: ignore[union-attr]
+                if (found := project.definition(hop)) is not None
                 for where, place in [(found[0], _line_range(found[1]))]
             ]
             items.append(to_diagnostic(report, document.lines, codec, related))

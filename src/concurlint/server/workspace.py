@@ -186,5 +186,5 @@ def _defined_at(text: str, qualname: str) -> int | None:
         )
         if found is None:
             return None
-        body = found.body  # type: ignore[attr-defined]
+        body = found.body
     return found.lineno if found is not None else None
