@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurlint.diagnostic import Diagnostic
 from concurlint.engine import RuleSet, lint_source
 from concurlint.files import Source
 from concurlint.fixes import fix_source
@@ -98,3 +99,75 @@ def test_report_names_both_threads_the_other_access_and_the_lock_to_hold(ruleset
     assert args["where"] == "which callers of `Stats` run while its thread runs `Stats._reset`"
     assert args["elsewhere"] == "`self.misses` is also written in `Stats._reset`"
     assert args["advice"].startswith("hold `self._lock`")
+
+
+REGISTRY = (
+    "import threading\n\n\nclass Registry:\n"
+    "    def __init__(self):\n        self._lock = threading.Lock()\n        self.hits = 0\n\n"
+    "    def locked_hit(self):\n        with self._lock:\n            self.hits += 1\n\n"
+    "    def hit(self):\n        self.hits += 1\n"
+)
+
+
+def only_report(text: str, ruleset: RuleSet) -> Diagnostic:
+    """The one report on ``text``; fails when there is none or more."""
+    (diagnostic,) = lint_source(Source("snippet.py", text, "utf-8"), ruleset).diagnostics
+    return diagnostic
+
+
+def test_a_class_that_locks_is_shared_without_a_thread_in_sight(ruleset):
+    args = dict(only_report(REGISTRY, ruleset).args)
+    assert args["function"] == "Registry.hit"
+    assert "holds `self._lock`" in args["where"]
+    assert args["elsewhere"] == (
+        "`self.hits` is also written under `self._lock` in `Registry.locked_hit`"
+    )
+
+
+def test_an_asyncio_lock_makes_no_class_shared_between_threads(ruleset):
+    source = REGISTRY.replace("threading.Lock()", "asyncio.Lock()").replace(
+        "import threading", "import asyncio"
+    ).replace("        with self._lock:", "        async with self._lock:").replace(
+        "    def locked_hit", "    async def locked_hit"
+    )
+    assert codes(source, ruleset) == []
+
+
+GATE = (
+    "import contextlib\nimport threading\n\nlock = threading.Lock()\n\n\nclass Gate:\n"
+    "    busy = False\n\n"
+    "    @contextlib.contextmanager\n    def using(self):\n"
+    "        with lock:\n            self.busy = True\n"
+    "        yield\n"
+    "        with lock:\n            self.busy = False\n"
+)
+
+
+def test_a_reservation_across_a_yield_names_the_state_and_its_lock(ruleset):
+    diagnostic = only_report(GATE, ruleset)
+    assert (diagnostic.code, diagnostic.span.line) == ("CCL103", 14)
+    assert "`self.busy`" in dict(diagnostic.args)["taken"]
+
+
+def test_a_reservation_given_back_in_finally_is_not_reported(ruleset):
+    protected = GATE.replace(
+        "        yield\n        with lock:\n            self.busy = False\n",
+        "        try:\n            yield\n        finally:\n"
+        "            with lock:\n                self.busy = False\n",
+    )
+    assert codes(protected, ruleset) == []
+
+
+TWO_LOCKS = (
+    "import threading\n\n\nclass Pair:\n"
+    "    def __init__(self):\n        self._a = threading.Lock()\n"
+    "        self._b = threading.Lock()\n        self.n = 0\n\n"
+    "    def first(self):\n        with self._a:\n            print(1)\n\n"
+    "    def locked_add(self):\n        with self._b:\n            self.n += 1\n\n"
+    "    def add(self):\n        self.n += 1\n"
+)
+
+
+def test_advice_and_fix_use_the_lock_that_guards_the_state_not_the_class_s_first(ruleset):
+    assert dict(only_report(TWO_LOCKS, ruleset).args)["advice"].startswith("hold `self._b`")
+    assert fixed(TWO_LOCKS, ruleset, unsafe=True) == TWO_LOCKS

@@ -22,6 +22,7 @@ from concurlint.model.locks import (
     typed_lock_screen_words,
 )
 from concurlint.model.module import FunctionNode
+from concurlint.model.reservations import reservations
 from concurlint.model.spawning import (
     CallableKind,
     SpawnAnalysis,
@@ -65,10 +66,22 @@ class UnguardedSharedState(_ThreadRule):
         "{elsewhere}: updates can be lost; {advice}"
     )
 
+    def screen_words(self) -> frozenset[str]:
+        return super().screen_words() | typed_lock_screen_words(self.catalog)
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """A thread in sight, or a lock built as a lock: a class that locks is used from
+        several threads (``ThreadAnalysis._locked_elsewhere``)."""
+        return super().screen_tree(facts) or (
+            self.imports_lead_to(facts, self.catalog.names("lock-types"))
+            and facts.mentions_any(typed_lock_screen_words(self.catalog))
+        )
+
     def screen_facts(self, facts: FileFacts) -> bool:
         """Functions of a module that imports no thread API still run on threads when
-        another module of the project starts them."""
-        return bool(facts.threads.started)
+        another module of the project starts them; locks of another module are locks by
+        construction."""
+        return bool(facts.threads.started) or bool(facts.threads.locks)
 
     def visit_Module(self, node: cst.Module) -> None:
         for race in self.model.analysis(ThreadAnalysis).races:
@@ -90,6 +103,9 @@ class UnguardedSharedState(_ThreadRule):
         klass = self.model.enclosing_class(function) if isinstance(
             function, cst.FunctionDef
         ) else None
+        if race.lock is not None:
+            user = f"`{klass.name.value}`" if klass is not None else "the module"
+            return f"hold `{race.lock}`, which {user} already uses, around every access"
         lock = self._owned_lock(klass) if klass is not None else None
         if lock is None or race.write.key.owner is not klass:
             return "hold one lock around every access"
@@ -116,8 +132,8 @@ class UnguardedSharedState(_ThreadRule):
         ):
             return None
         lock = self._owned_lock(klass)
-        if lock is None:
-            return None
+        if lock is None or race.lock not in (None, f"{self_name}.{lock[0]}"):
+            return None  # the class's first lock is not the one guarding this state
         attr, reentrant = lock
         guarded = cst.With(
             items=[cst.WithItem(cst.Attribute(cst.Name(self_name), cst.Name(attr)))],
@@ -376,17 +392,30 @@ class _Region:
 class LockAcquireWithoutRelease(Rule):
     code = "CCL103"
     message = (
-        "`{lock}.acquire()` is not released on every path: {reason} leaves the lock held "
-        "and every other thread that needs it waits forever; use `with {lock}:`, or "
-        "release it in a `finally:`"
+        "{taken} is not released on every path: {reason} leaves {held} held and every other "
+        "thread that needs it waits forever; {advice}"
     )
-    keywords = ("acquire",)
+    keywords = ("acquire", "yield")
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """A report needs an ``acquire()`` call and a ``release()`` call in the code."""
-        return facts.calls_any(("acquire",)) and facts.calls_any(("release",))
+        """A report needs an ``acquire()`` call and a ``release()`` call in the code, or a
+        ``yield`` and a ``with`` (a reservation held across the ``yield``)."""
+        by_hand = facts.calls_any(("acquire",)) and facts.calls_any(("release",))
+        return by_hand or (facts.has(ast.Yield) and facts.has(ast.With))
 
     def visit_Module(self, node: cst.Module) -> None:
+        for reservation in reservations(self.model):
+            names = ", ".join(f"`{name}`" for name in reservation.names)
+            self.report(
+                reservation.at,
+                taken=(
+                    f"The reservation of {names} made under `{reservation.lock}` before this "
+                    "`yield`"
+                ),
+                reason="an exception thrown in at the `yield` (or a consumer that stops early)",
+                held=f"what `{reservation.lock}` guards",
+                advice="undo it in a `finally:` around the `yield`",
+            )
         locks = self.model.analysis(LockAnalysis)
         for call in self.model.analysis(ModuleIndex).calls:
             receiver = method_call(call, "acquire")
@@ -402,6 +431,8 @@ class LockAcquireWithoutRelease(Rule):
             if not self._balanced(statement, key, function, locks):
                 continue
             found = leaks(self._flow(function, key, locks))
+            if self._released_on_each_exit(function, key, locks):
+                found = [way for way in found if way != "raise"]
             if not found or (
                 found[0] == "return"
                 and (_hands_over(function) or self._released_elsewhere(function, key, locks))
@@ -414,7 +445,25 @@ class LockAcquireWithoutRelease(Rule):
                 "end": f"a path that never calls `{lock}.release()`",
             }[found[0]]
             fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
-            self.report(call, fix=fix, lock=lock, reason=reason)
+            self.report(
+                call,
+                fix=fix,
+                taken=f"`{lock}.acquire()`",
+                reason=reason,
+                held="the lock",
+                advice=f"use `with {lock}:`, or release it in a `finally:`",
+            )
+
+    def _released_on_each_exit(
+        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
+    ) -> bool:
+        """True when the function releases the lock more often than it takes it: a release
+        before each early exit. Such code keeps its locked steps short on purpose, and only a
+        normal exit with the lock held (an ``except`` that swallows the error) is reported,
+        not an exception passing out of the function."""
+        counter = _LockCalls(key, locks)
+        function.body.visit(counter)
+        return counter.releases > counter.acquires
 
     def _released_elsewhere(
         self, function: cst.FunctionDef, key: str, locks: LockAnalysis
@@ -481,8 +530,10 @@ class LockAcquireWithoutRelease(Rule):
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
         flow = interpreter.run(statements)
         # a lock no path releases after taking it is handed over (an `__enter__`, a
-        # turnstile): not this rule's business
-        return Flow() if interpreter.unsupported or not interpreter.released else flow
+        # turnstile), and so is one some path releases without having taken it (the
+        # function gives back what another took): not this rule's business
+        handed_over = not interpreter.released or interpreter.released_free
+        return Flow() if interpreter.unsupported or handed_over else flow
 
     def _straight_fix(
         self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
@@ -521,9 +572,9 @@ class LockAcquireWithoutRelease(Rule):
         locks: LockAnalysis,
     ) -> bool:
         """False for hand-managed ownership: the lock taken again right after, before any
-        release (a reentrancy test), taken while a ``with`` holds it, released more often
-        than acquired in the function (a lock handed over between paths or threads on
-        purpose), or never released in it (a context manager's ``__enter__``)."""
+        release (a reentrancy test), taken while a ``with`` holds it, or never released in
+        the function (a context manager's ``__enter__``). A release on a path that does not
+        hold the lock (handed over between paths or threads) is found by the flow."""
         if any(self.model.code(held.expression) == key for held in locks.held(statement)):
             return False
         if isinstance(statement, cst.SimpleStatementLine):
@@ -536,7 +587,7 @@ class LockAcquireWithoutRelease(Rule):
                     return False
         counter = _LockCalls(key, locks)
         function.body.visit(counter)
-        return 0 < counter.releases <= counter.acquires
+        return counter.releases > 0
 
     def _region(
         self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis

@@ -4,10 +4,11 @@ A small abstract interpreter over the function's statements, one lock at a time:
 is whether the lock is held (``True``/``False``), or held exactly when a variable that
 stored a try-lock's result is true (``got = lock.acquire(timeout=1)``). Statements are
 followed in order through ``if``, loops, ``try``/``except``/``else``/``finally`` and ``with``;
-every call or subscript may raise; ``return``, ``raise``, ``break`` and ``continue`` leave
-their block. The outcome is, for each way out of the function (an exception, a ``return``,
-the end of the body), the states the lock can be in there. This is the control-flow graph of
-the function, walked structurally instead of being built as nodes and edges.
+every call, subscript or ``yield`` may raise; ``return``, ``raise``, ``break`` and
+``continue`` leave their block. The outcome is, for each way out of the function (an
+exception, a ``return``, the end of the body), the states the lock can be in there. This is
+the control-flow graph of the function, walked structurally instead of being built as nodes
+and edges.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class LockFlow:
         self.events = events
         self.unsupported = False  # a statement the interpreter does not model
         self.released = False  # some path releases the lock while holding it
+        self.released_free = False  # some path releases it while not holding it
 
     def run(self, body: Sequence[cst.BaseStatement]) -> Flow:
         return self._block(body, {False})
@@ -131,6 +133,7 @@ class LockFlow:
         if isinstance(small, cst.Expr):
             if self.events.releases(small.value):
                 self.released = self.released or any(state is not False for state in states)
+                self.released_free = self.released_free or False in states
                 return {False}
             acquired = self.events.acquires(small.value)
             if acquired:
@@ -276,6 +279,12 @@ class _RaiseFinder(cst.CSTVisitor):
         return not self.found
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
+        self.found = True
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        # the consumer's exception is thrown in here, and closing the generator early
+        # raises GeneratorExit here
         self.found = True
         return False
 
