@@ -61,6 +61,9 @@ def test_every_case_has_a_recorded_result_and_every_result_a_case() -> None:
         (lambda e: e.update(family="asyncio"), "family must be"),
         (lambda e: e.update(extra=1), "unknown keys"),
         (lambda e: e.update(pypi={"name": "x", "before": "1"}), "pypi needs"),
+        (lambda e: e.update(batch=0), "batch must be"),
+        (lambda e: e.update(batch="2"), "batch must be"),
+        (lambda e: e.update(batch=True), "batch must be"),
     ],
 )
 def test_a_malformed_case_is_rejected_with_its_reason(change, message: str) -> None:
@@ -69,6 +72,14 @@ def test_a_malformed_case_is_rejected_with_its_reason(change, message: str) -> N
     change(entry)
     with pytest.raises(SchemaError, match=message):
         _check_case(entry, CODES)
+
+
+def test_a_case_without_a_batch_belongs_to_the_first() -> None:
+    entry = _entry()
+    entry.pop("batch", None)
+    assert _check_case(entry, CODES).batch == 1
+    entry["batch"] = 2
+    assert _check_case(entry, CODES).batch == 2
 
 
 def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
