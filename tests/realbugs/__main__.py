@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .cases import load_cases
-from .report import markdown
+from .report import markdown, summary
 from .results import Outcome, Result, dump_results, load_results
 from .run import run_local, run_pypi
 
@@ -33,8 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="record outcomes in results.toml")
     parser.add_argument("--markdown", action="store_true", help="print the docs section")
     parser.add_argument("--case", action="append", default=[], help="run only these ids")
+    parser.add_argument("--batch", type=int, help="run only the cases of this batch")
     args = parser.parse_args(argv)
-    cases = [c for c in load_cases() if not args.case or c.id in args.case]
+    cases = [
+        c
+        for c in load_cases()
+        if (not args.case or c.id in args.case) and args.batch in (None, c.batch)
+    ]
     recorded = load_results() if Path(__file__).with_name("results.toml").exists() else {}
     if args.markdown:
         print(markdown(cases, recorded))
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 if case.id in new or case.id in recorded
             }
         )
+    print(summary(cases, {**recorded, **new}))
     print(f"{changed} verdict(s) changed, {failed} case(s) could not run")
     return 1 if failed or (changed and not args.write) else 0
 

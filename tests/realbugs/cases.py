@@ -58,7 +58,9 @@ class PypiSpan:
 
 @dataclass(frozen=True)
 class Case:
-    """One bug: where it is in the parent of its fix, and what a correct linter reports."""
+    """One bug: where it is in the parent of its fix, and what a correct linter reports.
+    ``batch`` keeps apart the cases used to improve the rules (1) from a later batch held out
+    from that work (2 and up), so recall on the held-out batch stays an honest measure."""
 
     id: str
     family: str
@@ -75,6 +77,7 @@ class Case:
     lint: tuple[str, ...]
     description: str
     pypi: PypiSpan | None
+    batch: int = 1
 
 
 def line_hash(text: str) -> str:
@@ -89,7 +92,7 @@ def _check_case(entry: dict[str, Any], valid_codes: frozenset[str]) -> Case:
     for key, kind in _REQUIRED.items():
         if not isinstance(entry.get(key), kind):
             raise SchemaError(f"case {name}: `{key}` missing or not a {kind.__name__}")
-    unknown = set(entry) - set(_REQUIRED) - {"pypi"}
+    unknown = set(entry) - set(_REQUIRED) - {"pypi", "batch"}
     if unknown:
         raise SchemaError(f"case {name}: unknown keys {sorted(unknown)}")
     if not _ID.match(entry["id"]):
@@ -120,6 +123,9 @@ def _check_case(entry: dict[str, Any], valid_codes: frozenset[str]) -> Case:
         Path(p).is_absolute() or ".." in Path(p).parts for p in entry["lint"]
     ):
         raise SchemaError(f"case {name}: lint paths must be relative and inside the tree")
+    batch = entry.get("batch", 1)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise SchemaError(f"case {name}: batch must be a positive whole number")
     pypi = entry.get("pypi")
     span = None
     if pypi is not None:
@@ -148,6 +154,7 @@ def _check_case(entry: dict[str, Any], valid_codes: frozenset[str]) -> Case:
         lint=tuple(entry["lint"]),
         description=entry["description"],
         pypi=span,
+        batch=batch,
     )
 
 
