@@ -66,22 +66,10 @@ class UnguardedSharedState(_ThreadRule):
         "{elsewhere}: updates can be lost; {advice}"
     )
 
-    def screen_words(self) -> frozenset[str]:
-        return super().screen_words() | typed_lock_screen_words(self.catalog)
-
-    def screen_tree(self, facts: TreeFacts) -> bool:
-        """A thread in sight, or a lock built as a lock: a class that locks is used from
-        several threads (``ThreadAnalysis._locked_elsewhere``)."""
-        return super().screen_tree(facts) or (
-            self.imports_lead_to(facts, self.catalog.names("lock-types"))
-            and facts.mentions_any(typed_lock_screen_words(self.catalog))
-        )
-
     def screen_facts(self, facts: FileFacts) -> bool:
         """Functions of a module that imports no thread API still run on threads when
-        another module of the project starts them; locks of another module are locks by
-        construction."""
-        return bool(facts.threads.started) or bool(facts.threads.locks)
+        another module of the project starts them."""
+        return bool(facts.threads.started)
 
     def visit_Module(self, node: cst.Module) -> None:
         for race in self.model.analysis(ThreadAnalysis).races:
@@ -103,9 +91,6 @@ class UnguardedSharedState(_ThreadRule):
         klass = self.model.enclosing_class(function) if isinstance(
             function, cst.FunctionDef
         ) else None
-        if race.lock is not None:
-            user = f"`{klass.name.value}`" if klass is not None else "the module"
-            return f"hold `{race.lock}`, which {user} already uses, around every access"
         lock = self._owned_lock(klass) if klass is not None else None
         if lock is None or race.write.key.owner is not klass:
             return "hold one lock around every access"
@@ -132,8 +117,8 @@ class UnguardedSharedState(_ThreadRule):
         ):
             return None
         lock = self._owned_lock(klass)
-        if lock is None or race.lock not in (None, f"{self_name}.{lock[0]}"):
-            return None  # the class's first lock is not the one guarding this state
+        if lock is None:
+            return None
         attr, reentrant = lock
         guarded = cst.With(
             items=[cst.WithItem(cst.Attribute(cst.Name(self_name), cst.Name(attr)))],

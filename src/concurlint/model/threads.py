@@ -65,7 +65,6 @@ class Race:
     function: FunctionNode
     elsewhere: str
     where: str = "which runs on a thread"
-    lock: str | None = None  # the lock the code already holds around the other write
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -526,79 +525,7 @@ class ThreadAnalysis:
                         f"`{display_name(self.model, side.entry.function)}`"
                     )
                     found.append(Race(write, function, elsewhere, where))
-                    continue
-            locked = self._locked_elsewhere(write)
-            if locked is not None:
-                found.append(Race(write, function, *locked))
         return tuple(found)
-
-    def _locked_elsewhere(self, write: StateWrite) -> tuple[str, str, str] | None:
-        """RacerD's reading of a lock: a class whose methods write a field while holding a
-        thread lock (or a module whose functions write a global so) is written for several
-        threads, so an update of that state in another of its functions without the lock
-        races with them, whether or not a thread start is in sight. Initializers,
-        coroutines, teardown (``_stops``) and functions some caller of the module calls
-        with a lock held are left out."""
-        function = write.function
-        if (
-            write.operation not in ("read-modify-write", "check-then-act", _CHECKED_OUTSIDE)
-            or not isinstance(function, cst.FunctionDef)
-            or function.asynchronous is not None
-            or self._is_initializer(function)
-            or write.key.kind not in ("instance", "global")
-            or self._stops(write)
-        ):
-            return None
-        klass = self.model.enclosing_class(function)
-        if write.key.kind == "instance" and (klass is None or write.key.owner is not klass):
-            return None
-        if any(self.locks.held(call) for call in self.graph.calls_to(function)):
-            return None
-        for other in self.writes:
-            method = other.function
-            if (
-                other.key != write.key
-                or other.node is write.node
-                or not isinstance(method, cst.FunctionDef)
-                or self._is_initializer(method)
-                or (
-                    write.key.kind == "instance"
-                    and self.model.enclosing_class(method) is not klass
-                )
-            ):
-                continue
-            lock = self._thread_lock_held(other.node)
-            if lock is None:
-                continue
-            if self._rebinds(function, lock):
-                return None  # it makes the lock anew: a (re)initializer, after a fork say
-            if write.key.kind == "instance":
-                assert klass is not None
-                where = f"a method of `{klass.name.value}`, which holds `{lock}`"
-            else:
-                where = f"in a module that holds `{lock}`"
-            where += " around other writes of it (code that locks is used from several threads)"
-            name = display_name(self.model, method)
-            return f"{_written(other)} under `{lock}` in `{name}`", where, lock
-        return None
-
-    def _rebinds(self, function: cst.FunctionDef, lock: str) -> bool:
-        """True when ``function`` assigns the lock itself (``self._lock = Lock()``)."""
-        return any(
-            self.model.code(target) == lock
-            for target, statement, _ in self.model.analysis(ModuleIndex).writes
-            if self.model.enclosing_function(statement) is function
-        )
-
-    def _thread_lock_held(self, node: cst.CSTNode) -> str | None:
-        """The thread lock (by construction, in a plain ``with``) held at ``node``."""
-        for held in self.locks.held(node):
-            statement = self.model.parent(held.at) if isinstance(held.at, cst.WithItem) else None
-            if isinstance(statement, cst.With) and statement.asynchronous is not None:
-                continue
-            if self.locks.is_typed_lock(held.expression):
-                return self.model.code(held.expression)
-        return None
 
     def _stops(self, write: StateWrite) -> bool:
         """A callers' check-then-act storing a constant (``if self.running: ...;

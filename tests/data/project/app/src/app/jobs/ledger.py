@@ -1,5 +1,5 @@
-"""A class that locks with another module's lock: its state is shared, and an update of it
-without the lock races with the locked ones even though no thread is started here."""
+"""A class that locks with another module's lock, and no thread in sight: the unlocked update
+is not reported (a lock alone is no evidence that the code runs on several threads)."""
 
 from . import sync
 
@@ -15,7 +15,7 @@ class Ledger:
             self.entries += 1
 
     def fee(self, amount):
-        self.balance -= amount  # expect: CCL101
+        self.balance -= amount
 
     def count(self):
         return self.entries
