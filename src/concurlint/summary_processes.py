@@ -72,10 +72,16 @@ class ProcessFacts:
     _unpicklable: dict[str, tuple[str, str]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _early_imports: dict[str, tuple[str, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._creating.update((name, (chain, entry)) for name, chain, entry in self.creating)
         self._unpicklable.update((name, (kind, what)) for name, kind, what in self.unpicklable)
+        self._early_imports.update(
+            (name, (module, patch)) for name, module, patch in self.early_imports
+        )
 
     def __bool__(self) -> bool:
         return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports)
@@ -91,8 +97,8 @@ class ProcessFacts:
     def early_import(self, names: Iterable[str]) -> tuple[str, str] | None:
         """The module gevent cannot patch that importing one of ``names`` imports, with the
         ``patch_all`` argument it defeats."""
-        known = {name: (module, patch) for name, module, patch in self.early_imports}
-        return next((known[name] for name in names if name in known), None)
+        return next((self._early_imports[name] for name in names if name in self._early_imports),
+                    None)
 
 
 NO_PROCESS_SUMMARY = ProcessSummary()

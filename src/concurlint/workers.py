@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Generic, TypeVar, cast
@@ -52,7 +52,7 @@ DIED = Lost("the process linting it died (killed, or out of memory)")
 class _Worker:
     process: BaseProcess
     connection: Connection  # this process's end of the worker's own pipe
-    task: int | None = field(default=None)
+    task: int | None = None  # the index of the task it runs, None while idle
 
 
 class Pool(Generic[_Task, _Result]):

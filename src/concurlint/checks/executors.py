@@ -54,10 +54,8 @@ class ExecutorExceptionLost(Rule):
         """The submitted function of this module has a catch-all handler (bare,
         ``Exception``, ``BaseException``) in its own body: it deals with its own errors, so
         the future is not where they were meant to be seen."""
-        site = self.model.analysis(SpawnAnalysis).site(call)
-        target = site.target if site is not None else None
-        function = target.function if target is not None else None
-        if not isinstance(function, cst.FunctionDef):
+        function = self._submitted_function(call)
+        if function is None:
             return False
         return any(
             isinstance(node, cst.ExceptHandler) and self._catch_all(node)
@@ -75,9 +73,8 @@ class ExecutorExceptionLost(Rule):
         work = call.args[0].value
         if isinstance(work, cst.Name) and work.value in supplied:
             return True
-        site = self.model.analysis(SpawnAnalysis).site(call)
-        function = site.target.function if site is not None and site.target is not None else None
-        if not isinstance(function, cst.FunctionDef) or function not in descendants(enclosing):
+        function = self._submitted_function(call)
+        if function is None or enclosing not in self.model.ancestors(function):
             return False
         supplied -= parameter_names(function)
         return any(
@@ -86,6 +83,13 @@ class ExecutorExceptionLost(Rule):
                     for value in (node.func, *(arg.value for arg in node.args)))
             for node in descendants(function.body, SCOPES)
         )
+
+    def _submitted_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The function of this module that the submit or map call runs, if it is one."""
+        site = self.model.analysis(SpawnAnalysis).site(call)
+        target = site.target if site is not None else None
+        function = target.function if target is not None else None
+        return function if isinstance(function, cst.FunctionDef) else None
 
     def _catch_all(self, handler: cst.ExceptHandler) -> bool:
         if handler.type is None:
