@@ -21,12 +21,13 @@ from libcst.metadata import (
     QualifiedNameSource,
 )
 
+from concurlint.checks import ALL_RULES
 from concurlint.config import Settings
 from concurlint.engine import RuleSet, lint_files, lint_source, run_with_deep_stack
 from concurlint.files import Source, read_source
 from concurlint.model.catalog import load_catalog
 from concurlint.model.module import ModuleModel
-from concurlint.model.walk import parents_and_order, visit_batched
+from concurlint.model.walk import parents_and_order, visit_batched, visitor_methods
 from concurlint.screen import TreeFacts
 
 # A few standard-library modules: some report, some are kept by the word screen only to be
@@ -151,6 +152,15 @@ def test_fast_walk_equals_libcst_traversal(corpus) -> None:
 
     for source in _sources(corpus()):
         run_with_deep_stack(compare, source)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_fast_walk_calls_the_methods_libcst_would(rule) -> None:
+    """The walk finds a visitor's methods once per class; libcst finds them per instance,
+    skipping its own empty stubs: the same names either way."""
+    instance = rule.__new__(rule)
+    assert set(visitor_methods(rule)) == set(cst.BatchableCSTVisitor.get_visitors(instance))
+    assert visitor_methods(rule)  # every rule visits something
 
 
 def test_qualified_names_equal_qualified_name_provider() -> None:

@@ -102,6 +102,28 @@ def parents_and_order(
     return parents, order
 
 
+@cache
+def visitor_methods(kind: type) -> tuple[str, ...]:
+    """The ``visit_*`` and ``leave_*`` methods of a visitor class, found once per class:
+    libcst's ``get_visitors`` asks ``inspect.getmembers`` for them on every instance, which
+    cost about a tenth of the analysis of a file that reaches libcst."""
+    return tuple(
+        name
+        for name in dir(kind)
+        if name.startswith(("visit_", "leave_"))
+        and callable(method := getattr(kind, name))
+        and not getattr(method, "_is_no_op", False)  # libcst's empty stubs
+    )
+
+
+def _methods(visitor: cst.BatchableCSTVisitor) -> Iterator[tuple[str, Callable[..., object]]]:
+    """A visitor's methods by name: its own ``get_visitors`` where it overrides libcst's."""
+    if type(visitor).get_visitors is not cst.BatchableCSTVisitor.get_visitors:
+        yield from visitor.get_visitors().items()
+    else:
+        yield from ((name, getattr(visitor, name)) for name in visitor_methods(type(visitor)))
+
+
 def visit_batched(
     order: Sequence[cst.CSTNode],
     parents: Mapping[cst.CSTNode, cst.CSTNode],
@@ -115,7 +137,7 @@ def visit_batched(
     visits: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     leaves: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     for visitor in visitors:
-        for name, method in visitor.get_visitors().items():
+        for name, method in _methods(visitor):
             when, _, kind = name.partition("_")
             (visits if when == "visit" else leaves).setdefault(kind, []).append(method)
 
