@@ -1006,7 +1006,7 @@ class ModuleModel:
         if values:
             return self._agreed_types(values, depth)
         getter = self.method_of(klass, attr)
-        if getter is not None and self._is_property(getter):
+        if getter is not None and self.is_property(getter):
             return self._body_result_types(getter, depth)
         if not declared and not self._binds(klass, attr):
             return self._inherited_attribute_types(klass, attr, depth)[1]
@@ -1052,7 +1052,7 @@ class ModuleModel:
             return binds, frozenset({known})
         return binds, frozenset()
 
-    def _is_property(self, function: cst.FunctionDef) -> bool:
+    def is_property(self, function: cst.FunctionDef) -> bool:
         return any(
             self.qualified_names(_decorator_callee(d.decorator)) & _PROPERTIES
             for d in function.decorators
