@@ -173,7 +173,7 @@ def _same_in_one_file_and_split(text: str, tmp_path: Path) -> None:
     assert alone == reports_by_line(tmp_path / "two", modules, "main.py")
 
 
-@pytest.mark.parametrize("name", ["CCL201/cases_helpers.py"])
+@pytest.mark.parametrize("name", ["CCL201/cases_helpers.py", "CCL201/cases_arguments.py"])
 def test_helper_fixtures_report_alike_in_one_file_and_split(name: str, tmp_path: Path) -> None:
     _same_in_one_file_and_split((FIXTURES / name).read_text(encoding="utf-8"), tmp_path)
 
