@@ -335,7 +335,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
         coroutine=is_async and not generator and transparent,
         plain=not is_async and not generator and transparent,
         calls=tuple(calls),
-        signature=parameters if conditions else None,
+        signature=summary_arguments.narrowed(parameters, conditions) if conditions else None,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from concurlint import guards
 
@@ -71,6 +72,21 @@ def call_guards(function: _Function, kept: frozenset[str]) -> dict[int, tuple[gu
     for statement in function.body:
         _visit(statement, (), kept, found)
     return found
+
+
+def narrowed(
+    signature: guards.Signature, conditions: dict[int, tuple[guards.Guard, ...]]
+) -> guards.Signature:
+    """``signature`` binding only the parameters some condition tests: the others cut
+    nothing, and binding them would only tell apart calls that behave alike."""
+    tested = {
+        node.id
+        for around in conditions.values()
+        for guard in around
+        for node in ast.walk(ast.parse(guard.source, mode="eval"))
+        if isinstance(node, ast.Name)
+    }
+    return replace(signature, kept=tuple(name for name in signature.kept if name in tested))
 
 
 def _visit(

@@ -12,6 +12,22 @@ import libcst as cst
 
 from concurlint import guards
 from concurlint.model.module import ModuleModel
+from concurlint.model.suspension import SCOPES
+from concurlint.model.walk import descendants
+
+
+class Signatures:
+    """Each function's signature, built once; get it with ``model.analysis(Signatures)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self._found: dict[tuple[cst.FunctionDef, bool], guards.Signature] = {}
+
+    def of(self, function: cst.FunctionDef, bound: bool) -> guards.Signature:
+        key = (function, bound)
+        if key not in self._found:
+            self._found[key] = signature(self.model, function, bound)
+        return self._found[key]
 
 
 def signature(model: ModuleModel, function: cst.FunctionDef, bound: bool) -> guards.Signature:
@@ -28,6 +44,7 @@ def signature(model: ModuleModel, function: cst.FunctionDef, bound: bool) -> gua
         if param.default is not None
         and (value := guards.known(guards.source_literal(model.code(param.default))))
     ]
+    tested = _tested(function)
     return guards.Signature(
         positional=tuple(param.name.value for param in positional),
         keywords=tuple(sorted(param.name.value for param in by_keyword)),
@@ -35,9 +52,26 @@ def signature(model: ModuleModel, function: cst.FunctionDef, bound: bool) -> gua
         kept=tuple(sorted(
             param.name.value
             for param in (*positional, *params.kwonly_params)
-            if _bound_once(model, param.name)
+            if param.name.value in tested and _bound_once(model, param.name)
         )),
         bound=bound,
+    )
+
+
+def _tested(function: cst.FunctionDef) -> frozenset[str]:
+    """Names the function's own branches test (``if``, ``while``, a ``for``'s iterable): only
+    a parameter among them can cut anything, so only those are bound (fewer distinct calls
+    for the helper analysis to tell apart)."""
+    heads = (
+        node.test if isinstance(node, cst.If | cst.IfExp | cst.While) else node.iter
+        for node in descendants(function.body, SCOPES)
+        if isinstance(node, cst.If | cst.IfExp | cst.While | cst.For)
+    )
+    return frozenset(
+        name.value
+        for head in heads
+        for name in (head, *descendants(head))
+        if isinstance(name, cst.Name)
     )
 
 
@@ -57,7 +91,8 @@ def call_arguments(
     ):
         return ()  # `Klass.method(...)`: whether the class passes itself depends on the method
     bound = model.self_name(function) is not None and isinstance(func, cst.Attribute)
-    return guards.bind_arguments(signature(model, function, bound), passed_by(model, call))
+    found = model.analysis(Signatures).of(function, bound)
+    return guards.bind_arguments(found, passed_by(model, call)) if found.kept else ()
 
 
 def passed_by(model: ModuleModel, call: cst.Call) -> guards.Passed:

@@ -9,7 +9,7 @@ every holder in its class (or module) runs its ``async with`` body without suspe
 ``cond.wait()`` aside (it releases the lock while it waits), is never contended: entering
 ``async with`` on it is no suspension point. A lock whose type or construction is unknown,
 that is used in any other way (passed on, stored elsewhere, taken with ``acquire()``) or
-shared with subclasses of the module, is taken to be contended.
+shared with a subclass or a base class of the module, is taken to be contended.
 """
 
 from __future__ import annotations
@@ -128,29 +128,47 @@ class Suspension:
                 node for node in model.nodes(cst.Name)
                 if node.value in names and not self._is_attribute_name(node)
             ]
+        assert isinstance(owner, cst.ClassDef)
         subclasses = any(
             any(isinstance(base.value, cst.Name) and base.value.value == owner.name.value
                 for base in klass.bases)
             for klass in model.nodes(cst.ClassDef)
         )
         found: list[cst.CSTNode | None] = [None] if subclasses else []
+        bases = self._bases_in_module(owner)
         for node in model.nodes(cst.Attribute):
             if node.attr.value not in names:
                 continue
             klass = self._class_of_self(node.value)
             if klass is owner:
                 found.append(node)
-            elif klass is None:
-                found.append(None)  # `other.lock`: perhaps this lock, used elsewhere
+            elif klass is None or klass in bases:
+                found.append(None)  # `other.lock`, a base's method: the same lock, maybe
         for statement in owner.body.body:  # class-level `lock = asyncio.Lock()`
             if isinstance(statement, cst.SimpleStatementLine):
                 found.extend(
-                    small.value
+                    small.value if len(small.targets) == 1 else None
                     for small in statement.body
                     if isinstance(small, cst.Assign)
                     and any(isinstance(t.target, cst.Name) and t.target.value in names
                             for t in small.targets)
                 )
+        return found
+
+    def _bases_in_module(self, klass: cst.ClassDef) -> set[cst.ClassDef]:
+        """The classes of the module that ``klass`` derives from, directly or not: their
+        methods see the same ``self``."""
+        found: set[cst.ClassDef] = set()
+        pending = [klass]
+        while pending:
+            for base in pending.pop().bases:
+                bound = (
+                    self.model.class_bound_to(base.value)
+                    if isinstance(base.value, cst.Name) else None
+                )
+                if bound is not None and bound not in found:
+                    found.add(bound)
+                    pending.append(bound)
         return found
 
     def _is_attribute_name(self, name: cst.Name) -> bool:
@@ -166,6 +184,9 @@ class Suspension:
         if isinstance(use, cst.Call):  # a class-level value
             return "constructed" if self._constructs(use) else None
         if isinstance(parent, cst.AssignTarget | cst.AnnAssign):
+            statement = model.parent(parent)
+            if isinstance(statement, cst.Assign) and len(statement.targets) > 1:
+                return None  # `self.a = self.b = Lock()`: one lock under two names
             value = model.assigned_value(use)
             return "constructed" if value is not None and self._constructs(value) else None
         if isinstance(parent, cst.WithItem) and parent.item is use:
