@@ -379,10 +379,11 @@ def module_constants(tree: ast.Module, bound: dict[str, int]) -> dict[str, objec
 
 def _in_dead_branches(own: list[ast.AST], constants: Callable[[str], object]) -> set[int]:
     """Ids of the nodes in a branch that never runs (``if False:``, the ``else`` of ``if
-    True:``, ``if TYPE_CHECKING:``, a test of a module constant): see ``concurlint.guards``."""
+    True:``, ``if TYPE_CHECKING:``, a test of a module constant, ``while False:``, a ``for``
+    over an empty range): see ``concurlint.guards``."""
     inside: set[int] = set()
     for node in own:
-        if isinstance(node, ast.If | ast.IfExp):
+        if isinstance(node, ast.If | ast.IfExp | ast.While | ast.For | ast.AsyncFor):
             for branch in dead_branches(node, constants):
                 inside.update(id(child) for child in ast.walk(branch))
     return inside
