@@ -103,6 +103,16 @@ TABLE = {
         "@typing.final\ndef helper() -> None:\n    time.sleep(1)\n",
         "async def caller() -> None:\n    helper()\n",
     ),
+    "empty-range": (
+        "ATTEMPTS = 0\n\n\ndef helper() -> None:\n    for _ in range(ATTEMPTS):\n"
+        "        time.sleep(1)\n    while False:\n        time.sleep(1)\n",
+        "async def caller() -> None:\n    helper()\n",
+    ),
+    "literal-argument-through-a-helper": (
+        "def poll(attempts=5):\n    for _ in range(attempts):\n        time.sleep(1)\n\n\n"
+        "def helper() -> None:\n    poll(attempts=0)\n",
+        "async def caller() -> None:\n    helper()\n    poll(0)\n    poll()\n",
+    ),
     "process-creator-five-deep": (
         "def level5() -> None:\n    multiprocessing.Pool()\n\n\n"
         + "".join(f"def level{n}() -> None:\n    level{n + 1}()\n\n\n" for n in range(4, 1, -1))
