@@ -65,9 +65,10 @@ def never_iterates(iterable: ast.expr, constants: Constants) -> bool:
         and 1 <= len(iterable.args) <= 3
     ):
         bounds = [_known(arg, constants) for arg in iterable.args]
-        if not all(isinstance(bound, int) for bound in bounds) or 0 in bounds[2:]:
+        integers = [bound for bound in bounds if isinstance(bound, int)]
+        if len(integers) < len(bounds) or 0 in integers[2:]:
             return False
-        return len(range(*bounds)) == 0  # type: ignore[arg-type]
+        return len(range(*integers)) == 0
     value = _known(iterable, constants)
     return isinstance(value, str | bytes) and not value
 

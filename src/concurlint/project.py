@@ -342,8 +342,10 @@ class Project:
         shortest one); a function is visited once, so cycles and recursion terminate."""
         found: dict[_Reached, tuple[tuple[str, ...], str]] = {}
         callers: dict[_Reached, list[_Reached]] = {}
-        pending = deque((name, ()) for name, function in sorted(self.functions.items())
-                        if function.summary.plain)
+        pending: deque[_Reached] = deque(
+            (name, ()) for name, function in sorted(self.functions.items())
+            if function.summary.plain
+        )
         seen = set(pending)
         while pending:
             caller = pending.popleft()
@@ -367,9 +369,9 @@ class Project:
                     pending.append(reached)
         queue = deque(found)
         while queue:
-            callee = queue.popleft()
-            chain, entry = found[callee]
-            for caller in callers.get(callee, ()):
+            reached = queue.popleft()
+            chain, entry = found[reached]
+            for caller in callers.get(reached, ()):
                 if caller not in found:
                     found[caller] = ((self.functions[caller[0]].shown, *chain), entry)
                     queue.append(caller)

@@ -312,7 +312,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     )
     static = any(_decorator_name(d, resolver) == "staticmethod" for d in node.decorator_list)
     parameters = summary_arguments.signature(node, own, klass is not None and not static)
-    conditions = summary_arguments.call_guards(node, parameters.kept)
+    conditions = summary_arguments.call_guards(node, frozenset(parameters.kept))
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
