@@ -103,6 +103,16 @@ TABLE = {
         "@typing.final\ndef helper() -> None:\n    time.sleep(1)\n",
         "async def caller() -> None:\n    helper()\n",
     ),
+    "empty-range": (
+        "ATTEMPTS = 0\n\n\ndef helper() -> None:\n    for _ in range(ATTEMPTS):\n"
+        "        time.sleep(1)\n    while False:\n        time.sleep(1)\n",
+        "async def caller() -> None:\n    helper()\n",
+    ),
+    "literal-argument-through-a-helper": (
+        "def poll(attempts=5):\n    for _ in range(attempts):\n        time.sleep(1)\n\n\n"
+        "def helper() -> None:\n    poll(attempts=0)\n",
+        "async def caller() -> None:\n    helper()\n    poll(0)\n    poll()\n",
+    ),
     "process-creator-five-deep": (
         "def level5() -> None:\n    multiprocessing.Pool()\n\n\n"
         + "".join(f"def level{n}() -> None:\n    level{n + 1}()\n\n\n" for n in range(4, 1, -1))
@@ -173,7 +183,7 @@ def _same_in_one_file_and_split(text: str, tmp_path: Path) -> None:
     assert alone == reports_by_line(tmp_path / "two", modules, "main.py")
 
 
-@pytest.mark.parametrize("name", ["CCL201/cases_helpers.py"])
+@pytest.mark.parametrize("name", ["CCL201/cases_helpers.py", "CCL201/cases_arguments.py"])
 def test_helper_fixtures_report_alike_in_one_file_and_split(name: str, tmp_path: Path) -> None:
     _same_in_one_file_and_split((FIXTURES / name).read_text(encoding="utf-8"), tmp_path)
 

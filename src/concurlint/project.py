@@ -21,6 +21,15 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
 from concurlint.files import STUB_SUFFIX, Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.guards import (
+    Arguments,
+    Guard,
+    Passed,
+    Signature,
+    argument_constants,
+    bind_arguments,
+    guard_cut,
+)
 from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.records import to_json
@@ -56,6 +65,27 @@ _INITIALIZER = ".__init__"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
 _Found = TypeVar("_Found")
+_Reached = tuple[str, Arguments]  # a function, and the literals one call passes it
+
+
+@dataclass(frozen=True)
+class Way:
+    """One call of a function's body that blocks, and the conditions on the function's
+    parameters it runs under."""
+
+    guards: tuple[Guard, ...]
+    chain: tuple[str, ...]
+    entry: str
+
+
+@dataclass(frozen=True)
+class GuardedFunction:
+    """A blocking function some of whose blocking calls run only under conditions on its
+    parameters: each way it blocks, so that a call's literal arguments can rule some out."""
+
+    name: str  # as the importing module names it
+    signature: Signature
+    ways: tuple[Way, ...]
 
 
 @dataclass(frozen=True)
@@ -73,9 +103,12 @@ class FileFacts:
         default_factory=dict, compare=False, repr=False
     )
     _classes: dict[str, ClassFacts] = field(default_factory=dict, compare=False, repr=False)
+    guarded: tuple[GuardedFunction, ...] = ()  # blocking names whose arguments may cut it
+    _guarded: dict[str, GuardedFunction] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._blocking.update((name, (chain, entry)) for name, chain, entry in self.blocking)
+        self._guarded.update((guarded.name, guarded) for guarded in self.guarded)
         self._classes.update(self.classes)
         self._classes.update((facts.name, facts) for _, facts in self.classes)
 
@@ -86,7 +119,7 @@ class FileFacts:
                 or self.classes):
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
-                      self.classes))
+                      self.classes, self.guarded))
         return hashlib.sha256(known.encode()).hexdigest()
 
     def absolute(self, name: str) -> str | None:
@@ -94,9 +127,26 @@ class FileFacts:
         level = len(name) - len(name.lstrip("."))
         return absolute(name[level:] or None, level, self.package) if level else name
 
-    def blocking_chain(self, names: Iterable[str]) -> tuple[tuple[str, ...], str] | None:
-        """The chain and catalog entry of the first of ``names`` known to block."""
-        return self.lookup(self._blocking, names)
+    def blocking_chain(
+        self, names: Iterable[str], passed: Passed | None = None
+    ) -> tuple[tuple[str, ...], str] | None:
+        """The chain and catalog entry of the first of ``names`` known to block, when called
+        with ``passed``: a function that blocks only in branches its parameters select does
+        not block through a call whose literal arguments cut them all."""
+        names = list(names)
+        found = self.lookup(self._blocking, names)
+        guarded = self.lookup(self._guarded, names) if passed is not None else None
+        if found is None or guarded is None or passed is None:
+            return found
+        constants = argument_constants(bind_arguments(guarded.signature, passed))
+        return next(
+            (
+                (way.chain, way.entry)
+                for way in guarded.ways
+                if not any(guard_cut(guard, constants) for guard in way.guards)
+            ),
+            None,
+        )
 
     def lookup(self, table: Mapping[str, _Found], names: Iterable[str]) -> _Found | None:
         """The entry of ``table`` (keyed by absolute names) for the first of ``names`` (as
@@ -161,7 +211,8 @@ class Project:
             for module in self.modules.values()
             for function in module.functions
         }
-        self.blocking = self._propagate(self._catalog_entry)
+        self._blocking_reached = self._propagate(self._catalog_entry)
+        self.blocking = _general(self._blocking_reached)
         self.coroutines = {
             name: function.shown
             for name, function in self.functions.items()
@@ -191,15 +242,41 @@ class Project:
         """The facts about every name ``summary``'s module uses through its imports."""
         blocking = []
         coroutines = []
+        guarded = []
         for name in summary.uses:
             function = self._callee(self.resolve(name))
             if function in self.blocking:
                 blocking.append((name, *self.blocking[function]))
+                signature = self.functions[function].summary.signature
+                if signature is not None and not signature.bound and function == self.resolve(
+                    name
+                ):
+                    guarded.append(GuardedFunction(name, signature, self._ways(function)))
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
-                         self._classes.used_by(summary.uses))
+                         self._classes.used_by(summary.uses), guarded=tuple(guarded))
+
+    def _ways(self, name: str) -> tuple[Way, ...]:
+        """Each call of ``name``'s body that blocks (directly, or through a function that
+        blocks when called with that call's literals), with the conditions it runs under."""
+        function = self.functions[name]
+        ways = []
+        for site in function.summary.calls:
+            entry = self._catalog_entry(site)
+            if entry is not None:
+                ways.append(Way(site.guards, (function.shown, f"{entry}()"), entry))
+                continue
+            callee = self._callee(self.resolve(site.target))
+            found = (
+                self._blocking_reached.get((callee, self._arguments(site, callee)))
+                if callee is not None
+                else None
+            )
+            if found is not None:
+                ways.append(Way(site.guards, (function.shown, *found[0]), found[1]))
+        return tuple(ways)
 
     @cached_property
     def _classes(self) -> MethodTables:
@@ -259,32 +336,59 @@ class Project:
 
     def _propagate(
         self, entry_of: Callable[[CallSite], str | None]
-    ) -> dict[str, tuple[tuple[str, ...], str]]:
+    ) -> dict[_Reached, tuple[tuple[str, ...], str]]:
         """Functions with a call that ``entry_of`` names a catalog entry (a blocking call, a
         process creator) first, then their callers, breadth first (so each chain is a
         shortest one); a function is visited once, so cycles and recursion terminate."""
-        found: dict[str, tuple[tuple[str, ...], str]] = {}
-        callers: dict[str, list[str]] = {}
-        for name, function in sorted(self.functions.items()):
-            if not function.summary.plain:
-                continue
+        found: dict[_Reached, tuple[tuple[str, ...], str]] = {}
+        callers: dict[_Reached, list[_Reached]] = {}
+        pending: deque[_Reached] = deque(
+            (name, ()) for name, function in sorted(self.functions.items())
+            if function.summary.plain
+        )
+        seen = set(pending)
+        while pending:
+            caller = pending.popleft()
+            name, arguments = caller
+            function = self.functions[name]
+            constants = argument_constants(arguments)
             for site in function.summary.calls:
+                if arguments and any(guard_cut(guard, constants) for guard in site.guards):
+                    continue  # the literals this call passes cut the branch
                 entry = entry_of(site)
                 if entry is not None:
-                    found.setdefault(name, ((function.shown, f"{entry}()"), entry))
+                    found.setdefault(caller, ((function.shown, f"{entry}()"), entry))
                     continue
                 callee = self._callee(self.resolve(site.target))
-                if callee is not None:
-                    callers.setdefault(callee, []).append(name)
+                if callee is None or not self.functions[callee].summary.plain:
+                    continue
+                reached = (callee, self._arguments(site, callee))
+                callers.setdefault(reached, []).append(caller)
+                if reached not in seen:
+                    seen.add(reached)
+                    pending.append(reached)
         queue = deque(found)
         while queue:
-            callee = queue.popleft()
-            chain, entry = found[callee]
-            for caller in callers.get(callee, ()):
+            reached = queue.popleft()
+            chain, entry = found[reached]
+            for caller in callers.get(reached, ()):
                 if caller not in found:
-                    found[caller] = ((self.functions[caller].shown, *chain), entry)
+                    found[caller] = ((self.functions[caller[0]].shown, *chain), entry)
                     queue.append(caller)
         return found
+
+    def _arguments(self, site: CallSite, callee: str) -> Arguments:
+        """The callee's parameters that the call fixes to a literal, when the callee tests
+        one (``concurlint.guards``); none through a constructor or a method called other
+        than on ``self``, where which parameter gets which argument is not known here."""
+        signature = self.functions[callee].summary.signature
+        if (
+            signature is None
+            or callee != self.resolve(site.target)
+            or (signature.bound and not site.via_self)
+        ):
+            return ()
+        return bind_arguments(signature, site.passed)
 
     def _catalog_entry(self, site: CallSite) -> str | None:
         """The blocking catalog entry a call names, unless its arguments make it return
@@ -368,7 +472,7 @@ class Project:
             name = self._canonical_name(site.target)
             return name if name in creators else None
 
-        return self._propagate(creator)
+        return _general(self._propagate(creator))
 
     @cached_property
     def unpicklable(self) -> dict[str, tuple[str, str]]:
@@ -466,6 +570,13 @@ class Project:
             if module in self.modules:
                 return module, ".".join(parts[end:])
         return None, name
+
+
+def _general(
+    found: Mapping[_Reached, tuple[tuple[str, ...], str]],
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """What functions do called with arguments nobody knows (what callers elsewhere see)."""
+    return {name: chain for (name, arguments), chain in found.items() if not arguments}
 
 
 def _unique_modules(summaries: Iterable[ModuleSummary]) -> dict[str, ModuleSummary]:

@@ -19,10 +19,11 @@ import ast
 import builtins
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from concurlint.guards import UNKNOWN, dead_branches, literal_value
+from concurlint import summary_arguments
+from concurlint.guards import UNKNOWN, Guard, Passed, Signature, dead_branches, literal_value
 
 if TYPE_CHECKING:
     from concurlint.summary_classes import ClassSummary
@@ -52,6 +53,11 @@ class CallSite:
     target: str
     positional: tuple[tuple[str, ...], ...] = ()
     keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the literals it passes, whether it calls a method of ``self`` (which passes ``self``),
+    # and the conditions on the caller's own parameters it runs under
+    passed: Passed = field(default_factory=Passed)
+    via_self: bool = False
+    guards: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class FunctionSummary:
     coroutine: bool  # an ``async def`` that is no async generator
     plain: bool  # calling it runs its body now: not async, not a generator, transparent decorators
     calls: tuple[CallSite, ...]
+    # how a call binds literal arguments, when some call depends on a parameter's value
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -302,20 +310,32 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
         | _in_dead_branches(own, lambda name: UNKNOWN if name in local
                             else resolver.constants.get(name, UNKNOWN))
     )
+    static = any(_decorator_name(d, resolver) == "staticmethod" for d in node.decorator_list)
+    parameters = summary_arguments.signature(node, own, klass is not None and not static)
+    conditions = summary_arguments.call_guards(node, frozenset(parameters.kept))
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
         if target is None or (target.startswith("builtins.") and target not in resolver.blocking):
             continue
-        if target.rpartition(".")[2] in resolver.blocking_leaves:
-            calls[_site(target, child)] = None
-        else:
-            calls[CallSite(target)] = None
+        site = (
+            _site(target, child)
+            if target.rpartition(".")[2] in resolver.blocking_leaves
+            else CallSite(target)
+        )
+        calls[replace(
+            site,
+            passed=summary_arguments.passed(child),
+            via_self=self_name is not None and isinstance(child.func, ast.Attribute)
+            and isinstance(child.func.value, ast.Name) and child.func.value.id == self_name,
+            guards=conditions.get(id(child), ()),
+        )] = None
     return FunctionSummary(
         qualname,
         coroutine=is_async and not generator and transparent,
         plain=not is_async and not generator and transparent,
         calls=tuple(calls),
+        signature=summary_arguments.narrowed(parameters, conditions) if conditions else None,
     )
 
 
@@ -359,10 +379,11 @@ def module_constants(tree: ast.Module, bound: dict[str, int]) -> dict[str, objec
 
 def _in_dead_branches(own: list[ast.AST], constants: Callable[[str], object]) -> set[int]:
     """Ids of the nodes in a branch that never runs (``if False:``, the ``else`` of ``if
-    True:``, ``if TYPE_CHECKING:``, a test of a module constant): see ``concurlint.guards``."""
+    True:``, ``if TYPE_CHECKING:``, a test of a module constant, ``while False:``, a ``for``
+    over an empty range): see ``concurlint.guards``."""
     inside: set[int] = set()
     for node in own:
-        if isinstance(node, ast.If | ast.IfExp):
+        if isinstance(node, ast.If | ast.IfExp | ast.While | ast.For | ast.AsyncFor):
             for branch in dead_branches(node, constants):
                 inside.update(id(child) for child in ast.walk(branch))
     return inside

@@ -17,6 +17,7 @@ from concurlint.model.blocking import (
     catalog_call,
 )
 from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
+from concurlint.model.suspension import Suspension
 from concurlint.model.symbols import Symbols
 from concurlint.project import FileFacts
 from concurlint.rule import FileContext, NodeFix, Rule
@@ -596,11 +597,12 @@ class ThreadLockHeldAcrossAwait(_InsideCoroutineRule):
         if node.asynchronous is not None:
             self._suspends(node)
 
-    def _suspends(self, node: cst.CSTNode) -> None:
+    def _suspends(self, node: cst.Await | cst.For | cst.With) -> None:
         """``node`` may suspend the coroutine: every thread lock its own function holds there
-        (with a known place, so other tasks can reach it) stays held meanwhile."""
+        (with a known place, so other tasks can reach it) stays held meanwhile. An ``async
+        with`` on an asyncio lock that no task holds while suspended returns at once."""
         coroutine = self.model.enclosing_coroutine(node)
-        if coroutine is None:
+        if coroutine is None or not self.model.analysis(Suspension).suspends(node):
             return
         locks = self.model.analysis(LockAnalysis)
         for held in locks.held(node):

@@ -21,6 +21,8 @@ from typing import ClassVar
 
 import libcst as cst
 
+from concurlint.guards import Arguments
+from concurlint.model.arguments import call_arguments, passed_by
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.lock_holders import LockHolders, takes_lock
 from concurlint.model.module import ModuleModel, parameter_names
@@ -57,7 +59,7 @@ class _CallChains:
     def __init__(self, model: ModuleModel) -> None:
         self.model = model
         self.groups: tuple[BlockingGroup, ...] = ()
-        self._functions: dict[cst.FunctionDef, Blocking | None] = {}
+        self._functions: dict[tuple[cst.FunctionDef, Arguments], Blocking | None] = {}
 
     def direct(self, call: cst.Call) -> Blocking | None:
         names = self.model.call_names(call)
@@ -76,7 +78,8 @@ class _CallChains:
             return direct
         function = self.model.resolve_function(call)
         if function is not None:
-            return self._through(f"{function.name.value}()", function)
+            arguments = call_arguments(self.model, call, function)
+            return self._through(f"{function.name.value}()", function, arguments)
         klass = self.model.constructed_class(call)
         initializer = self.model.method_of(klass, "__init__") if klass is not None else None
         if klass is not None and initializer is not None:
@@ -134,11 +137,14 @@ class _CallChains:
     def of_site(self, site: cst.Call | cst.WithItem) -> Blocking | None:
         return self.of_call(site) if isinstance(site, cst.Call) else self.of_with_item(site)
 
-    def _through(self, step: str, function: cst.FunctionDef) -> Blocking | None:
-        """``step`` acts because it runs ``function``, a helper that does."""
+    def _through(
+        self, step: str, function: cst.FunctionDef, arguments: Arguments = ()
+    ) -> Blocking | None:
+        """``step`` acts because it runs ``function``, a helper that does when called with
+        ``arguments``."""
         if not self.is_plain_helper(function):
             return None
-        inner = self.of_function(function)
+        inner = self.of_function(function, arguments)
         if inner is None:
             return None
         return replace(inner, chain=(step, *inner.chain))
@@ -150,22 +156,26 @@ class _CallChains:
             and self.model.has_transparent_decorators(function)
         )
 
-    def of_function(self, function: cst.FunctionDef) -> Blocking | None:
-        """The first such call or ``with`` (in source order) the function's own body makes."""
-        if function in self._functions:
-            return self._functions[function]
-        self._functions[function] = None  # recursion terminates: a cycle adds nothing
+    def of_function(
+        self, function: cst.FunctionDef, arguments: Arguments = ()
+    ) -> Blocking | None:
+        """The first such call or ``with`` (in source order) the function's own body makes,
+        leaving out the branches that the literal ``arguments`` of a call cut."""
+        key = (function, arguments)
+        if key in self._functions:
+            return self._functions[key]
+        self._functions[key] = None  # recursion terminates: a cycle adds nothing
         parameters = parameter_names(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
             if self._argument_dependent(site, function, parameters) or self.model.never_runs(
-                site
+                site, arguments
             ):
                 continue
             found = self.of_site(site)
             if found is not None:
-                self._functions[function] = found
+                self._functions[key] = found
                 break
-        return self._functions[function]
+        return self._functions[key]
 
     def _argument_dependent(
         self, site: cst.CSTNode, function: cst.FunctionDef, parameters: set[str]
@@ -249,7 +259,9 @@ class BlockingAnalysis(_CallChains):
         self.groups = model.catalog.blocking_groups(self.section)
 
     def imported(self, call: cst.Call) -> Blocking | None:
-        found = self.model.project.blocking_chain(self.model.qualified_names(call.func))
+        found = self.model.project.blocking_chain(
+            self.model.qualified_names(call.func), passed_by(self.model, call)
+        )
         if found is None:
             return None
         chain, name = found

@@ -18,6 +18,7 @@ import libcst as cst
 
 from concurlint.model.locks import LockAnalysis, LockId
 from concurlint.model.module import ModuleModel
+from concurlint.model.suspension import Suspension
 from concurlint.model.walk import descendants
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -59,12 +60,13 @@ class LockHolders:
 
     def _find_waiting(self, lock: LockId, blocking: BlockingStep) -> list[tuple[cst.With, str]]:
         found = []
+        suspension = self.model.analysis(Suspension)
         for statement in self._holders(lock):
             where = self._holder_name(statement)
             for node in self._held_part(statement, lock):
-                if isinstance(node, cst.Await) or (
+                if (isinstance(node, cst.Await) or (
                     isinstance(node, cst.For | cst.With) and node.asynchronous is not None
-                ):
+                )) and suspension.suspends(node):
                     found.append((statement, f"`{where}` awaits while holding `{lock.label}`"))
                     break
                 if not self._runs_code(node, lock):

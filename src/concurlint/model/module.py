@@ -394,25 +394,46 @@ class ModuleModel:
             child = ancestor
         return True
 
-    def never_runs(self, node: cst.CSTNode) -> bool:
+    def never_runs(self, node: cst.CSTNode, arguments: guards.Arguments = ()) -> bool:
         """True when ``node`` sits in a branch that cannot run: under ``if False:``, the
-        ``else`` of ``if True:``, ``if TYPE_CHECKING:`` or a test of a module constant never
-        rebound (decided by ``concurlint.guards``, as in module summaries)."""
+        ``else`` of ``if True:``, ``if TYPE_CHECKING:``, a test of a module constant never
+        rebound, a ``while`` whose test is always false or a ``for`` that never iterates
+        (decided by ``concurlint.guards``, as in module summaries). ``arguments`` are the
+        literals one call passes to the function holding ``node``: its parameters' values
+        for that call."""
         child = node
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, cst.If | cst.IfExp) and child is not ancestor.test:
-                truth = self._truth(ancestor.test)
-                if truth is not None and (child is ancestor.orelse) == truth:
+            if isinstance(ancestor, cst.FunctionDef | cst.Lambda):
+                arguments = ()  # outside the function, its parameters are not in scope
+            elif isinstance(ancestor, cst.If | cst.IfExp | cst.While) and (
+                child is not ancestor.test
+            ):
+                truth = self._truth(ancestor.test, arguments)
+                if isinstance(ancestor, cst.While):
+                    if truth is False and child is ancestor.body:
+                        return True
+                elif truth is not None and (child is ancestor.orelse) == truth:
                     return True
+            elif isinstance(ancestor, cst.For) and child is ancestor.body and (
+                guards.source_never_iterates(
+                    self.code(ancestor.iter), self._constants(ancestor.iter, arguments)
+                )
+            ):
+                return True
             child = ancestor
         return False
 
-    def _truth(self, test: cst.BaseExpression) -> bool | None:
+    def _truth(self, test: cst.BaseExpression, arguments: guards.Arguments) -> bool | None:
+        if arguments:
+            return guards.source_truth(self.code(test), self._constants(test, arguments))
         if test not in self._truths:
-            self._truths[test] = guards.source_truth(
-                self.code(test), lambda name: self._constant(name, test)
-            )
+            self._truths[test] = guards.source_truth(self.code(test), self._constants(test, ()))
         return self._truths[test]
+
+    def _constants(self, at: cst.CSTNode, arguments: guards.Arguments) -> guards.Constants:
+        """Module constants at ``at``, and the parameters a call fixes (``arguments``)."""
+        fixed = dict(arguments)
+        return lambda name: fixed[name] if name in fixed else self._constant(name, at)
 
     def _constant(self, name: str, at: cst.CSTNode) -> object:
         """The literal a module-level name is bound to at ``at``, when that is its only
@@ -985,7 +1006,7 @@ class ModuleModel:
         if values:
             return self._agreed_types(values, depth)
         getter = self.method_of(klass, attr)
-        if getter is not None and self._is_property(getter):
+        if getter is not None and self.is_property(getter):
             return self._body_result_types(getter, depth)
         if not declared and not self._binds(klass, attr):
             return self._inherited_attribute_types(klass, attr, depth)[1]
@@ -1031,7 +1052,7 @@ class ModuleModel:
             return binds, frozenset({known})
         return binds, frozenset()
 
-    def _is_property(self, function: cst.FunctionDef) -> bool:
+    def is_property(self, function: cst.FunctionDef) -> bool:
         return any(
             self.qualified_names(_decorator_callee(d.decorator)) & _PROPERTIES
             for d in function.decorators
