@@ -139,7 +139,8 @@ def test_fixes_parse_are_idempotent_and_leave_nothing_fixable(
     outcome = run_with_deep_stack(fix_source, _source(text), all_rules, unsafe)
     note(f"fixed:\n{outcome.text}")
     assert outcome.error is None
-    cst.parse_module(outcome.text)
+    if outcome.text != text:  # written fixes parse; text libcst cannot parse is left alone
+        cst.parse_module(outcome.text)
     if _compiles(text):
         assert _compiles(outcome.text)  # not only parsable: `await` stays inside coroutines
     assert not [d for d in outcome.result.diagnostics if applicable(d, unsafe)]
