@@ -7,6 +7,8 @@ import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from concurlint.module_names import PROJECT_FILES
+
 from .cases import Case, line_hash
 from .lint import lint
 from .matching import Report, near
@@ -38,10 +40,18 @@ def repository_dir(repos: Path, repository: str) -> Path:
 
 
 def extract_python_files(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> None:
-    """Write the Python files under ``paths`` at ``commit`` into ``into``. Files are read one
-    by one (not with `git archive`), so a copy that lacks some large non-Python blob works."""
+    """Write the Python files under ``paths`` at ``commit`` into ``into``, with the project
+    files (``pyproject.toml``, ``setup.cfg``, ``setup.py``) under them and in the folders
+    above them, which decide the module names as in a checkout. Files are read one by one
+    (not with `git archive`), so a copy that lacks some large non-Python blob works."""
+    above = {
+        (parent / name).as_posix()
+        for path in paths
+        for parent in PurePosixPath(path).parents
+        for name in PROJECT_FILES
+    }
     listing = subprocess.run(
-        ["git", "-C", str(git_dir), "ls-tree", "-r", "-z", commit, "--", *paths],
+        ["git", "-C", str(git_dir), "ls-tree", "-r", "-z", commit, "--", *paths, *sorted(above)],
         capture_output=True,
         check=True,
         timeout=600,
@@ -49,7 +59,8 @@ def extract_python_files(git_dir: Path, commit: str, paths: tuple[str, ...], int
     wanted = []
     for entry in filter(None, listing.split("\0")):
         meta, name = entry.split("\t", 1)
-        if meta.split()[1] == "blob" and name.endswith((".py", ".pyi")):
+        wanted_name = name.endswith((".py", ".pyi")) or PurePosixPath(name).name in PROJECT_FILES
+        if meta.split()[1] == "blob" and wanted_name:
             wanted.append((meta.split()[2], name))
     batch = subprocess.run(
         ["git", "-C", str(git_dir), "cat-file", "--batch"],
