@@ -158,6 +158,25 @@ def test_a_commit_s_python_files_are_extracted_and_nothing_else(tmp_path: Path) 
     assert (tmp_path / "tree" / "pkg" / "m.py").read_text(encoding="utf-8") == "x = 1\n"
 
 
+def test_the_project_files_above_the_linted_folder_are_extracted_with_it(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    for relative in ("pyproject.toml", "dist-a/pyproject.toml", "dist-a/setup.cfg",
+                     "dist-a/src/ns/m.py", "dist-a/README.md", "dist-b/pyproject.toml"):
+        (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relative).write_text("", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    extract_python_files(repo, "HEAD", ("dist-a/src",), tmp_path / "tree")
+    tree = tmp_path / "tree"
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
+    assert files == ["dist-a/pyproject.toml", "dist-a/setup.cfg", "dist-a/src/ns/m.py",
+                     "pyproject.toml"]
+
+
 def test_a_release_file_is_found_at_the_shallowest_matching_path(tmp_path: Path) -> None:
     for where in ("proj-1.0/pkg/m.py", "proj-1.0/tests/vendored/pkg/m.py"):
         (tmp_path / where).parent.mkdir(parents=True)
