@@ -3,6 +3,7 @@ or from the PyPI releases that span the fix; every tree is unpacked outside the 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -118,5 +119,20 @@ def run_pypi(case: Case, cache: Path = CACHE) -> Outcome:
         if not lines:
             raise DownloadError(f"{case.id}: the recorded lines are not in {span.name}=={version}")
         package = PurePosixPath(span.path).parts[0]
-        runs.append((lint(base, [package]), span.path, lines))
+        with tempfile.TemporaryDirectory(prefix="concurlint-realbugs-") as temp:
+            companions = [release_tree(name, version, cache) for name in span.companions]
+            root = installed_together(base, companions, package, Path(temp))
+            runs.append((lint(root, [package]), span.path, lines))
     return outcome(case, runs[0], runs[1])
+
+
+def installed_together(base: Path, companions: list[Path], package: str, into: Path) -> Path:
+    """``base``, or, with companion releases, one folder holding ``package`` from ``base``
+    and from each companion, as site-packages holds a namespace package's parts."""
+    if not companions:
+        return base
+    for tree in (base, *companions):
+        if not (tree / package).is_dir():
+            raise DownloadError(f"{tree} has no folder {package}")
+        shutil.copytree(tree / package, into / package, dirs_exist_ok=True)
+    return into
