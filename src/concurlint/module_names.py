@@ -43,6 +43,7 @@ class ModuleNames:
 
     @classmethod
     def of(cls, settings: Settings) -> ModuleNames:
+        """The names every pass of a run under ``settings`` gives its files."""
         return cls(settings.source_roots(), str(settings.root))
 
     def __call__(self, path: str) -> tuple[str, bool]:
@@ -90,7 +91,7 @@ class ModuleNames:
 
 
 def _holds_project(folder: str) -> bool:
+    """A project file in a package's folder is one of its modules, not a project's root."""
     if os.path.isfile(os.path.join(folder, _INITIALIZER)):
         return False
     return any(os.path.isfile(os.path.join(folder, name)) for name in PROJECT_FILES)
-
