@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
 from conftest import ROOT
+
+from concurlint.module_names import ModuleNames
 
 PACKAGE = ROOT / "src" / "concurlint"
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+_NAMES = ModuleNames([str(PACKAGE.parent)])
+MODULES = {_NAMES(str(path))[0]: path for path in PACKAGE.rglob("*.py")}
 
 
 def _type_checking(node: ast.If) -> bool:

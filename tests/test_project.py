@@ -24,9 +24,10 @@ from concurlint.engine import lint_files
 from concurlint.files import discover
 from concurlint.fixes import FixOutcome, fix_paths
 from concurlint.model.catalog import load_catalog
+from concurlint.module_names import ModuleNames
 from concurlint.project import NO_FACTS, FileFacts, project_facts
 from concurlint.runner import lint_paths
-from concurlint.summary import ModuleNames, summarize
+from concurlint.summary import summarize
 from concurlint.summary_threads import (
     ThreadCatalog,
     ThreadFacts,
@@ -110,7 +111,7 @@ def test_screening_never_drops_a_cross_module_report(any_case: Path) -> None:
 
 
 def test_module_names_follow_the_configured_roots(project: Path) -> None:
-    module_name = ModuleNames(load_settings(start=project).source_roots())
+    module_name = ModuleNames.of(load_settings(start=project))
     assert module_name(str(project / "src/app/services/__init__.py")) == ("app.services", True)
     assert module_name(str(project / "src/app/util/disk.py")) == ("app.util.disk", False)
     assert module_name(str(project / "scripts/warm.py")) == ("warm", False)

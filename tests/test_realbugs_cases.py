@@ -15,7 +15,7 @@ from realbugs.matching import TOLERANCE, Report, near
 from realbugs.pypi import locate
 from realbugs.report import TUNED_BATCH, markdown, recall
 from realbugs.results import RESULTS_FILE, Outcome, Result, load_results
-from realbugs.run import extract_python_files
+from realbugs.run import extract_python_files, installed_together
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +62,8 @@ def test_every_case_has_a_recorded_result_and_every_result_a_case() -> None:
         (lambda e: e.update(family="asyncio"), "family must be"),
         (lambda e: e.update(extra=1), "unknown keys"),
         (lambda e: e.update(pypi={"name": "x", "before": "1"}), "pypi needs"),
+        (lambda e: e.update(pypi={"name": "x", "before": "1", "after": "2", "path": "p",
+                                  "companions": "y"}), "companions"),
         (lambda e: e.update(batch=0), "batch must be"),
         (lambda e: e.update(batch="2"), "batch must be"),
         (lambda e: e.update(batch=True), "batch must be"),
@@ -156,6 +158,37 @@ def test_a_commit_s_python_files_are_extracted_and_nothing_else(tmp_path: Path) 
     files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.*"))
     assert files == ["pkg/m.py"]
     assert (tmp_path / "tree" / "pkg" / "m.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_the_project_files_above_the_linted_folder_are_extracted_with_it(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    for relative in ("pyproject.toml", "dist-a/pyproject.toml", "dist-a/setup.cfg",
+                     "dist-a/src/ns/m.py", "dist-a/README.md", "dist-b/pyproject.toml"):
+        (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relative).write_text("", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    extract_python_files(repo, "HEAD", ("dist-a/src",), tmp_path / "tree")
+    tree = tmp_path / "tree"
+    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
+    assert files == ["dist-a/pyproject.toml", "dist-a/setup.cfg", "dist-a/src/ns/m.py",
+                     "pyproject.toml"]
+
+
+def test_companion_releases_join_the_release_in_one_namespace_package(tmp_path: Path) -> None:
+    for relative in ("logic/ns/logic/status.py", "db/ns/db/sql.py", "db/other/x.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("", encoding="utf-8")
+    root = installed_together(tmp_path / "logic", [tmp_path / "db"], "ns", tmp_path / "both")
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))
+    assert files == ["ns/db/sql.py", "ns/logic/status.py"]
+    assert installed_together(tmp_path / "logic", [], "ns", tmp_path / "alone") == (
+        tmp_path / "logic"
+    )
 
 
 def test_a_release_file_is_found_at_the_shallowest_matching_path(tmp_path: Path) -> None:

@@ -95,11 +95,9 @@ class Settings:
         return used
 
     def source_roots(self) -> tuple[str, ...]:
-        """Folders that imports are resolved from, like entries of ``sys.path``: the
-        configured ``src`` (relative to the config's folder), else the usual layouts, the
-        config's folder itself and its ``src/``."""
-        folders = self.src or (".", "src")
-        return tuple(str(self.root / folder) for folder in folders)
+        """The configured ``src`` folders (relative to the config's folder), like entries of
+        ``sys.path``; none when they are left to ``module_names`` to find."""
+        return tuple(str(self.root / folder) for folder in self.src)
 
     def catalog_extensions(self) -> dict[str, Any]:
         """User additions to the catalog, merged over the shipped data."""

@@ -154,7 +154,7 @@ def loose_folder(path: str, settings: Settings) -> str | None:
     configured root (spelled as ``path`` spells it); None when the configuration's
     project holds it."""
     absolute = os.path.abspath(path)
-    if settings.configured and any(_inside(absolute, root) for root in _project_roots(settings)):
+    if settings.configured and any(inside(absolute, root) for root in _project_roots(settings)):
         return None
     return os.path.dirname(path)
 
@@ -164,12 +164,13 @@ def _project_roots(settings: Settings) -> list[str]:
     roots: list[str] = []
     for folder in (str(settings.root), *settings.source_roots()):
         absolute = os.path.abspath(folder)
-        if os.path.isdir(absolute) and not any(_inside(absolute, root) for root in roots):
+        if os.path.isdir(absolute) and not any(inside(absolute, root) for root in roots):
             roots.append(absolute)
     return roots
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or below it (both absolute)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -177,7 +178,7 @@ def _spelled(folder: str) -> str:
     """``folder`` as ``concurlint .`` would spell files under it: relative to the working
     folder when under it, else absolute."""
     here = os.getcwd()
-    return os.path.relpath(folder, here) if _inside(folder, here) else folder
+    return os.path.relpath(folder, here) if inside(folder, here) else folder
 
 
 def folder_files(folder: str, settings: Settings) -> list[str]:

@@ -32,11 +32,11 @@ from concurlint.guards import (
 )
 from concurlint.limits import parse_quietly
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
+from concurlint.module_names import ModuleNames
 from concurlint.records import to_json
 from concurlint.summary import (
     CallSite,
     FunctionSummary,
-    ModuleNames,
     ModuleSummary,
     absolute,
     summarize,
@@ -629,7 +629,7 @@ def project_facts(
 
     The joined facts are cached too, keyed on every file's bytes and module name: a run in
     which nothing changed reads one entry instead of a summary per file."""
-    names = ModuleNames(settings.source_roots())
+    names = ModuleNames.of(settings)
     if fingerprints is None:
         fingerprints = file_fingerprints(paths, settings.max_file_size)
     files = {  # a stub never runs: it neither offers facts nor receives them

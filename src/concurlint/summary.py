@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -85,42 +84,6 @@ class ModuleSummary:
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
     classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
-
-
-class ModuleNames:
-    """The dotted name Python would import a file as, and whether it is a package.
-
-    Under one of the project ``roots`` (the deepest wins) the name is the path below it;
-    elsewhere, the folders holding an ``__init__.py`` above the file make the package.
-    Folders are looked at once per run, however many files they hold.
-    """
-
-    def __init__(self, roots: Iterable[str]) -> None:
-        self.roots = sorted({os.path.abspath(root) for root in roots}, key=len, reverse=True)
-        self._packages: dict[str, list[str]] = {}
-
-    def __call__(self, path: str) -> tuple[str, bool]:
-        file = os.path.abspath(path)
-        folder, name = os.path.split(file)
-        stem = name.rpartition(".")[0] or name
-        is_package = stem == "__init__"
-        names = self._package(folder) + ([] if is_package else [stem])
-        return ".".join(names), is_package
-
-    def _package(self, folder: str) -> list[str]:
-        """The package names a folder stands for (empty for a root or a plain folder)."""
-        if folder not in self._packages:
-            root = next((root for root in self.roots
-                         if folder == root or folder.startswith(root + os.sep)), None)
-            if root is not None:
-                relative = os.path.relpath(folder, root)
-                self._packages[folder] = [] if relative == "." else relative.split(os.sep)
-            elif os.path.isfile(os.path.join(folder, "__init__.py")):
-                parent, name = os.path.split(folder)
-                self._packages[folder] = [*self._package(parent), name] if parent != folder else []
-            else:
-                self._packages[folder] = []
-        return self._packages[folder]
 
 
 def summarize(

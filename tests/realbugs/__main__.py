@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{case.id:44} ERROR {error}", flush=True)
             continue
         if local is not None:
-            new[case.id] = Result(local, pypi, old.miss if old else "")
+            new[case.id] = Result(local, pypi, old.miss if old and not local.found else "")
     if args.write:
         dump_results(
             {

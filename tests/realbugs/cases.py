@@ -54,6 +54,10 @@ class PypiSpan:
     after: str
     path: str
     after_line_hashes: tuple[str, ...] = ()
+    # Distributions released together with ``name`` at the same versions (one tag of a
+    # monorepo) that provide other parts of its namespace package: linted with it, as
+    # installing it installs them.
+    companions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ def _check_case(entry: dict[str, Any], valid_codes: frozenset[str]) -> Case:
     pypi = entry.get("pypi")
     span = None
     if pypi is not None:
-        texts = {k: v for k, v in pypi.items() if k != "after_line_hashes"}
+        lists = ("after_line_hashes", "companions")
+        texts = {k: v for k, v in pypi.items() if k not in lists}
         if set(texts) != {"name", "before", "after", "path"} or not all(
             isinstance(v, str) and v for v in texts.values()
         ):
@@ -137,7 +142,12 @@ def _check_case(entry: dict[str, Any], valid_codes: frozenset[str]) -> Case:
         after = pypi.get("after_line_hashes", [])
         if not isinstance(after, list) or not all(_HASH.match(h) for h in after):
             raise SchemaError(f"case {name}: pypi.after_line_hashes must be line hashes")
-        span = PypiSpan(**texts, after_line_hashes=tuple(after))
+        companions = pypi.get("companions", [])
+        if not isinstance(companions, list) or not all(
+            isinstance(c, str) and c for c in companions
+        ):
+            raise SchemaError(f"case {name}: pypi.companions must be distribution names")
+        span = PypiSpan(**texts, after_line_hashes=tuple(after), companions=tuple(companions))
     return Case(
         id=entry["id"],
         family=entry["family"],

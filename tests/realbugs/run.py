@@ -3,9 +3,12 @@ or from the PyPI releases that span the fix; every tree is unpacked outside the 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
+
+from concurlint.module_names import PROJECT_FILES
 
 from .cases import Case, line_hash
 from .lint import lint
@@ -38,10 +41,18 @@ def repository_dir(repos: Path, repository: str) -> Path:
 
 
 def extract_python_files(git_dir: Path, commit: str, paths: tuple[str, ...], into: Path) -> None:
-    """Write the Python files under ``paths`` at ``commit`` into ``into``. Files are read one
-    by one (not with `git archive`), so a copy that lacks some large non-Python blob works."""
+    """Write the Python files under ``paths`` at ``commit`` into ``into``, with the project
+    files (``pyproject.toml``, ``setup.cfg``, ``setup.py``) under them and in the folders
+    above them, which decide the module names as in a checkout. Files are read one by one
+    (not with `git archive`), so a copy that lacks some large non-Python blob works."""
+    above = {
+        (parent / name).as_posix()
+        for path in paths
+        for parent in PurePosixPath(path).parents
+        for name in PROJECT_FILES
+    }
     listing = subprocess.run(
-        ["git", "-C", str(git_dir), "ls-tree", "-r", "-z", commit, "--", *paths],
+        ["git", "-C", str(git_dir), "ls-tree", "-r", "-z", commit, "--", *paths, *sorted(above)],
         capture_output=True,
         check=True,
         timeout=600,
@@ -49,7 +60,8 @@ def extract_python_files(git_dir: Path, commit: str, paths: tuple[str, ...], int
     wanted = []
     for entry in filter(None, listing.split("\0")):
         meta, name = entry.split("\t", 1)
-        if meta.split()[1] == "blob" and name.endswith((".py", ".pyi")):
+        wanted_name = name.endswith((".py", ".pyi")) or PurePosixPath(name).name in PROJECT_FILES
+        if meta.split()[1] == "blob" and wanted_name:
             wanted.append((meta.split()[2], name))
     batch = subprocess.run(
         ["git", "-C", str(git_dir), "cat-file", "--batch"],
@@ -107,5 +119,20 @@ def run_pypi(case: Case, cache: Path = CACHE) -> Outcome:
         if not lines:
             raise DownloadError(f"{case.id}: the recorded lines are not in {span.name}=={version}")
         package = PurePosixPath(span.path).parts[0]
-        runs.append((lint(base, [package]), span.path, lines))
+        with tempfile.TemporaryDirectory(prefix="concurlint-realbugs-") as temp:
+            companions = [release_tree(name, version, cache) for name in span.companions]
+            root = installed_together(base, companions, package, Path(temp))
+            runs.append((lint(root, [package]), span.path, lines))
     return outcome(case, runs[0], runs[1])
+
+
+def installed_together(base: Path, companions: list[Path], package: str, into: Path) -> Path:
+    """``base``, or, with companion releases, one folder holding ``package`` from ``base``
+    and from each companion, as site-packages holds a namespace package's parts."""
+    if not companions:
+        return base
+    for tree in (base, *companions):
+        if not (tree / package).is_dir():
+            raise DownloadError(f"{tree} has no folder {package}")
+        shutil.copytree(tree / package, into / package, dirs_exist_ok=True)
+    return into

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import libcst as cst
 
 from concurlint.diagnostic import Safety
 from concurlint.model.gevent import EarlyBinding, GeventAnalysis, GreenletCall, Patch
 from concurlint.model.module import is_preamble
+from concurlint.module_names import ModuleNames
 from concurlint.rule import NodeFix, Rule
 from concurlint.screen import TreeFacts
 
@@ -28,19 +28,6 @@ def _listed(items: Sequence[str]) -> str:
 
 def _describe(calls: Sequence[GreenletCall]) -> str:
     return _listed(list(dict.fromkeys(call.describe() for call in calls)))
-
-
-def module_name(path: str, root: Path) -> str:
-    """The dotted module name of ``path`` relative to the project root."""
-    resolved = Path(path).resolve()
-    try:
-        relative = resolved.relative_to(root.resolve())
-    except ValueError:
-        relative = Path(resolved.name)
-    parts = list(relative.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 def _identifier(name: str) -> str:
@@ -123,7 +110,7 @@ class MissingMonkeyPatch(_GeventRule):
         entries = self.settings.gevent_patched_by
         if not entries:
             return False
-        name = module_name(self.context.path, self.settings.root)
+        name, _ = ModuleNames.of(self.settings)(self.context.path)
         return not any(name == entry or name.endswith("." + entry) for entry in entries)
 
 

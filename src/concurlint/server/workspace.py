@@ -30,8 +30,9 @@ from concurlint.files import (
 )
 from concurlint.fixes import FixOutcome, fix_source
 from concurlint.model.catalog import Catalog, load_catalog
+from concurlint.module_names import ModuleNames
 from concurlint.project import NO_FACTS, FileFacts, project_facts
-from concurlint.summary import ModuleNames, ModuleSummary
+from concurlint.summary import ModuleSummary
 
 _UTF8 = "utf-8"
 
@@ -154,7 +155,7 @@ class Workspace:
         """Where a helper a call chain shows (``storage._write``: the module's last name, then
         the function's qualified name) is defined in the project: its path and line."""
         module_tail, _, qualname = shown.partition(".")
-        names = ModuleNames(self.settings.source_roots())
+        names = ModuleNames.of(self.settings)
         for path in sorted({*self._fingerprints, *self._buffers}):
             module, _ = names(path)
             if module.rpartition(".")[2] != module_tail and module != module_tail:
