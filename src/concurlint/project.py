@@ -33,6 +33,7 @@ from concurlint.summary import (
     summarize,
 )
 from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
+from concurlint.summary_errors import handling, summarize_errors
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
     NO_PROCESS_SUMMARY,
@@ -69,6 +70,7 @@ class FileFacts:
     processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
     threads: ThreadFacts = NO_THREAD_FACTS  # started here from elsewhere; imported locks
     classes: tuple[tuple[str, ClassFacts], ...] = ()  # imported name -> its method table
+    handling: tuple[str, ...] = ()  # imported functions that handle their own exceptions
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -83,10 +85,10 @@ class FileFacts:
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
         if not (self.blocking or self.coroutines or self.processes or self.threads
-                or self.classes):
+                or self.classes or self.handling):
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
-                      self.classes))
+                      self.classes, self.handling))
         return hashlib.sha256(known.encode()).hexdigest()
 
     def absolute(self, name: str) -> str | None:
@@ -197,9 +199,22 @@ class Project:
                 blocking.append((name, *self.blocking[function]))
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
+        handles = tuple(name for name in summary.uses
+                        if self._callee(self.resolve(name)) in self.handling)
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
-                         self._classes.used_by(summary.uses))
+                         self._classes.used_by(summary.uses), handles)
+
+    @cached_property
+    def handling(self) -> frozenset[str]:
+        """Functions that handle their own exceptions (``summary_errors``), by absolute
+        name, through the functions of any project module they call."""
+        relies = {
+            f"{module.module}.{qualname}": needs
+            for module in self.modules.values()
+            for qualname, needs in module.errors
+        }
+        return handling(relies, lambda name: self._callee(self.resolve(name)))
 
     @cached_property
     def _classes(self) -> MethodTables:
@@ -638,7 +653,8 @@ def _summarize_bytes(
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
         classes, handed = summarize_classes(tree, module, is_package)
-        summary = replace(summary, classes=classes, handed=handed)
+        summary = replace(summary, classes=classes, handed=handed,
+                          errors=summarize_errors(tree, module, is_package, threads))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(to_json(summary)).hexdigest()

@@ -77,6 +77,8 @@ class ModuleSummary:
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
     classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
+    # functions that handle their own exceptions if those they call do (summary_errors)
+    errors: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class ModuleNames:
@@ -130,7 +132,7 @@ def summarize(
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
-    for qualname, function, klass in _summarized(tree):
+    for qualname, function, klass in summarized_functions(tree):
         own = list(own_nodes(function))
         functions.append(_function(function, own, qualname, resolver, klass))
         used.update(_uses(own, usable))
@@ -146,7 +148,7 @@ def summarize(
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
+def summarized_functions(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
     """Functions of the module and methods of its classes, with their qualified name."""
     for statement in tree.body:
         if isinstance(statement, _Function):
@@ -159,7 +161,7 @@ def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]
 
 def _module_nodes(tree: ast.Module) -> Iterator[ast.AST]:
     """Nodes outside the summarized functions' bodies (those are walked once, with them)."""
-    summarized = {id(function.body) for _, function, _ in _summarized(tree)}
+    summarized = {id(function.body) for _, function, _ in summarized_functions(tree)}
     pending: list[ast.AST] = [tree]
     while pending:
         node = pending.pop()
@@ -293,7 +295,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
                       for decorator in node.decorator_list)
     is_async = isinstance(node, ast.AsyncFunctionDef)
     local = local_names(node, own)
-    self_name = _self_name(node, resolver) if klass is not None else None
+    self_name = self_name_of(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
     configured = (
         _under_flags(own, resolver.flags - local)
@@ -538,7 +540,7 @@ def _decorator_name(decorator: ast.expr, resolver: Resolver) -> str | None:
     return target
 
 
-def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> str | None:
+def self_name_of(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> str | None:
     """The instance parameter of a method (none for static and class methods)."""
     kinds = {_decorator_name(decorator, resolver) for decorator in node.decorator_list}
     if kinds & {"staticmethod", "classmethod"}:
