@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
+_LINTED = "<linted>"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
 _Found = TypeVar("_Found")
@@ -90,6 +91,12 @@ class FileFacts:
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
                       self.classes, self.handling))
         return hashlib.sha256(known.encode()).hexdigest()
+
+    @property
+    def linted_module(self) -> str:
+        """The name a rule reads the linted file's own ``ast`` summary as: in its package,
+        so that its relative imports resolve, and named so that no import names it."""
+        return f"{self.package}.{_LINTED}" if self.package else _LINTED
 
     def absolute(self, name: str) -> str | None:
         """``.storage.save`` (libcst's name for a relative import) as an absolute name."""
@@ -343,7 +350,22 @@ class Project:
             hazard = self._early_import(module) if module is not None else None
             if hazard is not None:
                 early.append((name, *hazard))
-        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher, tuple(early))
+        signals = tuple(
+            (name, value)
+            for name in summary.uses
+            for value in sorted(self._patch_signals.get(self.resolve(name), ()))
+        )
+        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher, tuple(early), signals)
+
+    @cached_property
+    def _patch_signals(self) -> dict[str, set[str]]:
+        """Functions by absolute name -> the values they return only when gevent patched
+        the process (``summary_repatch``)."""
+        found: dict[str, set[str]] = {}
+        for name, summary in self.modules.items():
+            for function, value in _processes(summary).patch_signals:
+                found.setdefault(f"{name}.{function}", set()).add(value)
+        return found
 
     def _early_import(self, module: str) -> tuple[str, str] | None:
         """The module of the catalog's ``gevent-imports-bind-early`` that importing the

@@ -31,6 +31,7 @@ from concurlint.summary import (
     module_level,
     own_nodes,
 )
+from concurlint.summary_repatch import summarize_repatches
 
 _MONKEY = "gevent.monkey"  # where every patching function lives; the catalog says which patch
 _LAMBDA = "lambda"  # CallableKind values of concurlint.model.spawning
@@ -51,6 +52,8 @@ class ProcessSummary:
     monkey: tuple[tuple[int, str], ...] = ()
     # has ``if __name__ == "__main__":`` at module level: it runs as a program itself
     entry: bool = False
+    # functions' values returned only when gevent patched the process (summary_repatch)
+    patch_signals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class ProcessFacts:
     unpicklable: tuple[tuple[str, str, str], ...] = ()
     patched_by: str = ""
     early_imports: tuple[tuple[str, str, str], ...] = ()
+    # imported functions' values returned only when gevent patched the process
+    patch_signals: tuple[tuple[str, str], ...] = ()
     _creating: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -84,7 +89,8 @@ class ProcessFacts:
         )
 
     def __bool__(self) -> bool:
-        return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports)
+        return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports
+                    or self.patch_signals)
 
     @property
     def creators(self) -> Mapping[str, tuple[tuple[str, ...], str]]:
@@ -111,7 +117,8 @@ def summarize_processes(tree: ast.Module, module: str, is_package: bool) -> Proc
     imports = dict(module_imports(tree, package))
     imported, monkey = _import_time(tree.body, package, imports)
     entry = any(isinstance(s, ast.If) and _is_main_test(s.test) for s in tree.body)
-    return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry)
+    _, signals = summarize_repatches(tree, module, is_package)
+    return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry, signals)
 
 
 # -- CCL301: unpicklable module-level callables ------------------------------------------------

@@ -16,9 +16,6 @@ from concurlint.model.module import ModuleModel
 from concurlint.summary_errors import handling, summarize_errors
 from concurlint.summary_threads import ThreadCatalog
 
-# The name the linted module is read as: no import can name it, so only its own functions do.
-_LINTED = "<linted>"
-
 
 class ErrorHandling:
     """Get it with ``model.analysis(ErrorHandling)``."""
@@ -29,8 +26,7 @@ class ErrorHandling:
 
     @cached_property
     def _module(self) -> str:
-        package = self.model.project.package
-        return f"{package}.{_LINTED}" if package else _LINTED
+        return self.model.project.linted_module
 
     @cached_property
     def _handling(self) -> frozenset[str]:
