@@ -6,7 +6,7 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
-from project_reports import reports_by_line
+from project_reports import one_file_or_split
 
 from concurlint.diagnostic import Diagnostic
 from concurlint.engine import RuleSet, lint_source
@@ -168,12 +168,9 @@ def report(value):
 def test_work_handling_its_errors_through_calls_is_not_reported(tmp_path, split: bool) -> None:
     """``emit_twice`` lets nothing out because ``emit`` catches everything: the same in
     the submitting module and in another one."""
-    if split:
-        files = {"metrics.py": _METRICS, "main.py": _SUBMITTER.format(source="metrics")}
-    else:
-        submitter = _SUBMITTER.replace("from {source} import emit_twice, emit_unguarded\n", "")
-        files = {"main.py": _METRICS + "\n\n" + submitter}
-    reports = reports_by_line(tmp_path / "p", files, "main.py")
+    reports = one_file_or_split(
+        tmp_path / "p", split, ("metrics.py", _METRICS), ("main.py", _SUBMITTER)
+    )
     assert reports == {("CCL209", "pool.submit(emit_unguarded, value)"): 1}
 
 

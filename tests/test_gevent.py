@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from project_reports import reports_by_line
+from project_reports import one_file_or_split
 
 from concurlint.config import Settings, settings_from_table
 from concurlint.diagnostic import Diagnostic, Safety
@@ -161,10 +161,7 @@ def open_guessed():
 def test_patch_reached_only_when_already_patched_is_no_late_patch(tmp_path, split: bool) -> None:
     """``detect()`` returns "gevent" only where gevent's socket already replaced the
     standard one: the patch under it only re-patches, in the same module or from another."""
-    if split:
-        files = {"compat.py": _DETECT, "transport.py": _TRANSPORT.format(source="compat")}
-    else:
-        transport = _TRANSPORT.replace("from {source} import detect, guess\n", "")
-        files = {"transport.py": _DETECT + "\n\n" + transport}
-    reports = reports_by_line(tmp_path / "p", files, "transport.py")
+    reports = one_file_or_split(
+        tmp_path / "p", split, ("compat.py", _DETECT), ("transport.py", _TRANSPORT)
+    )
     assert reports == {("CCL402", "monkey.patch_all()"): 1}

@@ -201,20 +201,43 @@ def absolute(module: str | None, level: int, package: str) -> str | None:
 
 def module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
     for statement in module_level(tree.body):
-        if isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.asname:
-                    yield alias.asname, alias.name
-                else:
-                    root = alias.name.partition(".")[0]
-                    yield root, root
-        elif isinstance(statement, ast.ImportFrom):
-            source = absolute(statement.module, statement.level, package)
-            if source is None:
-                continue
-            for alias in statement.names:
-                if alias.name != "*":
-                    yield alias.asname or alias.name, f"{source}.{alias.name}"
+        yield from imported_names(statement, package)
+
+
+def imported_names(node: ast.AST, package: str) -> Iterator[tuple[str, str]]:
+    """Local name -> absolute dotted name, for each name an import statement binds."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                yield alias.asname, alias.name
+            else:
+                root = alias.name.partition(".")[0]
+                yield root, root
+    elif isinstance(node, ast.ImportFrom):
+        source = absolute(node.module, node.level, package)
+        if source is None:
+            return
+        for alias in node.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name, f"{source}.{alias.name}"
+
+
+def dotted_parts(node: ast.expr) -> tuple[str, list[str]] | None:
+    """``a.b.c`` as ``("a", ["b", "c"])``; None when it is not headed by a plain name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    return (node.id, parts) if isinstance(node, ast.Name) else None
+
+
+def single_assignment(statement: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """The target and value of ``x = value`` or ``x: T = value`` with one target."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.targets[0], statement.value
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        return statement.target, statement.value
+    return None
 
 
 def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -267,13 +290,10 @@ class Resolver:
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
         """The absolute dotted name a call of ``func`` runs, when the names pin it down."""
-        parts: list[str] = []
-        while isinstance(func, ast.Attribute):
-            parts.insert(0, func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
+        dotted = dotted_parts(func)
+        if dotted is None:
             return None
-        head = func.id
+        head, parts = dotted
         if head == self_name and klass is not None and len(parts) == 1:
             return f"{self.module}.{klass}.{parts[0]}"
         if head in local:

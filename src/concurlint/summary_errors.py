@@ -34,6 +34,7 @@ from concurlint.summary import (
     module_imports,
     scope_nodes,
     self_name_of,
+    single_assignment,
     summarized_functions,
 )
 
@@ -263,12 +264,10 @@ def _lock_names(
 ) -> Iterator[str]:
     """Names (``owner`` given: ``owner.attr``) the statements bind to a catalog lock type."""
     for node in scope_nodes(body) if owner is not None else body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
+        assigned = single_assignment(node)
+        if assigned is None:
             continue
+        target, value = assigned
         name = _dotted(target)
         if name is None or not isinstance(value, ast.Call):
             continue

@@ -30,6 +30,7 @@ from concurlint.summary import (
     module_imports,
     module_level,
     own_nodes,
+    single_assignment,
 )
 from concurlint.summary_repatch import summarize_repatches
 
@@ -152,12 +153,10 @@ def _judged(judge: _Judge) -> list[tuple[str, str, str]]:
 
 def _single_assignments(body: list[ast.stmt]) -> Iterator[tuple[str, ast.expr]]:
     for statement in module_level(body):
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target, value = statement.targets[0], statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            target, value = statement.target, statement.value
-        else:
+        assigned = single_assignment(statement)
+        if assigned is None:
             continue
+        target, value = assigned
         if isinstance(target, ast.Name):
             yield target.id, value
 

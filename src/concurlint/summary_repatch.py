@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from concurlint.summary import absolute, binding_counts, scope_nodes
+from concurlint.summary import binding_counts, dotted_parts, imported_names, scope_nodes
 
 _PATCHES = "gevent.monkey.patch_"  # every patching function (the catalog says what each patches)
 _GEVENT = "gevent."
@@ -78,36 +78,21 @@ class _Names:
         self.bound = binding_counts(tree.body)
         imports: dict[str, str | None] = {}
         for node in ast.walk(tree):
-            for local, target in _imported(node, package):
+            for local, target in imported_names(node, package):
                 imports[local] = target if imports.get(local, target) == target else None
         self.imports = imports
 
     def of(self, node: ast.expr) -> str | None:
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.insert(0, node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        dotted = dotted_parts(node)
+        if dotted is None:
             return None
-        target = self.imports.get(node.id)
+        head, parts = dotted
+        target = self.imports.get(head)
         if target is not None:
             return ".".join([target, *parts])
-        if node.id not in self.imports and self.bound.get(node.id, 0) == 1:
-            return ".".join([self.module, node.id, *parts])
+        if head not in self.imports and self.bound.get(head, 0) == 1:
+            return ".".join([self.module, head, *parts])
         return None
-
-
-def _imported(node: ast.AST, package: str) -> Iterator[tuple[str, str]]:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            root = alias.name.partition(".")[0]
-            yield (alias.asname, alias.name) if alias.asname else (root, root)
-    elif isinstance(node, ast.ImportFrom):
-        source = absolute(node.module, node.level, package)
-        if source is not None:
-            for alias in node.names:
-                if alias.name != "*":
-                    yield alias.asname or alias.name, f"{source}.{alias.name}"
 
 
 def _walk(
