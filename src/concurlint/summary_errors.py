@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from concurlint.summary import (
@@ -63,24 +64,24 @@ def summarize_errors(
     bound = binding_counts(tree.body)
     resolver = Resolver(module, dict(module_imports(tree, package)), bound,
                         frozenset(), frozenset(), frozenset())
-    module_locks = frozenset(_lock_names(tree.body, resolver, catalog, None))
-    class_locks = {
-        statement.name: frozenset(_class_locks(statement, resolver, catalog))
-        for statement in tree.body
-        if isinstance(statement, ast.ClassDef)
-    }
+    classes = {statement.name: statement for statement in tree.body
+               if isinstance(statement, ast.ClassDef)}
+
+    @cache
+    def locks_of(klass: str | None) -> frozenset[str]:
+        """The module's locks (``klass`` None) or the attributes a class binds to locks."""
+        if klass is None:
+            return frozenset(_lock_names(tree.body, resolver, catalog, None))
+        return frozenset(_class_locks(classes[klass], resolver, catalog))
+
     found = []
     for qualname, function, klass in summarized_functions(tree):
-        if not isinstance(function, ast.FunctionDef) or _is_generator(function):
+        if not isinstance(function, ast.FunctionDef):
             continue
         self_name = self_name_of(function, resolver) if klass is not None else None
-        local = local_names(function, list(scope_nodes(function.body)))
-        locks = {name for name in module_locks if name not in local}
-        if klass is not None and self_name is not None:
-            locks |= {f"{self_name}.{name}" for name in class_locks.get(klass, ())}
-        judge = _Judge(resolver, local, klass, self_name, frozenset(locks))
+        judge = _Judge(resolver, function, klass, self_name, locks_of)
         relies = judge.block(function.body)
-        if relies is not None:
+        if relies is not None and not _is_generator(function):
             found.append((qualname, tuple(sorted(relies))))
     return tuple(found)
 
@@ -110,13 +111,26 @@ class _Judge:
     """Decides one function's statements: None when one of them may raise, else the names
     of the functions whose own handling the function relies on."""
 
-    def __init__(self, resolver: Resolver, local: frozenset[str], klass: str | None,
-                 self_name: str | None, locks: frozenset[str]) -> None:
+    def __init__(self, resolver: Resolver, function: ast.FunctionDef, klass: str | None,
+                 self_name: str | None, locks_of: Callable[[str | None], frozenset[str]]) -> None:
         self.resolver = resolver
-        self.local = local
+        self.function = function
         self.klass = klass
         self.self_name = self_name
-        self.locks = locks
+        self.locks_of = locks_of
+
+    @cached_property
+    def local(self) -> frozenset[str]:
+        """Names the function binds itself (walked only once a name must be resolved)."""
+        return local_names(self.function, list(scope_nodes(self.function.body)))
+
+    @cached_property
+    def locks(self) -> frozenset[str]:
+        """The module's locks the function does not shadow, and ``self``'s lock attributes."""
+        names = {name for name in self.locks_of(None) if name not in self.local}
+        if self.klass is not None and self.self_name is not None:
+            names |= {f"{self.self_name}.{name}" for name in self.locks_of(self.klass)}
+        return frozenset(names)
 
     def block(self, *blocks: list[ast.stmt]) -> set[str] | None:
         relies: set[str] = set()

@@ -77,7 +77,7 @@ class _Names:
         self.module = module
         self.bound = binding_counts(tree.body)
         imports: dict[str, str | None] = {}
-        for node in ast.walk(tree):
+        for node in _statements(tree.body):
             for local, target in imported_names(node, package):
                 imports[local] = target if imports.get(local, target) == target else None
         self.imports = imports
@@ -93,6 +93,21 @@ class _Names:
         if head not in self.imports and self.bound.get(head, 0) == 1:
             return ".".join([self.module, head, *parts])
         return None
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, in blocks at any depth (imports are statements: no expression is
+    walked)."""
+    pending = list(body)
+    while pending:
+        statement = pending.pop()
+        yield statement
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(statement, field, None)
+            if isinstance(block, list):
+                pending.extend(block)
+        for nested in (*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())):
+            pending.extend(nested.body)
 
 
 def _walk(
