@@ -164,7 +164,8 @@ def _condition(
 
 
 def _assigned_call(name: ast.Name, block: list[ast.stmt]) -> ast.expr | None:
-    """The value ``name`` is bound to by the one assignment of the block that binds it."""
+    """The value ``name`` is bound to when one assignment of the block binds it and nothing
+    else in the block (a nested block, a loop target, a walrus) binds it again."""
     values = [
         statement.value
         for statement in block
@@ -172,7 +173,11 @@ def _assigned_call(name: ast.Name, block: list[ast.stmt]) -> ast.expr | None:
         for target in statement.targets
         if isinstance(target, ast.Name) and target.id == name.id
     ]
-    return values[0] if len(values) == 1 else None
+    stores = sum(
+        1 for node in scope_nodes(block)
+        if isinstance(node, ast.Name) and node.id == name.id and isinstance(node.ctx, ast.Store)
+    )
+    return values[0] if len(values) == 1 and stores == 1 else None
 
 
 def _proves_patched(test: ast.expr, names: _Names) -> bool:
