@@ -56,14 +56,17 @@ Relies = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def summarize_errors(
-    tree: ast.Module, module: str, is_package: bool, catalog: ThreadCatalog
+    tree: ast.Module, module: str, is_package: bool, catalog: ThreadCatalog,
+    implicit: frozenset[str] = frozenset(),
 ) -> Relies:
     """The plain functions and methods of ``tree`` (read as ``module``) that handle their
-    own exceptions provided the functions they call do, with those functions."""
+    own exceptions provided the functions they call do, with those functions. ``implicit``
+    names the fragment modules a linted snippet uses without importing them (the summaries
+    of the project's modules never guess)."""
     package = module if is_package else module.rpartition(".")[0]
-    bound = binding_counts(tree.body)
-    resolver = Resolver(module, dict(module_imports(tree, package)), bound,
-                        frozenset(), frozenset(), frozenset())
+    bound = binding_counts(tree.body) | dict.fromkeys(implicit, 1)
+    imports = dict(module_imports(tree, package)) | {name: name for name in implicit}
+    resolver = Resolver(module, imports, bound, frozenset(), frozenset(), frozenset())
     classes = {statement.name: statement for statement in tree.body
                if isinstance(statement, ast.ClassDef)}
 

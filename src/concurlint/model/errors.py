@@ -13,6 +13,7 @@ import libcst as cst
 
 from concurlint.limits import parse_quietly
 from concurlint.model.module import ModuleModel
+from concurlint.screen import TreeFacts
 from concurlint.summary_errors import handling, summarize_errors
 from concurlint.summary_threads import ThreadCatalog
 
@@ -31,11 +32,11 @@ class ErrorHandling:
     @cached_property
     def _handling(self) -> frozenset[str]:
         tree = parse_quietly(self.model.module.code)
+        catalog = ThreadCatalog.from_catalog(self.model.catalog)
+        implicit = TreeFacts(tree).implicit_modules
         relies = {
             f"{self._module}.{qualname}": needs
-            for qualname, needs in summarize_errors(
-                tree, self._module, False, ThreadCatalog.from_catalog(self.model.catalog)
-            )
+            for qualname, needs in summarize_errors(tree, self._module, False, catalog, implicit)
         }
         return handling(relies, lambda name: name, self.imported)
 
