@@ -24,3 +24,19 @@ def reports_by_line(folder: Path, files: dict[str, str], linted: str) -> Counter
         for result in results if result.path.endswith(linted)
         for d in result.diagnostics
     )
+
+
+def one_file_or_split(
+    folder: Path, split: bool, library: tuple[str, str], user: tuple[str, str]
+) -> Counter[tuple[str, str]]:
+    """The reports in the ``user`` module (name, text whose ``{source}`` names the library
+    module in its one import line of it), linted beside the ``library`` module (name, text),
+    or with the library's text put first in the same file (that import line dropped)."""
+    (library_name, library_text), (user_name, user_text) = library, user
+    source = library_name.removesuffix(".py")
+    if split:
+        files = {library_name: library_text, user_name: user_text.format(source=source)}
+    else:
+        kept = [line for line in user_text.splitlines(keepends=True) if "{source}" not in line]
+        files = {user_name: library_text + "\n\n" + "".join(kept)}
+    return reports_by_line(folder, files, user_name)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+import pytest
+from project_reports import one_file_or_split
+
 from concurlint.diagnostic import Diagnostic
 from concurlint.engine import RuleSet, lint_source
 from concurlint.files import Source
@@ -125,6 +128,50 @@ def test_a_done_callback_that_reads_the_future_keeps_the_exception(ruleset: Rule
     """
     (report,) = _lint(text, ruleset, "CCL209")
     assert report.span.line == 17
+
+
+_METRICS = """\
+import logging
+
+
+def emit(value):
+    try:
+        print(100 // value)
+    except Exception:
+        logging.exception("emit failed")
+
+
+def emit_twice(value):
+    emit(value)
+    emit(value + 1)
+
+
+def emit_unguarded(value):
+    print(100 // value)
+"""
+
+_SUBMITTER = """\
+from concurrent.futures import ThreadPoolExecutor
+
+from {source} import emit_twice, emit_unguarded
+
+pool = ThreadPoolExecutor()
+
+
+def report(value):
+    pool.submit(emit_twice, value)
+    pool.submit(emit_unguarded, value)
+"""
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one file", "two modules"])
+def test_work_handling_its_errors_through_calls_is_not_reported(tmp_path, split: bool) -> None:
+    """``emit_twice`` lets nothing out because ``emit`` catches everything: the same in
+    the submitting module and in another one."""
+    reports = one_file_or_split(
+        tmp_path / "p", split, ("metrics.py", _METRICS), ("main.py", _SUBMITTER)
+    )
+    assert reports == {("CCL209", "pool.submit(emit_unguarded, value)"): 1}
 
 
 def test_call_soon_from_a_thread_becomes_call_soon_threadsafe(ruleset: RuleSet) -> None:

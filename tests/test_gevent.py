@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from project_reports import one_file_or_split
 
 from concurlint.config import Settings, settings_from_table
 from concurlint.diagnostic import Diagnostic, Safety
@@ -113,3 +114,54 @@ def test_no_safe_fix_when_moving_is_not_clearly_safe(patch: str) -> None:
 
 def test_unused_early_binding_is_not_late() -> None:
     assert codes("from time import sleep\nfrom gevent import monkey\nmonkey.patch_all()\n") == []
+
+
+_DETECT = """\
+import socket
+
+
+def detect():
+    import gevent.socket
+
+    if socket.socket is gevent.socket.socket:
+        return "gevent"
+    return "default"
+
+
+def guess():
+    import gevent  # imported is not patched
+
+    return "gevent"
+"""
+
+_TRANSPORT = """\
+import threading
+
+from {source} import detect, guess
+
+
+def open_detected():
+    if detect() == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    return threading.Lock()
+
+
+def open_guessed():
+    if guess() == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    return threading.Lock()
+"""
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one file", "two modules"])
+def test_patch_reached_only_when_already_patched_is_no_late_patch(tmp_path, split: bool) -> None:
+    """``detect()`` returns "gevent" only where gevent's socket already replaced the
+    standard one: the patch under it only re-patches, in the same module or from another."""
+    reports = one_file_or_split(
+        tmp_path / "p", split, ("compat.py", _DETECT), ("transport.py", _TRANSPORT)
+    )
+    assert reports == {("CCL402", "monkey.patch_all()"): 1}

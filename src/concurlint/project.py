@@ -42,6 +42,7 @@ from concurlint.summary import (
     summarize,
 )
 from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
+from concurlint.summary_errors import handling, summarize_errors
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
     NO_PROCESS_SUMMARY,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 
 _REEXPORT_HOPS = 8  # at most this many re-exports followed for one name
 _INITIALIZER = ".__init__"
+_LINTED = "<linted>"
 _PARALLEL_SUMMARIES = 64  # fewer files to summarize than this: not worth starting processes
 _SUMMARY_CHUNK = 16
 _Found = TypeVar("_Found")
@@ -99,6 +101,7 @@ class FileFacts:
     processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
     threads: ThreadFacts = NO_THREAD_FACTS  # started here from elsewhere; imported locks
     classes: tuple[tuple[str, ClassFacts], ...] = ()  # imported name -> its method table
+    handling: tuple[str, ...] = ()  # imported functions that handle their own exceptions
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -116,11 +119,17 @@ class FileFacts:
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
         if not (self.blocking or self.coroutines or self.processes or self.threads
-                or self.classes):
+                or self.classes or self.handling):
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
-                      self.classes, self.guarded))
+                      self.classes, self.guarded, self.handling))
         return hashlib.sha256(known.encode()).hexdigest()
+
+    @property
+    def linted_module(self) -> str:
+        """The name a rule reads the linted file's own ``ast`` summary as: in its package,
+        so that its relative imports resolve, and named so that no import names it."""
+        return f"{self.package}.{_LINTED}" if self.package else _LINTED
 
     def absolute(self, name: str) -> str | None:
         """``.storage.save`` (libcst's name for a relative import) as an absolute name."""
@@ -254,9 +263,12 @@ class Project:
                     guarded.append(GuardedFunction(name, signature, self._ways(function)))
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
+        handles = tuple(name for name in summary.uses
+                        if self._callee(self.resolve(name)) in self.handling)
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
-                         self._classes.used_by(summary.uses), guarded=tuple(guarded))
+                         self._classes.used_by(summary.uses), handles,
+                         guarded=tuple(guarded))
 
     def _ways(self, name: str) -> tuple[Way, ...]:
         """Each call of ``name``'s body that blocks (directly, or through a function that
@@ -277,6 +289,17 @@ class Project:
             if found is not None:
                 ways.append(Way(site.guards, (function.shown, *found[0]), found[1]))
         return tuple(ways)
+
+    @cached_property
+    def handling(self) -> frozenset[str]:
+        """Functions that handle their own exceptions (``summary_errors``), by absolute
+        name, through the functions of any project module they call."""
+        relies = {
+            f"{module.module}.{qualname}": needs
+            for module in self.modules.values()
+            for qualname, needs in module.errors
+        }
+        return handling(relies, lambda name: self._callee(self.resolve(name)))
 
     @cached_property
     def _classes(self) -> MethodTables:
@@ -432,7 +455,22 @@ class Project:
             hazard = self._early_import(module) if module is not None else None
             if hazard is not None:
                 early.append((name, *hazard))
-        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher, tuple(early))
+        signals = tuple(
+            (name, value)
+            for name in summary.uses
+            for value in sorted(self._patch_signals.get(self.resolve(name), ()))
+        )
+        return ProcessFacts(tuple(creating), tuple(unpicklable), patcher, tuple(early), signals)
+
+    @cached_property
+    def _patch_signals(self) -> dict[str, set[str]]:
+        """Functions by absolute name -> the values they return only when gevent patched
+        the process (``summary_repatch``)."""
+        found: dict[str, set[str]] = {}
+        for name, summary in self.modules.items():
+            for function, value in _processes(summary).patch_signals:
+                found.setdefault(f"{name}.{function}", set()).add(value)
+        return found
 
     def _early_import(self, module: str) -> tuple[str, str] | None:
         """The module of the catalog's ``gevent-imports-bind-early`` that importing the
@@ -749,7 +787,8 @@ def _summarize_bytes(
         summary = replace(summary, processes=summarize_processes(tree, module, is_package))
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
         classes, handed = summarize_classes(tree, module, is_package)
-        summary = replace(summary, classes=classes, handed=handed)
+        summary = replace(summary, classes=classes, handed=handed,
+                          errors=summarize_errors(tree, module, is_package, threads))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(to_json(summary)).hexdigest()

@@ -27,6 +27,7 @@ class _Scan:
     identifiers: frozenset[str]
     beside_builtins: frozenset[str]  # identifiers, less names that can only mean a builtin
     calls: Mapping[str, tuple[ast.Call, ...]]  # calls by the callee's last name
+    implicit: frozenset[str]  # fragment modules used and never imported or bound
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class TreeFacts:
         count for ``a`` and for ``a.b``."""
         imported = self._scan.imported
         return any(module in imported for module in modules)
+
+    @property
+    def implicit_modules(self) -> frozenset[str]:
+        """The fragment modules the code uses without importing or binding them."""
+        return self._scan.implicit
 
     def mentions_any(self, identifiers: Iterable[str]) -> bool:
         """True when one of ``identifiers`` occurs as a name in the code (a variable, an
@@ -108,7 +114,8 @@ class TreeFacts:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.update(_prefixes(node.module))
         builtin = (loaded - bound) & _BUILTINS
-        imported.update(implicit_modules(loaded, bound))  # a fragment's unimported modules
+        implicit = implicit_modules(loaded, bound)
+        imported.update(implicit)  # a fragment's unimported modules
         beside = identifiers | (loaded - builtin)
         for name, meant in _closure(aliases).items():
             by_name = [call for call in calls.get(name, ()) if isinstance(call.func, ast.Name)]
@@ -127,6 +134,7 @@ class TreeFacts:
                     if not (name in builtin and isinstance(call.func, ast.Name))
                 ))
             },
+            implicit,
         )
 
 

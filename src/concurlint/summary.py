@@ -84,6 +84,8 @@ class ModuleSummary:
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
     classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
+    # functions that handle their own exceptions if those they call do (summary_errors)
+    errors: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def summarize(
@@ -101,7 +103,7 @@ def summarize(
     usable = {name: target for name, target in imports.items() if bound.get(name, 0) == 1}
     functions: list[FunctionSummary] = []
     used: set[str] = set()
-    for qualname, function, klass in _summarized(tree):
+    for qualname, function, klass in summarized_functions(tree):
         own = list(own_nodes(function))
         functions.append(_function(function, own, qualname, resolver, klass))
         used.update(_uses(own, usable))
@@ -117,7 +119,7 @@ def summarize(
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
+def summarized_functions(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]:
     """Functions of the module and methods of its classes, with their qualified name."""
     for statement in tree.body:
         if isinstance(statement, _Function):
@@ -130,7 +132,7 @@ def _summarized(tree: ast.Module) -> Iterator[tuple[str, _Function, str | None]]
 
 def _module_nodes(tree: ast.Module) -> Iterator[ast.AST]:
     """Nodes outside the summarized functions' bodies (those are walked once, with them)."""
-    summarized = {id(function.body) for _, function, _ in _summarized(tree)}
+    summarized = {id(function.body) for _, function, _ in summarized_functions(tree)}
     pending: list[ast.AST] = [tree]
     while pending:
         node = pending.pop()
@@ -170,20 +172,43 @@ def absolute(module: str | None, level: int, package: str) -> str | None:
 
 def module_imports(tree: ast.Module, package: str) -> Iterator[tuple[str, str]]:
     for statement in module_level(tree.body):
-        if isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.asname:
-                    yield alias.asname, alias.name
-                else:
-                    root = alias.name.partition(".")[0]
-                    yield root, root
-        elif isinstance(statement, ast.ImportFrom):
-            source = absolute(statement.module, statement.level, package)
-            if source is None:
-                continue
-            for alias in statement.names:
-                if alias.name != "*":
-                    yield alias.asname or alias.name, f"{source}.{alias.name}"
+        yield from imported_names(statement, package)
+
+
+def imported_names(node: ast.AST, package: str) -> Iterator[tuple[str, str]]:
+    """Local name -> absolute dotted name, for each name an import statement binds."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                yield alias.asname, alias.name
+            else:
+                root = alias.name.partition(".")[0]
+                yield root, root
+    elif isinstance(node, ast.ImportFrom):
+        source = absolute(node.module, node.level, package)
+        if source is None:
+            return
+        for alias in node.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name, f"{source}.{alias.name}"
+
+
+def dotted_parts(node: ast.expr) -> tuple[str, list[str]] | None:
+    """``a.b.c`` as ``("a", ["b", "c"])``; None when it is not headed by a plain name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    return (node.id, parts) if isinstance(node, ast.Name) else None
+
+
+def single_assignment(statement: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """The target and value of ``x = value`` or ``x: T = value`` with one target."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.targets[0], statement.value
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        return statement.target, statement.value
+    return None
 
 
 def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -236,13 +261,10 @@ class Resolver:
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
         """The absolute dotted name a call of ``func`` runs, when the names pin it down."""
-        parts: list[str] = []
-        while isinstance(func, ast.Attribute):
-            parts.insert(0, func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
+        dotted = dotted_parts(func)
+        if dotted is None:
             return None
-        head = func.id
+        head, parts = dotted
         if head == self_name and klass is not None and len(parts) == 1:
             return f"{self.module}.{klass}.{parts[0]}"
         if head in local:
@@ -264,7 +286,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
                       for decorator in node.decorator_list)
     is_async = isinstance(node, ast.AsyncFunctionDef)
     local = local_names(node, own)
-    self_name = _self_name(node, resolver) if klass is not None else None
+    self_name = self_name_of(node, resolver) if klass is not None else None
     calls: dict[CallSite, None] = {}  # in source order, each once
     configured = (
         _under_flags(own, resolver.flags - local)
@@ -522,7 +544,7 @@ def _decorator_name(decorator: ast.expr, resolver: Resolver) -> str | None:
     return target
 
 
-def _self_name(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> str | None:
+def self_name_of(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: Resolver) -> str | None:
     """The instance parameter of a method (none for static and class methods)."""
     kinds = {_decorator_name(decorator, resolver) for decorator in node.decorator_list}
     if kinds & {"staticmethod", "classmethod"}:

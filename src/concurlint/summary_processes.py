@@ -30,7 +30,9 @@ from concurlint.summary import (
     module_imports,
     module_level,
     own_nodes,
+    single_assignment,
 )
+from concurlint.summary_repatch import summarize_repatches
 
 _MONKEY = "gevent.monkey"  # where every patching function lives; the catalog says which patch
 _LAMBDA = "lambda"  # CallableKind values of concurlint.model.spawning
@@ -51,6 +53,8 @@ class ProcessSummary:
     monkey: tuple[tuple[int, str], ...] = ()
     # has ``if __name__ == "__main__":`` at module level: it runs as a program itself
     entry: bool = False
+    # functions' values returned only when gevent patched the process (summary_repatch)
+    patch_signals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class ProcessFacts:
     unpicklable: tuple[tuple[str, str, str], ...] = ()
     patched_by: str = ""
     early_imports: tuple[tuple[str, str, str], ...] = ()
+    # imported functions' values returned only when gevent patched the process
+    patch_signals: tuple[tuple[str, str], ...] = ()
     _creating: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -84,7 +90,8 @@ class ProcessFacts:
         )
 
     def __bool__(self) -> bool:
-        return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports)
+        return bool(self.creating or self.unpicklable or self.patched_by or self.early_imports
+                    or self.patch_signals)
 
     @property
     def creators(self) -> Mapping[str, tuple[tuple[str, ...], str]]:
@@ -111,7 +118,8 @@ def summarize_processes(tree: ast.Module, module: str, is_package: bool) -> Proc
     imports = dict(module_imports(tree, package))
     imported, monkey = _import_time(tree.body, package, imports)
     entry = any(isinstance(s, ast.If) and _is_main_test(s.test) for s in tree.body)
-    return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry)
+    _, signals = summarize_repatches(tree, module, is_package)
+    return ProcessSummary(_unpicklable(tree, imports), imported, monkey, entry, signals)
 
 
 # -- CCL301: unpicklable module-level callables ------------------------------------------------
@@ -145,12 +153,10 @@ def _judged(judge: _Judge) -> list[tuple[str, str, str]]:
 
 def _single_assignments(body: list[ast.stmt]) -> Iterator[tuple[str, ast.expr]]:
     for statement in module_level(body):
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target, value = statement.targets[0], statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            target, value = statement.target, statement.value
-        else:
+        assigned = single_assignment(statement)
+        if assigned is None:
             continue
+        target, value = assigned
         if isinstance(target, ast.Name):
             yield target.id, value
 

@@ -6,6 +6,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from concurlint.model.errors import ErrorHandling
 from concurlint.model.module import parameter_names
 from concurlint.model.spawning import SpawnAnalysis
 from concurlint.model.suspension import SCOPES
@@ -34,6 +35,7 @@ class ExecutorExceptionLost(Rule):
         names = self.model.call_names(node)
         if (names & self._submits or names & self._maps) and (
             self._work_catches_all(node) or self._work_from_caller(node)
+            or self._work_handles_errors(node)
         ):
             return
         if names & self._submits:
@@ -61,6 +63,19 @@ class ExecutorExceptionLost(Rule):
             isinstance(node, cst.ExceptHandler) and self._catch_all(node)
             for node in descendants(function.body, SCOPES)
         )
+
+    def _work_handles_errors(self, call: cst.Call) -> bool:
+        """The work is a function of this module or of another project module that lets
+        no exception out, through the functions it calls (``summary_errors``)."""
+        if not call.args:
+            return False
+        work = call.args[0].value
+        handling = self.model.analysis(ErrorHandling)
+        function = self._submitted_function(call) or self.model.resolve_callee(work)
+        if function is not None:
+            return handling.handles(function)
+        names = self.model.qualified_names(work)
+        return any(self.model.project.absolute(name) in handling.imported for name in names)
 
     def _work_from_caller(self, call: cst.Call) -> bool:
         """The work is a callable the enclosing function's caller supplies: submitted as is

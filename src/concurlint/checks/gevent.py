@@ -124,6 +124,8 @@ class LateMonkeyPatch(_GeventRule):
     def leave_Module(self, original_node: cst.Module) -> None:
         gevent = self.gevent
         for patch in gevent.patches:
+            if gevent.repatches(patch):
+                continue
             early = [b for b in gevent.early_bindings(patch) if not self._patched_before(b, patch)]
             if early:
                 self.report(

@@ -17,9 +17,12 @@ from typing import Any
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from concurlint.limits import parse_quietly
 from concurlint.model.blocking import Blocking, BlockingAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import PARTIAL
+from concurlint.positions import Positions
+from concurlint.summary_repatch import repatched_lines, summarize_repatches
 
 _GREENLET = frozenset({"gevent.Greenlet"})
 _CLASS_SPAWNS = frozenset({"spawn", "spawn_later"})
@@ -181,6 +184,25 @@ class GeventAnalysis:
             elif _is_false(arg.value):
                 off.append(arg.keyword.value)
         return off
+
+    def repatches(self, patch: Patch) -> bool:
+        """``patch`` runs only where the process is already patched (``summary_repatch``):
+        what ran before it ran after the program's own patch."""
+        return bool(self._repatched) and self._positions[patch.call].start.line in self._repatched
+
+    @cached_property
+    def _repatched(self) -> frozenset[int]:
+        module = self.model.project.linted_module
+        candidates, signals = summarize_repatches(
+            parse_quietly(self.model.module.code), module, False
+        )
+        known = {(f"{module}.{function}", value) for function, value in signals}
+        known.update(self.model.project.processes.patch_signals)
+        return repatched_lines(candidates, lambda helper, value: (helper, value) in known)
+
+    @cached_property
+    def _positions(self) -> Positions:
+        return Positions(self.model.module, self.model.module.code)
 
     @cached_property
     def enabled(self) -> frozenset[str]:
