@@ -27,7 +27,8 @@ Report = tuple[str, int, int, str]
 @pytest.fixture(params=["app", "procs"])
 def case(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of one test package, as the working folder."""
-    folder = Path(shutil.copytree(CASES / request.param, tmp_path / request.param))
+    folder = Path(shutil.copytree(CASES / request.param, tmp_path / request.param,
+                                 ignore=shutil.ignore_patterns(CACHE_DIR)))  # a local run's
     monkeypatch.chdir(folder)
     return folder
 
