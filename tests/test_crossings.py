@@ -231,3 +231,17 @@ def test_self_state_of_a_method_never_run_as_tasks_is_not_reported(ruleset: Rule
                 self.total += await price()
     """
     assert _lint(text, ruleset, "CCL208") == []
+
+
+def test_a_progress_bar_is_named_by_its_constructor(ruleset: RuleSet) -> None:
+    text = """
+        import os
+        from tqdm import tqdm
+
+        def main(items):
+            with tqdm(
+                total=len(items), desc="forking",
+            ) as bar:
+                os.fork()
+    """
+    assert [_arg(d, "threads") for d in _lint(text, ruleset, "CCL305")] == ["tqdm(...)"]

@@ -38,22 +38,29 @@ class ForkWithThreads(Rule):
         super().start(context)
         self.__dict__.pop("_order", None)
         self.__dict__.pop("_thread_starts", None)
+        self.__dict__.pop("_bars", None)
 
     def visit_Call(self, node: cst.Call) -> None:
         fork = self._fork(node)
         if fork is None:
             return
         how, advice = fork
-        for start in self._thread_starts:
+        for start in [*self._thread_starts, *self._open_bars(node)]:
             if self._before(start, node):
                 self.report(
                     node,
                     call=f"{self.model.code(node.func)}({'...' if node.args else ''})",
                     how=how,
-                    threads=self.model.code(start),
+                    threads=self._thread_text(start),
                     advice=advice,
                 )
                 return
+
+    def _thread_text(self, start: cst.CSTNode) -> str:
+        """The start as written, or ``tqdm(...)`` for a bar whose library runs the thread."""
+        if isinstance(start, cst.Call) and start in set(self._bars):
+            return f"{self.model.code(start.func)}(...)"
+        return self.model.code(start)
 
     # -- forks --------------------------------------------------------------------------------
 
@@ -140,6 +147,38 @@ class ForkWithThreads(Rule):
                 starts.append(site.call)
         return starts
 
+    @cached_property
+    def _bars(self) -> list[cst.Call]:
+        """Objects that run a thread of their library while they are open (a ``tqdm`` bar's
+        monitor thread), unless the module switches that thread off (``monitor_interval``)."""
+        if any(
+            isinstance(target.target, cst.Attribute)
+            and target.target.attr.value == "monitor_interval"
+            for target in self.model.nodes(cst.AssignTarget)
+        ):
+            return []
+        names = self.catalog.names("threads-while-open")
+        return [call for call in self.model.nodes(cst.Call) if self.model.call_names(call) & names]
+
+    def _open_bars(self, fork: cst.Call) -> list[cst.CSTNode]:
+        """The bars of the fork's function still open at the fork: the ``with`` block or the
+        ``for`` loop they head encloses it, or the name they were given is not closed before."""
+        function = self.model.enclosing_function(fork)
+        around_fork = set(self.model.ancestors(fork))
+        open_bars: list[cst.CSTNode] = []
+        for bar in self._bars:
+            if self.model.enclosing_function(bar) is not function:
+                continue
+            parent = self.model.parent(bar)
+            handle = _assigned_name(parent, bar)
+            if (
+                isinstance(parent, cst.WithItem)
+                or (isinstance(parent, cst.For) and parent.iter is bar and parent in around_fork)
+                or (handle is not None and not self._called_between(handle, "close", bar, fork))
+            ):
+                open_bars.append(bar)
+        return open_bars
+
     def _started(self, constructor: cst.Call) -> list[cst.CSTNode]:
         parent = self.model.parent(constructor)
         if isinstance(parent, cst.Attribute) and parent.attr.value == "start":
@@ -184,10 +223,14 @@ class ForkWithThreads(Rule):
         func = start.func if isinstance(start, cst.Call) else None
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return False
+        return self._called_between(func.value.value, "join", start, fork)
+
+    def _called_between(self, handle: str, method: str, start: cst.CSTNode, fork: cst.Call) -> bool:
+        """``handle.method()`` is called after ``start`` and before ``fork``."""
         order = self._order
         return any(
-            order[start] < order[join] < order[fork]
-            for join in self._method_calls(func.value.value, "join")
+            order.get(start, -1) < order[call] < order[fork]
+            for call in self._method_calls(handle, method)
         )
 
     def _executor_closed(self, start: cst.CSTNode, fork: cst.Call) -> bool:
