@@ -203,3 +203,18 @@ def test_a_release_file_is_found_at_the_shallowest_matching_path(tmp_path: Path)
 def test_the_docs_show_the_recorded_recall() -> None:
     page = (ROOT / "docs" / "real-world.md").read_text(encoding="utf-8")
     assert markdown(load_cases(), load_results(RESULTS_FILE)) in page
+
+
+def test_a_held_out_miss_that_was_worked_on_is_explained_and_the_others_are_counted() -> None:
+    held_out = [case for case in load_cases() if case.batch != TUNED_BATCH][:2]
+    missed = Outcome(False, True, (), ())
+    results = {
+        held_out[0].id: Result(missed, miss="The threads start inside a library."),
+        held_out[1].id: Result(missed),
+    }
+    page = markdown(held_out, results)
+    assert (
+        f"- **{held_out[0].id}** ({held_out[0].kind}): The threads start inside a library." in page
+    )
+    assert f"**{held_out[1].id}** (" not in page
+    assert "The 1 other miss of batch" in page

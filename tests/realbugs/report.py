@@ -96,16 +96,24 @@ def markdown(cases: list[Case], results: dict[str, Result]) -> str:
         in_batch = [(c, r) for c, r in done if c.batch == batch]
         lines += ["", f"**Batch {batch}:**", "", *_case_table(in_batch)]
         misses = [(c, r) for c, r in in_batch if not r.local.found]
-        if misses and batch == TUNED_BATCH:
+        # A held-out batch's misses stay unexplained until someone works on them.
+        explained = [(c, r) for c, r in misses if batch == TUNED_BATCH or r.miss]
+        held_out = len(misses) - len(explained)
+        if explained:
             lines += ["", "Why each miss is missed (the shape the analysis does not see):", ""]
             lines += [
-                f"- **{c.id}** ({c.kind}): {r.miss or 'not analysed yet.'}" for c, r in misses
+                f"- **{c.id}** ({c.kind}): {r.miss or 'not analysed yet.'}" for c, r in explained
             ]
-        elif misses:
+        if held_out:
+            other = " other" if explained else ""
+            noun, verb, pronoun = (
+                ("miss", "is", "it") if held_out == 1 else ("misses", "are", "they")
+            )
             lines += [
                 "",
-                f"The {len(misses)} misses of batch {batch} are not explained here: the batch is "
-                "held out, and explaining a miss is the first step of writing a rule for it.",
+                f"The {held_out}{other} {noun} of batch {batch} {verb} not explained here: "
+                f"{pronoun} {verb} held out, and explaining a miss is the first step of writing a "
+                "rule for it.",
             ]
     unclean = [(c, r) for c, r in done if r.local.found and not r.local.fixed_clean]
     if unclean:
