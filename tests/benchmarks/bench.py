@@ -7,6 +7,9 @@ Run from a checkout after the README's set-up::
 Default corpus: the running Python's standard library without its tests (see corpus.py).
 The files are copied to a temporary folder first, so that "one file changed" can be
 measured without touching the originals; every tool gets the same explicit file list.
+Each copied tree is made a project (a ``pyproject.toml`` with ``[tool.concurlint]`` at its
+root), so that a run naming one file inside it reads the whole project's facts, as
+pre-commit's and editors' runs do inside a configured project.
 Each figure is the fastest of ``--repeat`` runs (the machine may be shared); CPU seconds
 (user + system, pool workers included) show the work done whatever the load; memory is the
 peak proportional set size (PSS) summed over the tool's whole process tree.
@@ -26,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: find corpus.py
@@ -42,8 +46,18 @@ finder._find_importlib_plugins = lambda: (p for p in found() if p.package != "co
 sys.exit(main())
 """
 FLAKE8_CODES = "E,F,W,C90"  # flake8's own codes: what a project selects when CCL is not wanted
+PROJECT_CONFIG = "[tool.concurlint]\n"  # the defaults; its presence makes the tree a project
 SAMPLE_SECONDS = 0.02
 SLOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Row:
+    """A figure to measure: the command, and what to do before each run of it."""
+
+    name: str
+    command: list[str]
+    before: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +101,11 @@ def _run_all(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Me
     for changed in (_median_size(files), _largest_coroutine_module(files)):
         measures.append(_measure(
             f"concurlint warm, 1 file changed ({Path(changed).name})",
-            [*concurlint, *cache, *files], repeat,
-            before=lambda path=changed: _append_line(path),  # type: ignore[misc]
+            [*concurlint, *cache, *files], repeat, before=partial(_append_line, changed),
         ))
+    subprocess.run([*concurlint, *cache, *files], capture_output=True, check=True)
+    for row in _one_file_rows([*concurlint, *cache], files):
+        measures.append(_measure(row.name, row.command, repeat, row.before))
     ruff = shutil.which("ruff", path=str(Path(python).parent)) or shutil.which("ruff")
     if ruff:
         measures.append(_measure("ruff --select ASYNC,RUF006 --no-cache",
@@ -120,10 +136,29 @@ def _run_flake8(files: list[str], scratch: Path, repeat: int, jobs: int) -> list
     ]
 
 
+def _one_file_rows(concurlint: Sequence[str], files: Sequence[str]) -> list[Row]:
+    """``concurlint <one file>`` inside the project, its cache filled by a whole run: what
+    pre-commit and editors run. The file is named alone, but the run reads (and checks the
+    bytes of) the whole project's summaries."""
+    typical, worst = _median_size(files), _largest_coroutine_module(files)
+    rows = [Row(f"concurlint warm, 1 file named ({Path(typical).name}), nothing changed",
+                [*concurlint, typical])]
+    rows.extend(
+        Row(f"concurlint warm, 1 file named and changed ({Path(changed).name})",
+            [*concurlint, changed], partial(_append_line, changed))
+        for changed in (typical, worst)
+    )
+    return rows
+
+
 def _copy_corpus(paths: Sequence[Path], target: Path) -> list[str]:
+    """Copy the source files under ``target``, each path's tree in a folder of its own
+    made a project (the same one for every row, written before any run)."""
     copied = []
     for top in paths:
         base = top.parent if top.is_file() else top
+        (target / base.name).mkdir(parents=True, exist_ok=True)
+        (target / base.name / "pyproject.toml").write_text(PROJECT_CONFIG, encoding="utf-8")
         for path in python_files(top):
             destination = target / base.name / os.path.relpath(path, base)
             destination.parent.mkdir(parents=True, exist_ok=True)
