@@ -12,7 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.bench import _copy_corpus, _one_file_rows
+from benchmarks.bench import (
+    Row,
+    _copy_corpus,
+    _largest_coroutine_module,
+    _median_size,
+    _one_file_rows,
+)
 
 from concurlint.config import find_pyproject, load_settings
 from concurlint.files import project_files
@@ -24,6 +30,10 @@ SOURCES = {
     "pkg/coro.py": "import time\n\n\nasync def handler():\n    time.sleep(1)\n",
     "pkg/large_plain.py": "".join(f"def f{n}():\n    return {n}\n\n\n" for n in range(40)),
 }
+
+
+def _rows(prefix: list[str], files: list[str]) -> list[Row]:
+    return _one_file_rows(prefix, _median_size(files), _largest_coroutine_module(files))
 
 
 def _corpus(tmp_path: Path) -> list[str]:
@@ -50,7 +60,7 @@ def test_the_copied_corpus_is_one_configured_project(tmp_path: Path) -> None:
 def test_one_file_rows_name_the_typical_then_the_worst_file(tmp_path: Path) -> None:
     files = _corpus(tmp_path)
     prefix = [sys.executable, "-m", "concurlint", "--exit-zero"]
-    rows = _one_file_rows(prefix, files)
+    rows = _rows(prefix, files)
     typical = os.path.join(tmp_path, "copy", "original", "pkg", "medium.py")
     worst = os.path.join(tmp_path, "copy", "original", "pkg", "coro.py")
     assert [row.command for row in rows] == [[*prefix, typical], [*prefix, typical],
@@ -69,7 +79,7 @@ def test_one_file_rows_run_warm_and_change_their_file(tmp_path: Path) -> None:
     prefix = [sys.executable, "-m", "concurlint", "--exit-zero", "--cache-dir", str(cache)]
     subprocess.run([*prefix, *files], capture_output=True, check=True)
     filled = sorted(cache.rglob("*"))
-    unchanged, *changed = _one_file_rows(prefix, files)
+    unchanged, *changed = _rows(prefix, files)
     run = subprocess.run(unchanged.command, capture_output=True, text=True, check=True)
     assert sorted(cache.rglob("*")) == filled  # every summary and result came from the cache
     assert "CCL" not in run.stdout  # medium.py has nothing to report

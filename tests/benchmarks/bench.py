@@ -98,13 +98,15 @@ def _run_all(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Me
     subprocess.run([*concurlint, *cache, *files], capture_output=True, check=True)
     measures.append(_measure("concurlint warm, nothing changed", [*concurlint, *cache, *files],
                              repeat))
-    for changed in (_median_size(files), _largest_coroutine_module(files)):
+    # picked before any change: appending lines must not move the typical file
+    typical, worst = _median_size(files), _largest_coroutine_module(files)
+    for changed in (typical, worst):
         measures.append(_measure(
             f"concurlint warm, 1 file changed ({Path(changed).name})",
             [*concurlint, *cache, *files], repeat, before=partial(_append_line, changed),
         ))
     subprocess.run([*concurlint, *cache, *files], capture_output=True, check=True)
-    for row in _one_file_rows([*concurlint, *cache], files):
+    for row in _one_file_rows([*concurlint, *cache], typical, worst):
         measures.append(_measure(row.name, row.command, repeat, row.before))
     ruff = shutil.which("ruff", path=str(Path(python).parent)) or shutil.which("ruff")
     if ruff:
@@ -136,11 +138,10 @@ def _run_flake8(files: list[str], scratch: Path, repeat: int, jobs: int) -> list
     ]
 
 
-def _one_file_rows(concurlint: Sequence[str], files: Sequence[str]) -> list[Row]:
+def _one_file_rows(concurlint: Sequence[str], typical: str, worst: str) -> list[Row]:
     """``concurlint <one file>`` inside the project, its cache filled by a whole run: what
     pre-commit and editors run. The file is named alone, but the run reads (and checks the
     bytes of) the whole project's summaries."""
-    typical, worst = _median_size(files), _largest_coroutine_module(files)
     rows = [Row(f"concurlint warm, 1 file named ({Path(typical).name}), nothing changed",
                 [*concurlint, typical])]
     rows.extend(
