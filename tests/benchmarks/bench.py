@@ -105,7 +105,10 @@ def _run_all(files: list[str], scratch: Path, repeat: int, jobs: int) -> list[Me
             f"concurlint warm, 1 file changed ({Path(changed).name})",
             [*concurlint, *cache, *files], repeat, before=partial(_append_line, changed),
         ))
-    subprocess.run([*concurlint, *cache, *files], capture_output=True, check=True)
+    # filled as `concurlint .` fills it: the projects' walk leaves out what a one-file run's
+    # walk leaves out (the standard library's venv/), so both runs join the same summaries
+    projects = sorted(str(path) for path in (scratch / "corpus").iterdir())
+    subprocess.run([*concurlint, *cache, *projects], capture_output=True, check=True)
     for row in _one_file_rows([*concurlint, *cache], typical, worst):
         measures.append(_measure(row.name, row.command, repeat, row.before))
     ruff = shutil.which("ruff", path=str(Path(python).parent)) or shutil.which("ruff")
