@@ -6,8 +6,9 @@ from functools import cached_property
 
 import libcst as cst
 
+from concurlint.checks.threads import starts_threads
 from concurlint.model.module import ModuleModel
-from concurlint.model.spawning import SpawnAnalysis, SpawnSite
+from concurlint.model.spawning import SpawnAnalysis, SpawnSite, spawn_identifiers
 from concurlint.rule import FileContext, Rule
 from concurlint.screen import TreeFacts
 
@@ -27,7 +28,18 @@ class ForkWithThreads(Rule):
     keywords = ("fork", "preexec_fn", "multiprocessing", "Process")
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        return facts.imports_any(frozenset({"os", "subprocess", "multiprocessing", "concurrent"}))
+        """A report needs a fork and, in the same module, a thread started or a progress bar
+        whose library runs one."""
+        return facts.imports_any(
+            frozenset({"os", "subprocess", "multiprocessing", "concurrent"})
+        ) and (
+            starts_threads(self, facts, self._spawners)
+            or self.imports_lead_to(facts, self.catalog.names("threads-while-open"))
+        )
+
+    @cached_property
+    def _spawners(self) -> frozenset[str]:
+        return spawn_identifiers(self.catalog, "thread")
 
     @cached_property
     def _order(self) -> dict[cst.CSTNode, int]:

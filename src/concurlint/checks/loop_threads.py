@@ -7,16 +7,18 @@ from typing import Any
 
 import libcst as cst
 
+from concurlint.checks.threads import ThreadRule
 from concurlint.diagnostic import Safety
 from concurlint.model.blocking import catalog_call
 from concurlint.model.module import FunctionNode
 from concurlint.model.spawning import EntryPoint
 from concurlint.model.threads import ThreadAnalysis, display_name
-from concurlint.rule import NodeFix, Rule
+from concurlint.project import FileFacts
+from concurlint.rule import NodeFix
 from concurlint.screen import TreeFacts
 
 
-class AsyncioApiFromThread(Rule):
+class AsyncioApiFromThread(ThreadRule):
     code = "CCL207"
     message = (
         "`{call}` is not thread-safe, and `{function}` runs on another thread ({started}); "
@@ -31,13 +33,15 @@ class AsyncioApiFromThread(Rule):
     def _names(self) -> frozenset[str]:
         return frozenset(name for group in self._groups for name in group["names"])
 
-    def screen_words(self) -> frozenset[str]:
-        return frozenset(name.rpartition(".")[2] for name in self._names)
-
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """Only the method names: the thread that runs the code may be started by another
-        module, so no import is required here."""
-        return facts.mentions_any(self.screen_words())
+        """A report needs code this module runs on a thread it starts (the thread screen)
+        and one of the methods by name; a method name alone (``set``) is in most files."""
+        methods = frozenset(name.rpartition(".")[2] for name in self._names)
+        return super().screen_tree(facts) and facts.mentions_any(methods)
+
+    def screen_facts(self, facts: FileFacts) -> bool:
+        """Or another module of the project starts functions of this one on threads."""
+        return bool(facts.threads.started)
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self._unsafe_name(node)

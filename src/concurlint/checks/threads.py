@@ -41,25 +41,30 @@ _REENTRANT = frozenset({"threading.RLock", "multiprocessing.RLock"})
 _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
 
 
-class _ThreadRule(Rule):
+class ThreadRule(Rule):
     """A rule that can only report in a module that starts threads."""
 
     def screen_words(self) -> frozenset[str]:
         return spawn_screen_words(self.catalog, "thread")
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """A thread is only seen through an import of a module that leads to a spawner, and
-        a call (or base class) that names one; the builtin ``map`` is no ``executor.map``."""
-        return self.imports_lead_to(facts, self.screen_words()) and (
-            facts.mentions_any_beside_builtins(self.spawners)
-        )
+        return starts_threads(self, facts, self.spawners)
 
     @cached_property
     def spawners(self) -> frozenset[str]:
         return spawn_identifiers(self.catalog, "thread")
 
 
-class UnguardedSharedState(_ThreadRule):
+def starts_threads(rule: Rule, facts: TreeFacts, spawners: frozenset[str]) -> bool:
+    """The ``ast`` screen of code that starts threads: a thread is only seen through an
+    import of a module that leads to a spawner, and a call (or base class) that names one of
+    ``spawners`` (``spawn_identifiers``); the builtin ``map`` is no ``executor.map``."""
+    return rule.imports_lead_to(facts, spawn_screen_words(rule.catalog, "thread")) and (
+        facts.mentions_any_beside_builtins(spawners)
+    )
+
+
+class UnguardedSharedState(ThreadRule):
     code = "CCL101"
     message = (
         "`{state}` is updated without a lock ({operation}) in `{function}`, {where}, and "
@@ -177,7 +182,7 @@ class UnguardedSharedState(_ThreadRule):
 # -- CCL102 ---------------------------------------------------------------------------------
 
 
-class ThreadTargetCalled(_ThreadRule):
+class ThreadTargetCalled(ThreadRule):
     code = "CCL102"
     message = (
         "`{call}` runs `{function}` now, on the current thread, and hands its result (None) "
@@ -820,7 +825,7 @@ def _may_nest_locks(tree: ast.Module) -> bool:
 # -- CCL105 ---------------------------------------------------------------------------------
 
 
-class ThreadLambdaLateBinding(_ThreadRule):
+class ThreadLambdaLateBinding(ThreadRule):
     code = "CCL105"
     message = (
         "the thread target `lambda` reads the loop variable `{name}` when the thread runs, not "
