@@ -687,15 +687,14 @@ def project_facts(
     # the joined facts under the summaries' own digests: no join, no propagation.
     same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
     cached = cache.get_project(same) if cache is not None else None
-    joined = cached is None
     if cached is None:
         project = Project((summary for summary, _ in made.values()), catalog)
         facts = {path: project.facts_for(summary) for path, (summary, _) in made.items()}
         cached = {path: facts for path, facts in facts.items() if facts.digest}
+        if cache is not None:
+            cache.put_project(same, cached)
     if cache is not None:
         cache.put_project(key, cached)
-        if joined:  # found under ``same``: already stored there
-            cache.put_project(same, cached)
     return cached
 
 

@@ -33,11 +33,14 @@ class AsyncioApiFromThread(ThreadRule):
     def _names(self) -> frozenset[str]:
         return frozenset(name for group in self._groups for name in group["names"])
 
+    @cached_property
+    def _methods(self) -> frozenset[str]:
+        return frozenset(name.rpartition(".")[2] for name in self._names)
+
     def screen_tree(self, facts: TreeFacts) -> bool:
         """A report needs code this module runs on a thread it starts (the thread screen)
         and one of the methods by name; a method name alone (``set``) is in most files."""
-        methods = frozenset(name.rpartition(".")[2] for name in self._names)
-        return super().screen_tree(facts) and facts.mentions_any(methods)
+        return super().screen_tree(facts) and facts.mentions_any(self._methods)
 
     def screen_facts(self, facts: FileFacts) -> bool:
         """Or another module of the project starts functions of this one on threads."""
