@@ -13,9 +13,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 CACHE = Path(
     os.environ.get("CONCURLINT_REALBUGS_CACHE", Path.home() / ".cache" / "concurlint-realbugs")
@@ -50,16 +52,33 @@ def _pip_wheel(name: str, version: str, into: Path) -> Path | None:
 
 
 def _sdist(name: str, version: str, into: Path) -> Path:
-    url = f"https://pypi.org/pypi/{name}/{version}/json"
-    with urllib.request.urlopen(url, timeout=120) as response:
-        files = json.load(response)["urls"]
+    url, files = _release_files(name, version)
     sdists = [f for f in files if f["packagetype"] == "sdist"]
     if not sdists:
         raise DownloadError(f"{name}=={version}: neither a wheel nor an sdist on PyPI")
     target = into / sdists[0]["filename"]
-    with urllib.request.urlopen(sdists[0]["url"], timeout=300) as response:
+    with urllib.request.urlopen(urljoin(url, sdists[0]["url"]), timeout=300) as response:
         target.write_bytes(response.read())
     return target
+
+
+def _release_files(name: str, version: str) -> tuple[str, list[dict[str, str]]]:
+    """The files of one release, from PyPI's JSON API, with the address their (possibly
+    relative) URLs are relative to. Some indexes serving the API answer only the project's
+    page, not the release's, so that page's ``releases`` is the fallback."""
+    url = f"https://pypi.org/pypi/{name}/{version}/json"
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return url, json.load(response)["urls"]
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise
+    url = f"https://pypi.org/pypi/{name}/json"
+    with urllib.request.urlopen(url, timeout=120) as response:
+        releases = json.load(response)["releases"]
+    if version not in releases:
+        raise DownloadError(f"{name}=={version}: no such release on PyPI")
+    return url, releases[version]
 
 
 def _unpack(archive: Path, into: Path) -> None:
