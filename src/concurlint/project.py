@@ -376,8 +376,10 @@ class Project:
                 caller = self.functions[pending.pop()]
                 for site in caller.summary.calls:
                     name = self._callee(self.resolve(site.target))
-                    callee = self.functions.get(name) if name is not None else None
-                    if callee is None or name in seen or not callee.summary.plain:
+                    if name is None or name in seen:
+                        continue
+                    callee = self.functions[name]
+                    if not callee.summary.plain:
                         continue
                     seen.add(name)
                     pending.append(name)
