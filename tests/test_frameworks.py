@@ -63,7 +63,8 @@ def test_summary_lists_servicer_methods_sharing_their_instance() -> None:
 
 def test_summary_lists_plain_def_path_operations_and_dependencies_only() -> None:
     code = (
-        "from fastapi import Depends, FastAPI\nfrom app.deps import get_db\n\napp = FastAPI()\n\n"
+        "from fastapi import Depends, FastAPI\nfrom app.deps import get_db\n\n"
+        "app: Final = FastAPI()\n\n"
         "def settings():\n    return {}\n\n"
         "@app.get('/')\ndef index(s=Depends(settings), db=Depends(get_db)):\n    return s\n\n"
         "@app.get('/a')\nasync def later():\n    return 1\n\n"

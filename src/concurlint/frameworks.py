@@ -164,11 +164,15 @@ class _Reading:
     def _objects(self) -> Iterator[tuple[str, Framework]]:
         """Module-level names bound once to an application object (``app = Flask(...)``)."""
         for statement in module_level(self.tree.body):
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name)
-                    and isinstance(statement.value, ast.Call)):
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+            elif isinstance(statement, ast.AnnAssign):  # `router: Final = APIRouter()`
+                target = statement.target
+            else:
                 continue
-            name = statement.targets[0].id
+            if not (isinstance(target, ast.Name) and isinstance(statement.value, ast.Call)):
+                continue
+            name = target.id
             framework = self._framework_of(statement.value.func, "objects")
             if framework is not None and self.resolver.bound.get(name) == 1:
                 yield name, framework
