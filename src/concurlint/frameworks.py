@@ -121,7 +121,7 @@ def framework_entries(
         return (), ()
     reading = _Reading(tree, resolver, known)
     entries = dict.fromkeys(reading.entries())
-    starts = dict.fromkeys(start for start in reading.starts if start is not None)
+    starts = dict.fromkeys(reading.starts)
     return tuple(entries), tuple(starts)
 
 
@@ -152,7 +152,7 @@ class _Reading:
             if isinstance(statement, ast.ClassDef) and resolver.bound.get(statement.name) == 1
         }
         self.objects = dict(self._objects())
-        self.starts: list[FrameworkStart | None] = []
+        self.starts: list[FrameworkStart] = []  # filled while the entries are read
 
     def _name(self, expression: ast.expr) -> str | None:
         return self.resolver.target(expression, frozenset(), None, None)
