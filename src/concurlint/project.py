@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from concurlint.config import Settings
 from concurlint.files import STUB_SUFFIX, Unreadable, decode_source, fingerprint, read_bytes
+from concurlint.frameworks import per_request
 from concurlint.guards import (
     Arguments,
     Guard,
@@ -344,6 +345,48 @@ class Project:
                     found.setdefault(defined[0], set()).add(
                         (defined[1], start.repeated, starter.module)
                     )
+        for module, started in self._called_from_views.items():
+            found.setdefault(module, set()).update(started)
+        return found
+
+    @cached_property
+    def _called_from_views(self) -> dict[str, set[tuple[str, str, str]]]:
+        """Plain module-level functions of one module that a view of another module calls,
+        directly or through functions of any module: they run on the framework's threads
+        too (the per-file model follows the calls inside each module)."""
+        roots = [
+            (f"{module.module}.{entry.qualname}", entry.framework)
+            for module in self.modules.values()
+            for entry in (module.threads.entries if module.threads else ())
+        ]
+        roots.extend(
+            (self.resolve(start.target), start.framework)
+            for module in self.modules.values()
+            for start in (module.threads.starts if module.threads else ())
+            if start.framework
+        )
+        found: dict[str, set[tuple[str, str, str]]] = {}
+        for root, framework in roots:
+            view = self.functions.get(root)
+            if view is None:
+                continue
+            repeated = per_request(framework, view.summary.qualname)
+            pending, seen = [root], {root}
+            while pending:
+                caller = self.functions[pending.pop()]
+                for site in caller.summary.calls:
+                    name = self._callee(self.resolve(site.target))
+                    if name is None or name in seen:
+                        continue
+                    callee = self.functions[name]
+                    if not callee.summary.plain:
+                        continue
+                    seen.add(name)
+                    pending.append(name)
+                    if callee.module != caller.module and "." not in callee.summary.qualname:
+                        found.setdefault(callee.module, set()).add(
+                            (callee.summary.qualname, repeated, view.module)
+                        )
         return found
 
     @cached_property

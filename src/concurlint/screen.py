@@ -28,6 +28,7 @@ class _Scan:
     beside_builtins: frozenset[str]  # identifiers, less names that can only mean a builtin
     calls: Mapping[str, tuple[ast.Call, ...]]  # calls by the callee's last name
     implicit: frozenset[str]  # fragment modules used and never imported or bound
+    import_texts: frozenset[str]  # every module and name an import names, relative ones too
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,13 @@ class TreeFacts:
     def implicit_modules(self) -> frozenset[str]:
         """The fragment modules the code uses without importing or binding them."""
         return self._scan.implicit
+
+    def imports_mention(self, words: Iterable[str]) -> bool:
+        """True when a module or name that an import statement names (relative imports
+        too) contains one of ``words``: ``from .proto import hello_pb2_grpc`` for
+        ``("_pb2_grpc",)``."""
+        texts = self._scan.import_texts
+        return any(word in text for text in texts for word in words)
 
     def mentions_any(self, identifiers: Iterable[str]) -> bool:
         """True when one of ``identifiers`` occurs as a name in the code (a variable, an
@@ -95,6 +103,7 @@ class TreeFacts:
         bound: set[str] = set()
         calls: dict[str, list[ast.Call]] = {}
         aliases: dict[str, set[str]] = {}  # ``T`` -> {"Thread"} for ``import Thread as T``
+        import_texts: set[str] = set()
         for node in ast.walk(self.tree):
             types.add(type(node))
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -108,6 +117,9 @@ class TreeFacts:
                     calls.setdefault(callee, []).append(node)
             elif alias := _alias(node):
                 aliases.setdefault(alias[0], set()).add(alias[1])
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                import_texts.update(alias.name for alias in node.names)
+                import_texts.add(getattr(node, "module", None) or "")
             if isinstance(node, ast.Import):
                 for imported_name in node.names:
                     imported.update(_prefixes(imported_name.name))
@@ -135,6 +147,7 @@ class TreeFacts:
                 ))
             },
             implicit,
+            frozenset(import_texts),
         )
 
 

@@ -30,8 +30,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from concurlint.frameworks import (
+    Framework,
+    FrameworkEntry,
+    framework_entries,
+    frameworks,
+    per_request,
+    screen_words,
+)
 from concurlint.model.catalog import Catalog
-from concurlint.model.spawners import ArgumentSlot, Spawner
+from concurlint.model.spawners import Spawner
 from concurlint.summary import (
     PARTIAL_FUNCTION,
     ModuleSummary,
@@ -58,6 +66,7 @@ class ThreadStart:
     target: str
     repeated: str = ""
     constructed: bool = False  # called to make the started objects, not handed to a spawner
+    framework: str = ""  # the framework that runs it for each request (a view), if any
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class ThreadSummary:
     starts: tuple[ThreadStart, ...] = ()
     locks: tuple[tuple[str, str], ...] = ()  # module-level name -> lock type (canonical)
     classes: tuple[str, ...] = ()  # module-level subclasses of a thread ``[[spawner-base]]``
+    entries: tuple[FrameworkEntry, ...] = ()  # its views that a framework runs on threads
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class ThreadCatalog:
     names: Catalog  # folds names through the catalog's ``canonical-modules``
     roots: frozenset[str] | None  # top-level modules that can lead to a spawner (None: any)
     bases: frozenset[str]  # the thread ``[[spawner-base]]`` classes (``threading.Thread``)
+    frameworks: tuple[Framework, ...] = ()  # frameworks that run views on threads
     _by_name: dict[str, Spawner] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -108,7 +119,16 @@ class ThreadCatalog:
                 if entry["kind"] == "thread"
                 for name in entry["names"]
             ),
+            frameworks(catalog.section("framework")),
         )
+
+    @cached_property
+    def framework_words(self) -> frozenset[str]:
+        """Words one of which a module's text holds when it can declare a view."""
+        return screen_words(self.frameworks)
+
+    def may_declare_views(self, text: str) -> bool:
+        return any(word in text for word in self.framework_words)
 
     def may_spawn(self, imports: Iterable[str]) -> bool:
         """False when none of a module's imports can lead to a thread spawner: its calls
@@ -165,7 +185,17 @@ def summarize_threads(tree: ast.Module, text: str, summary: ModuleSummary,
     )
     starts = _Starts(resolver, names, tree).starts() if may_spawn else ()
     locks = tuple(_locks(tree, resolver, names))
-    return ThreadSummary(starts, locks, tuple(_thread_classes(tree, resolver, names)))
+    entries, views = (
+        framework_entries(tree, resolver, names.frameworks)
+        if names.may_declare_views(text)
+        else ((), ())
+    )
+    starts += tuple(
+        ThreadStart(view.target, per_request(view.framework), framework=view.framework)
+        for view in views
+        if not any(start.target == view.target for start in starts)
+    )
+    return ThreadSummary(starts, locks, tuple(_thread_classes(tree, resolver, names)), entries)
 
 
 @dataclass(frozen=True)
@@ -250,10 +280,10 @@ class _Starts:
         if spawner is None:
             return self._construction(call, scope)
         if spawner.executor is not None and not _default_executor(
-            _argument(call, spawner.executor)
+            spawner.executor.find_in_ast(call)
         ):
             return None
-        target = _argument(call, spawner.target)
+        target = spawner.target.find_in_ast(call)
         if isinstance(target, ast.Call) and target.args and not isinstance(
             target.args[0], ast.Starred
         ) and self._name(target.func, scope) == PARTIAL_FUNCTION:
@@ -447,19 +477,6 @@ def _branches(site: _Site) -> dict[int, bool]:
             found[id(ancestor)] = any(statement is child for statement in ancestor.body)
         child = ancestor
     return found
-
-
-def _argument(call: ast.Call, slot: ArgumentSlot) -> ast.expr | None:
-    """What a call passes in ``slot`` (the ``ast`` reading of ``ArgumentSlot.find``)."""
-    for keyword in call.keywords:
-        if keyword.arg is not None and keyword.arg == slot.keyword:
-            return keyword.value
-    for position, arg in enumerate(call.args):
-        if isinstance(arg, ast.Starred):
-            return None  # positions after a star argument are unknown
-        if position == slot.position:
-            return arg
-    return None
 
 
 def _default_executor(executor: ast.expr | None) -> bool:

@@ -11,6 +11,7 @@ import libcst as cst
 from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
+from concurlint.frameworks import frameworks, screen_words
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
 from concurlint.model.lockflow import Flow, LockEvents, LockFlow, leaks
@@ -71,9 +72,20 @@ class UnguardedSharedState(ThreadRule):
         "{elsewhere}: updates can be lost; {advice}"
     )
 
+    def screen_words(self) -> frozenset[str]:
+        return super().screen_words() | self.framework_words
+
+    def screen_tree(self, facts: TreeFacts) -> bool:
+        """Code that starts threads, or that names a framework running views on threads."""
+        return super().screen_tree(facts) or facts.imports_mention(self.framework_words)
+
+    @cached_property
+    def framework_words(self) -> frozenset[str]:
+        return screen_words(frameworks(self.catalog.section("framework")))
+
     def screen_facts(self, facts: FileFacts) -> bool:
         """Functions of a module that imports no thread API still run on threads when
-        another module of the project starts them."""
+        another module of the project starts them, or a view calls them."""
         return bool(facts.threads.started)
 
     def visit_Module(self, node: cst.Module) -> None:

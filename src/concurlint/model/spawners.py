@@ -4,6 +4,7 @@ model read the same entries without importing each other."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,18 @@ class ArgumentSlot:
                 if positional == self.position:
                     return arg
                 positional += 1
+        return None
+
+    def find_in_ast(self, call: ast.Call) -> ast.expr | None:
+        """What a call passes in this slot, read on Python's ``ast`` (the summaries')."""
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg == self.keyword:
+                return keyword.value
+        for position, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                return None  # positions after a star argument are unknown
+            if position == self.position:
+                return arg
         return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import libcst as cst
 
+from concurlint.frameworks import frameworks, own_entries, per_request, screen_words
 from concurlint.model.catalog import Catalog
 from concurlint.model.index import ModuleIndex
 from concurlint.model.module import FunctionNode, ModuleModel
@@ -301,7 +302,35 @@ class SpawnAnalysis:
                 entries.append(EntryPoint(method, base.kind, None))
         entries.extend(self._started_elsewhere())
         entries.extend(self._request_handlers())
+        entries.extend(self._views())
         return tuple(entries)
+
+    def _views(self) -> Iterator[EntryPoint]:
+        """The functions and methods of the module that a web or RPC framework runs for
+        each request (``concurlint.frameworks``, the same reading as the module's summary);
+        only a module that names a framework in its imports is read."""
+        known = frameworks(self.model.catalog.section("framework"))
+        words = screen_words(known)
+        imports = (self.model.code(node) for node in self.model.nodes(cst.Import, cst.ImportFrom))
+        if not any(word in text for text in imports for word in words):
+            return
+        facts = self.model.project
+        for entry in own_entries(self.model.module.code, facts.linted_module, facts.package, known):
+            function = self._defined(entry.qualname)
+            if function is not None:
+                yield EntryPoint(
+                    function, "thread", None, per_request(entry.framework),
+                    entry.shares_instance,
+                )
+
+    def _defined(self, qualname: str) -> cst.FunctionDef | None:
+        """The module-level function, or the method of a module-level class, ``qualname``
+        names."""
+        owner, _, name = qualname.rpartition(".")
+        defined = self.model.definition_bound_to(owner or name, self.model.module)
+        if owner and isinstance(defined, cst.ClassDef):
+            defined = self.model.method_of(defined, name)
+        return defined if isinstance(defined, cst.FunctionDef) else None
 
     def _request_handlers(self) -> Iterator[EntryPoint]:
         """The methods of request handler classes that a threading server of the module

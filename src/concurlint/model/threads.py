@@ -134,6 +134,8 @@ class ThreadAnalysis:
         catalog = model.catalog
         self.safe_types = frozenset(model.canonical(n) for n in catalog.names("thread-safe-types"))
         self.initializers = catalog.names("initializer-methods")
+        self.interpreter_state = catalog.names("interpreter-state")
+        self._interpreter_leaves = {name.rpartition(".")[2] for name in self.interpreter_state}
         self._guarded_on_entry: dict[FunctionNode, bool] = {}
         self._synchronizing: dict[cst.CSTNode, bool] = {}
 
@@ -232,6 +234,14 @@ class ThreadAnalysis:
 
     def _attribute_key(self, attribute: cst.Attribute, depth: int) -> StateKey | None:
         receiver, attr = attribute.value, attribute.attr.value
+        shared = (
+            self.model.qualified_names(attribute) & self.interpreter_state
+            if attr in self._interpreter_leaves
+            else None
+        )
+        if shared:
+            label = min(shared)
+            return StateKey("global", self.model.module, label, label)
         if self._thread_safe(receiver):
             return None
         if isinstance(receiver, cst.Name):
