@@ -75,9 +75,10 @@ def summarize_failures(
     classes = _Classes(tree, resolver)
     found = []
     for scope in _scopes(tree, resolver):
-        function = scope.function
-        if isinstance(function, ast.AsyncFunctionDef) or _is_generator(function):
-            continue
+        if isinstance(scope.function, ast.AsyncFunctionDef) or any(
+            isinstance(node, ast.Yield | ast.YieldFrom) for node in scope.own
+        ):
+            continue  # calling it runs nothing
         here, needs = _Judge(resolver, scope, classes, fails).verdict()
         if here or needs:
             found.append((scope.qualname, here, tuple(sorted(needs))))
@@ -118,33 +119,40 @@ class _Scope:
 
     qualname: str
     function: _Function
+    # the nodes of its body in its own scope, each with whether a catch-all handler covers it
+    walked: list[tuple[ast.AST, bool]]
     method: bool  # a method of the class, not a function nested in one
     klass: str | None
     self_name: str | None
     outer_parameters: _Parameters
     outer_local: frozenset[str]
 
+    @property
+    def own(self) -> list[ast.AST]:
+        return [node for node, _ in self.walked]
+
 
 def _scopes(tree: ast.Module, resolver: Resolver) -> Iterator[_Scope]:
     for qualname, function, klass in summarized_functions(tree):
         self_name = self_name_of(function, resolver) if klass is not None else None
-        pending = [_Scope(qualname, function, klass is not None, klass, self_name, {},
-                          frozenset())]
+        pending = [(qualname, function, klass is not None, self_name, {}, frozenset())]
         while pending:
-            scope = pending.pop()
+            name, node, method, instance, outer, outer_local = pending.pop()
+            walked = list(_walk(node.body, resolver))
+            scope = _Scope(name, node, walked, method, klass, instance, outer, outer_local)
+            own = scope.own
             yield scope
-            own = list(scope_nodes(scope.function.body))
-            inner = [node for node in own if isinstance(node, _Function)]
+            inner = [child for child in own if isinstance(child, _Function)]
             if not inner:
                 continue
             parameters = scope.outer_parameters | _parameters(scope.function, scope.method)
             local = scope.outer_local | local_names(scope.function, own)
-            for node in inner:
+            for child in inner:
                 inner_self = scope.self_name
-                if inner_self in local_names(node, list(scope_nodes(node.body))):
+                if inner_self in local_names(child, list(scope_nodes(child.body))):
                     inner_self = None
-                pending.append(_Scope(f"{scope.qualname}.<locals>.{node.name}", node, False,
-                                      scope.klass, inner_self, parameters, local))
+                pending.append((f"{name}.<locals>.{child.name}", child, False, inner_self,
+                                parameters, local))
 
 
 class _Classes:
@@ -169,13 +177,18 @@ class _Class:
     ``self`` with the parameters each method has (``self._clock = clock``)."""
 
     def __init__(self, node: ast.ClassDef, resolver: Resolver) -> None:
+        self.node = node
+        self.resolver = resolver
         self.methods = frozenset(member.name for member in node.body
                                  if isinstance(member, _Function))
-        self.held: dict[str, list[tuple[ast.expr, _Parameters]]] = {}
-        for member in node.body:
+
+    @cached_property
+    def held(self) -> dict[str, list[tuple[ast.expr, _Parameters]]]:
+        found: dict[str, list[tuple[ast.expr, _Parameters]]] = {}
+        for member in self.node.body:
             if not isinstance(member, _Function):
                 continue
-            self_name = self_name_of(member, resolver)
+            self_name = self_name_of(member, self.resolver)
             parameters = _parameters(member, True)
             for statement in scope_nodes(member.body):
                 assigned = single_assignment(statement)
@@ -184,7 +197,8 @@ class _Class:
                 target, value = assigned
                 if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
                         and target.value.id == self_name):
-                    self.held.setdefault(target.attr, []).append((value, parameters))
+                    found.setdefault(target.attr, []).append((value, parameters))
+        return found
 
 
 class _Judge:
@@ -196,7 +210,10 @@ class _Judge:
         self.scope = scope
         self.classes = classes
         self.fails = fails
-        self.own = list(scope_nodes(scope.function.body))
+
+    @cached_property
+    def own(self) -> list[ast.AST]:
+        return self.scope.own
 
     @cached_property
     def local(self) -> frozenset[str]:
@@ -222,7 +239,9 @@ class _Judge:
 
     def verdict(self) -> tuple[bool, frozenset[str]]:
         needs: set[str] = set()
-        for node in _exposed(self.scope.function.body, self.resolver):
+        for node, covered in self.scope.walked:
+            if covered:
+                continue
             if isinstance(node, ast.Raise):
                 return True, _QUIET
             if isinstance(node, ast.Call):
@@ -268,11 +287,11 @@ class _Judge:
         """A call of an attribute of ``self`` that is no method: of what the class's
         methods bind to it (None when the call is something else)."""
         scope = self.scope
-        klass = self.classes.get(scope.klass)
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id == scope.self_name and klass is not None):
+                and func.value.id == scope.self_name):
             return None
-        if func.attr in klass.methods:
+        klass = self.classes.get(scope.klass)
+        if klass is None or func.attr in klass.methods:
             return None
         needs: set[str] = set()
         for value, parameters in klass.held.get(func.attr, ()):
@@ -303,24 +322,26 @@ class _Judge:
         return None
 
 
-def _exposed(statements: list[ast.stmt], resolver: Resolver) -> Iterator[ast.AST]:
-    """The nodes of ``statements`` in their own scope, but for the bodies of ``try``
-    statements a catch-all handler covers."""
-    pending: list[ast.AST] = list(statements)
+def _walk(statements: list[ast.stmt], resolver: Resolver) -> Iterator[tuple[ast.AST, bool]]:
+    """The nodes of ``statements`` in their own scope (as ``scope_nodes``), each with
+    whether it is in the body of a ``try`` that a catch-all handler covers."""
+    pending: list[tuple[ast.AST, bool]] = [(statement, False) for statement in statements]
     while pending:
-        node = pending.pop()
-        yield node
+        node, covered = pending.pop()
+        yield node, covered
         if isinstance(node, _NESTED_SCOPES):
             continue
-        if isinstance(node, ast.Try) and _covers(node, resolver):
-            pending.extend([*node.handlers, *node.orelse, *node.finalbody])
+        if isinstance(node, ast.Try) and not covered and _covers(node, resolver):
+            pending.extend((statement, True) for statement in node.body)
+            pending.extend((part, False) for part in (*node.handlers, *node.orelse,
+                                                       *node.finalbody))
             continue
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
-                pending.extend(item for item in value if isinstance(item, ast.AST))
+                pending.extend((item, covered) for item in value if isinstance(item, ast.AST))
             elif isinstance(value, ast.AST):
-                pending.append(value)
+                pending.append((value, covered))
 
 
 def _covers(node: ast.Try, resolver: Resolver) -> bool:
@@ -373,13 +394,10 @@ def _parameters(function: _Function, method: bool) -> _Parameters:
                      arguments.kw_defaults, strict=True))
     found.update((argument.arg, None) for argument in (arguments.vararg, arguments.kwarg)
                  if argument is not None)
-    static = any(isinstance(decorator, ast.Name | ast.Attribute)
-                 and ast.unparse(decorator).rpartition(".")[2] == "staticmethod"
-                 for decorator in function.decorator_list)
+    static = any((decorator.id if isinstance(decorator, ast.Name) else
+                  decorator.attr if isinstance(decorator, ast.Attribute) else "")
+                 == "staticmethod" for decorator in function.decorator_list)
     if method and positional and not static:
         del found[positional[0].arg]
     return found
 
-
-def _is_generator(function: _Function) -> bool:
-    return any(isinstance(node, ast.Yield | ast.YieldFrom) for node in scope_nodes(function.body))
