@@ -166,22 +166,41 @@ def emit_to(value, sink):
 
 def emit_saved(value):
     emit_unguarded(value)
+
+
+class Entry:
+    def publish(self, value):
+        if value < 0:
+            raise ValueError(value)
+
+    def count(self, value):
+        return value + 1
 """
 
 _SUBMITTER = """\
 from concurrent.futures import ThreadPoolExecutor
 
-from {source} import emit_saved, emit_timed, emit_to, emit_twice, emit_unguarded
+from {source} import Entry, emit_saved, emit_timed, emit_to, emit_twice, emit_unguarded
 
 pool = ThreadPoolExecutor()
 
 
-def report(value):
+def publish(entry: Entry, value):
+    entry.publish(value)
+
+
+def count(entry: Entry, value):
+    entry.count(value)
+
+
+def report(value, entry):
     pool.submit(emit_twice, value)
     pool.submit(emit_timed, value)
     pool.submit(emit_unguarded, value)
     pool.submit(emit_to, value, print)
     pool.submit(emit_saved, value)
+    pool.submit(publish, entry, value)
+    pool.submit(count, entry, value)
 """
 
 
@@ -190,7 +209,8 @@ def test_work_is_reported_on_evidence_of_a_failure_worth_seeing(tmp_path, split:
     """``emit_twice`` and ``emit_timed`` cannot fail in a way worth seeing (``emit`` catches
     everything; a default clock, a logger and arithmetic are no evidence); a ``raise``, a
     call of a supplied callable and a call of a function that raises are, in the
-    submitting module and in another one alike."""
+    submitting module and in another one alike, a method of a parameter annotated with a
+    class of the project included."""
     reports = one_file_or_split(
         tmp_path / "p", split, ("metrics.py", _METRICS), ("main.py", _SUBMITTER)
     )
@@ -198,6 +218,7 @@ def test_work_is_reported_on_evidence_of_a_failure_worth_seeing(tmp_path, split:
         ("CCL209", "pool.submit(emit_unguarded, value)"): 1,
         ("CCL209", "pool.submit(emit_to, value, print)"): 1,
         ("CCL209", "pool.submit(emit_saved, value)"): 1,
+        ("CCL209", "pool.submit(publish, entry, value)"): 1,
     }
 
 

@@ -266,6 +266,12 @@ class Project:
                 coroutines.append((name, self.coroutines[function]))
         failures = tuple((name, callee in self.failing) for name in summary.uses
                          if (callee := self._callee(self.resolve(name))) is not None)
+        failures += tuple(  # methods reached through an annotated parameter
+            (f"{name}.{method.rpartition('.')[2]}", True)
+            for name in summary.uses
+            for method in self._methods.get(self.resolve(name), ())
+            if method in self.failing
+        )
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
                          self._classes.used_by(summary.uses), failures,
@@ -290,6 +296,15 @@ class Project:
             if found is not None:
                 ways.append(Way(site.guards, (function.shown, *found[0]), found[1]))
         return tuple(ways)
+
+    @cached_property
+    def _methods(self) -> dict[str, list[str]]:
+        """The methods of each class of the project, by the class's absolute name."""
+        found: dict[str, list[str]] = {}
+        for name, function in self.functions.items():
+            if function.summary.qualname.count(".") == 1:
+                found.setdefault(name.rpartition(".")[0], []).append(name)
+        return found
 
     @cached_property
     def failing(self) -> frozenset[str]:
