@@ -222,6 +222,78 @@ def test_work_is_reported_on_evidence_of_a_failure_worth_seeing(tmp_path, split:
     }
 
 
+def test_a_refresh_that_turns_every_failure_into_a_value_is_not_reported(
+    ruleset: RuleSet,
+) -> None:
+    """A background refresh that reads an injected clock (defaulting to
+    ``time.monotonic``), updates an annotated entry under a lock, parses a URL, uses
+    ``min``/``max`` and a ``match`` with ``assert_never``, and logs: none of that fails in
+    a way worth seeing, and the fetch itself catches everything. Once the same refresh
+    calls a callback supplied without a default, it is reported."""
+    text = """
+        import logging
+        import threading
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+        from typing import assert_never
+        from urllib.parse import urlsplit
+
+        logger = logging.getLogger(__name__)
+
+
+        class Entry:
+            def __init__(self):
+                self.token = None
+                self.ready = threading.Event()
+
+            def store(self, token, now):
+                match token:
+                    case str():
+                        self.token = token
+                    case None:
+                        pass
+                    case _:
+                        assert_never(token)
+                self.ready.set()
+
+
+        class Refresher:
+            def __init__(self, url, on_failure, clock=time.monotonic):
+                self._url = url
+                self._clock = clock
+                self._on_failure = on_failure
+                self._lock = threading.Lock()
+                self._pool = ThreadPoolExecutor()
+
+            def _fetch(self):
+                try:
+                    return self._url.upper()
+                except Exception as error:
+                    logger.debug("fetch failed: %s", error)
+                    return None
+
+            def _refresh(self, entry: Entry):
+                started = self._clock()
+                token = self._fetch()
+                with self._lock:
+                    entry.store(token, now=self._clock())
+                waited = max(min(self._clock() - started, 60.0), 0.0)
+                logger.warning("refreshed %s in %.1fs", urlsplit(self._url).hostname, waited)
+
+            def _refresh_or_report(self, entry: Entry):
+                self._refresh(entry)
+                if entry.token is None:
+                    self._on_failure(entry)
+
+            def schedule(self, entry: Entry):
+                self._pool.submit(self._refresh, entry)
+                self._pool.submit(self._refresh_or_report, entry)
+    """
+    (report,) = _lint(text, ruleset, "CCL209")
+    reported = dedent(text).splitlines()[report.span.line - 1]
+    assert reported.strip() == "self._pool.submit(self._refresh_or_report, entry)"
+
+
 def test_call_soon_from_a_thread_becomes_call_soon_threadsafe(ruleset: RuleSet) -> None:
     text = """
         import threading
