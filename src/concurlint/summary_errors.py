@@ -127,7 +127,7 @@ class _Scope:
     outer_parameters: _Parameters
     outer_local: frozenset[str]
 
-    @property
+    @cached_property
     def own(self) -> list[ast.AST]:
         return [node for node, _ in self.walked]
 
@@ -212,12 +212,8 @@ class _Judge:
         self.fails = fails
 
     @cached_property
-    def own(self) -> list[ast.AST]:
-        return self.scope.own
-
-    @cached_property
     def local(self) -> frozenset[str]:
-        return self.scope.outer_local | local_names(self.scope.function, self.own)
+        return self.scope.outer_local | local_names(self.scope.function, self.scope.own)
 
     @cached_property
     def parameters(self) -> _Parameters:
@@ -227,14 +223,14 @@ class _Judge:
     @cached_property
     def elements(self) -> frozenset[str]:
         """Names bound to the elements of a collection: ``for`` and comprehension targets."""
-        targets = [node.target for node in self.own
+        targets = [node.target for node in self.scope.own
                    if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension)]
         return frozenset(name.id for target in targets for name in ast.walk(target)
                          if isinstance(name, ast.Name))
 
     @cached_property
     def nested(self) -> frozenset[str]:
-        return frozenset(node.name for node in self.own
+        return frozenset(node.name for node in self.scope.own
                          if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef))
 
     def verdict(self) -> tuple[bool, frozenset[str]]:
