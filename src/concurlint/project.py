@@ -752,8 +752,9 @@ def _summaries(
         if cached is not None:
             found[path] = cached
         elif path in unsaved:
-            found[path] = _summarize_bytes(path, unsaved[path], *files[path][1:],
-                                           *summarizing[1:])
+            _, blocking, threads, fails = summarizing
+            found[path] = _summarize_bytes(path, unsaved[path], module, files[path][2],
+                                           blocking, threads, fails)
         else:
             missing.append(path)
     work = [(path, *files[path][1:], *summarizing) for path in missing]

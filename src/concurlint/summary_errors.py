@@ -135,6 +135,7 @@ class _Scope:
 def _scopes(tree: ast.Module, resolver: Resolver) -> Iterator[_Scope]:
     for qualname, function, klass in summarized_functions(tree):
         self_name = self_name_of(function, resolver) if klass is not None else None
+        pending: list[tuple[str, _Function, bool, str | None, _Parameters, frozenset[str]]]
         pending = [(qualname, function, klass is not None, self_name, {}, frozenset())]
         while pending:
             name, node, method, instance, outer, outer_local = pending.pop()
