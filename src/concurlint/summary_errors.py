@@ -166,7 +166,7 @@ class _Classes:
         self.read: dict[str, _Class] = {}
 
     def get(self, name: str | None) -> _Class | None:
-        if name not in self.nodes or name is None:
+        if name is None or name not in self.nodes:
             return None
         if name not in self.read:
             self.read[name] = _Class(self.nodes[name], self.resolver)
