@@ -132,6 +132,7 @@ def test_a_done_callback_that_reads_the_future_keeps_the_exception(ruleset: Rule
 
 _METRICS = """\
 import logging
+import time
 
 
 def emit(value):
@@ -146,32 +147,151 @@ def emit_twice(value):
     emit(value + 1)
 
 
+def emit_timed(value, clock=time.monotonic):
+    started = clock()
+    emit(value)
+    logging.info("emitted %d in %.1fs", value, max(clock() - started, 0.0))
+
+
 def emit_unguarded(value):
-    print(100 // value)
+    if value < 0:
+        raise ValueError(value)
+    emit(value)
+
+
+def emit_to(value, sink):
+    emit(value)
+    sink(value)
+
+
+def emit_saved(value):
+    emit_unguarded(value)
+
+
+class Entry:
+    def publish(self, value):
+        if value < 0:
+            raise ValueError(value)
+
+    def count(self, value):
+        return value + 1
 """
 
 _SUBMITTER = """\
 from concurrent.futures import ThreadPoolExecutor
 
-from {source} import emit_twice, emit_unguarded
+from {source} import Entry, emit_saved, emit_timed, emit_to, emit_twice, emit_unguarded
 
 pool = ThreadPoolExecutor()
 
 
-def report(value):
+def publish(entry: Entry, value):
+    entry.publish(value)
+
+
+def count(entry: Entry, value):
+    entry.count(value)
+
+
+def report(value, entry):
     pool.submit(emit_twice, value)
+    pool.submit(emit_timed, value)
     pool.submit(emit_unguarded, value)
+    pool.submit(emit_to, value, print)
+    pool.submit(emit_saved, value)
+    pool.submit(publish, entry, value)
+    pool.submit(count, entry, value)
 """
 
 
 @pytest.mark.parametrize("split", [False, True], ids=["one file", "two modules"])
-def test_work_handling_its_errors_through_calls_is_not_reported(tmp_path, split: bool) -> None:
-    """``emit_twice`` lets nothing out because ``emit`` catches everything: the same in
-    the submitting module and in another one."""
+def test_work_is_reported_on_evidence_of_a_failure_worth_seeing(tmp_path, split: bool) -> None:
+    """``emit_twice`` and ``emit_timed`` cannot fail in a way worth seeing (``emit`` catches
+    everything; a default clock, a logger and arithmetic are no evidence); a ``raise``, a
+    call of a supplied callable and a call of a function that raises are, in the
+    submitting module and in another one alike, a method of a parameter annotated with a
+    class of the project included."""
     reports = one_file_or_split(
         tmp_path / "p", split, ("metrics.py", _METRICS), ("main.py", _SUBMITTER)
     )
-    assert reports == {("CCL209", "pool.submit(emit_unguarded, value)"): 1}
+    assert reports == {
+        ("CCL209", "pool.submit(emit_unguarded, value)"): 1,
+        ("CCL209", "pool.submit(emit_to, value, print)"): 1,
+        ("CCL209", "pool.submit(emit_saved, value)"): 1,
+        ("CCL209", "pool.submit(publish, entry, value)"): 1,
+    }
+
+
+def test_a_refresh_that_turns_every_failure_into_a_value_is_not_reported(
+    ruleset: RuleSet,
+) -> None:
+    """A background refresh that reads an injected clock (defaulting to
+    ``time.monotonic``), updates an annotated entry under a lock, parses a URL, uses
+    ``min``/``max`` and a ``match`` with ``assert_never``, and logs: none of that fails in
+    a way worth seeing, and the fetch itself catches everything. Once the same refresh
+    calls a callback supplied without a default, it is reported."""
+    text = """
+        import logging
+        import threading
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+        from typing import assert_never
+        from urllib.parse import urlsplit
+
+        logger = logging.getLogger(__name__)
+
+
+        class Entry:
+            def __init__(self):
+                self.token = None
+                self.ready = threading.Event()
+
+            def store(self, token, now):
+                match token:
+                    case str():
+                        self.token = token
+                    case None:
+                        pass
+                    case _:
+                        assert_never(token)
+                self.ready.set()
+
+
+        class Refresher:
+            def __init__(self, url, on_failure, clock=time.monotonic):
+                self._url = url
+                self._clock = clock
+                self._on_failure = on_failure
+                self._lock = threading.Lock()
+                self._pool = ThreadPoolExecutor()
+
+            def _fetch(self):
+                try:
+                    return self._url.upper()
+                except Exception as error:
+                    logger.debug("fetch failed: %s", error)
+                    return None
+
+            def _refresh(self, entry: Entry):
+                started = self._clock()
+                token = self._fetch()
+                with self._lock:
+                    entry.store(token, now=self._clock())
+                waited = max(min(self._clock() - started, 60.0), 0.0)
+                logger.warning("refreshed %s in %.1fs", urlsplit(self._url).hostname, waited)
+
+            def _refresh_or_report(self, entry: Entry):
+                self._refresh(entry)
+                if entry.token is None:
+                    self._on_failure(entry)
+
+            def schedule(self, entry: Entry):
+                self._pool.submit(self._refresh, entry)
+                self._pool.submit(self._refresh_or_report, entry)
+    """
+    (report,) = _lint(text, ruleset, "CCL209")
+    reported = dedent(text).splitlines()[report.span.line - 1]
+    assert reported.strip() == "self._pool.submit(self._refresh_or_report, entry)"
 
 
 def test_call_soon_from_a_thread_becomes_call_soon_threadsafe(ruleset: RuleSet) -> None:

@@ -43,7 +43,7 @@ from concurlint.summary import (
     summarize,
 )
 from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
-from concurlint.summary_errors import handling, summarize_errors
+from concurlint.summary_errors import failing, summarize_failures
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
     NO_PROCESS_SUMMARY,
@@ -102,7 +102,8 @@ class FileFacts:
     processes: ProcessFacts = NO_PROCESS_FACTS  # see concurlint.summary_processes
     threads: ThreadFacts = NO_THREAD_FACTS  # started here from elsewhere; imported locks
     classes: tuple[tuple[str, ClassFacts], ...] = ()  # imported name -> its method table
-    handling: tuple[str, ...] = ()  # imported functions that handle their own exceptions
+    # imported project functions: whether each may fail in a way worth seeing (CCL209)
+    failures: tuple[tuple[str, bool], ...] = ()
     _blocking: dict[str, tuple[tuple[str, ...], str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -120,10 +121,10 @@ class FileFacts:
     def digest(self) -> str:
         """Empty when the file gets no facts (its cache key is then unchanged)."""
         if not (self.blocking or self.coroutines or self.processes or self.threads
-                or self.classes or self.handling):
+                or self.classes or self.failures):
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
-                      self.classes, self.guarded, self.handling))
+                      self.classes, self.guarded, self.failures))
         return hashlib.sha256(known.encode()).hexdigest()
 
     @property
@@ -264,11 +265,17 @@ class Project:
                     guarded.append(GuardedFunction(name, signature, self._ways(function)))
             if function in self.coroutines:
                 coroutines.append((name, self.coroutines[function]))
-        handles = tuple(name for name in summary.uses
-                        if self._callee(self.resolve(name)) in self.handling)
+        failures = tuple((name, callee in self.failing) for name in summary.uses
+                         if (callee := self._callee(self.resolve(name))) is not None)
+        failures += tuple(  # methods reached through an annotated parameter
+            (f"{name}.{method.rpartition('.')[2]}", True)
+            for name in summary.uses
+            for method in self._methods.get(self.resolve(name), ())
+            if method in self.failing
+        )
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
-                         self._classes.used_by(summary.uses), handles,
+                         self._classes.used_by(summary.uses), failures,
                          guarded=tuple(guarded))
 
     def _ways(self, name: str) -> tuple[Way, ...]:
@@ -292,15 +299,27 @@ class Project:
         return tuple(ways)
 
     @cached_property
-    def handling(self) -> frozenset[str]:
-        """Functions that handle their own exceptions (``summary_errors``), by absolute
+    def _methods(self) -> dict[str, list[str]]:
+        """The methods of each class of the project, by the class's absolute name."""
+        found: dict[str, list[str]] = {}
+        for name, function in self.functions.items():
+            if function.summary.qualname.count(".") == 1:
+                found.setdefault(name.rpartition(".")[0], []).append(name)
+        return found
+
+    @cached_property
+    def failing(self) -> frozenset[str]:
+        """Functions that may fail in a way worth seeing (``summary_errors``), by absolute
         name, through the functions of any project module they call."""
-        relies = {
-            f"{module.module}.{qualname}": needs
+        failures = [
+            (f"{module.module}.{qualname}", here, needs)
             for module in self.modules.values()
-            for qualname, needs in module.errors
-        }
-        return handling(relies, lambda name: self._callee(self.resolve(name)))
+            for qualname, here, needs in module.failures
+        ]
+        nested = {name for name, _, _ in failures if ".<locals>." in name}
+        return failing(
+            failures, lambda name: name if name in nested else self._callee(self.resolve(name))
+        )
 
     @cached_property
     def _classes(self) -> MethodTables:
@@ -724,7 +743,8 @@ def project_facts(
     catalog = load_catalog(settings.catalog_extensions())
     blocking = frozenset().union(*(group.names for group in catalog.blocking))
     threads = ThreadCatalog.from_catalog(catalog)
-    made = _summaries(files, cache, jobs, (settings.max_file_size, blocking, threads),
+    made = _summaries(files, cache, jobs,
+                      (settings.max_file_size, blocking, threads, catalog.failing_calls),
                       unsaved or {})
     # An edit that leaves every summary as it was (a comment, a changed expression) finds
     # the joined facts under the summaries' own digests: no join, no propagation.
@@ -751,8 +771,10 @@ def _fingerprint(path: str, limit: int) -> str | Unreadable:
     return raw if isinstance(raw, Unreadable) else fingerprint(raw)
 
 
-_Summarizing = tuple[int, frozenset[str], ThreadCatalog]  # size limit, blocking names, threads
-_Work = tuple[str, str, bool, int, frozenset[str], ThreadCatalog]  # path, module, package, ...
+# size limit, blocking names, threads, blocking names that can fail
+_Summarizing = tuple[int, frozenset[str], ThreadCatalog, frozenset[str]]
+# path, module, package, then _Summarizing
+_Work = tuple[str, str, bool, int, frozenset[str], ThreadCatalog, frozenset[str]]
 _Summarized = tuple[tuple[ModuleSummary, str] | None, str]  # summary and digest, fingerprint
 
 
@@ -773,8 +795,9 @@ def _summaries(
         if cached is not None:
             found[path] = cached
         elif path in unsaved:
-            found[path] = _summarize_bytes(path, unsaved[path], *files[path][1:],
-                                           *summarizing[1:])
+            _, blocking, threads, fails = summarizing
+            found[path] = _summarize_bytes(path, unsaved[path], module, files[path][2],
+                                           blocking, threads, fails)
         else:
             missing.append(path)
     work = [(path, *files[path][1:], *summarizing) for path in missing]
@@ -806,11 +829,12 @@ def _summarize_one(item: _Work) -> _Summarized:
     """The summary of one file and its digest (None when it cannot be read, decoded or
     parsed: then it exports nothing, and the lint pass reports why), with the fingerprint
     of the bytes summarized."""
-    path, module, is_package, limit, blocking, threads = item
+    path, module, is_package, limit, blocking, threads, fails = item
     raw = read_bytes(path, limit)
     if isinstance(raw, Unreadable):
         return None, ""
-    return _summarize_bytes(path, raw, module, is_package, blocking, threads), fingerprint(raw)
+    summary = _summarize_bytes(path, raw, module, is_package, blocking, threads, fails)
+    return summary, fingerprint(raw)
 
 
 def _summarize_bytes(
@@ -820,6 +844,7 @@ def _summarize_bytes(
     is_package: bool,
     blocking: frozenset[str],
     threads: ThreadCatalog,
+    fails: frozenset[str],
 ) -> tuple[ModuleSummary, str] | None:
     """The summary of ``raw`` read as ``module`` (from the file, or an editor's buffer)."""
     source = decode_source(path, raw)
@@ -832,7 +857,7 @@ def _summarize_bytes(
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
         classes, handed = summarize_classes(tree, module, is_package)
         summary = replace(summary, classes=classes, handed=handed,
-                          errors=summarize_errors(tree, module, is_package, threads))
+                          failures=summarize_failures(tree, module, is_package, fails))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return summary, hashlib.sha256(to_json(summary)).hexdigest()

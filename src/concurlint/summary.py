@@ -84,8 +84,8 @@ class ModuleSummary:
     threads: ThreadSummary | None = None  # thread starts and locks (concurlint.summary_threads)
     classes: tuple[ClassSummary, ...] = ()  # module-level classes (concurlint.summary_classes)
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
-    # functions that handle their own exceptions if those they call do (summary_errors)
-    errors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # functions that may fail in a way worth seeing, or call one that may (summary_errors)
+    failures: tuple[tuple[str, bool, tuple[str, ...]], ...] = ()
 
 
 def summarize(

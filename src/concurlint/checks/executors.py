@@ -35,7 +35,7 @@ class ExecutorExceptionLost(Rule):
         names = self.model.call_names(node)
         if (names & self._submits or names & self._maps) and (
             self._work_catches_all(node) or self._work_from_caller(node)
-            or self._work_handles_errors(node)
+            or self._work_cannot_fail(node)
         ):
             return
         if names & self._submits:
@@ -64,18 +64,22 @@ class ExecutorExceptionLost(Rule):
             for node in descendants(function.body, SCOPES)
         )
 
-    def _work_handles_errors(self, call: cst.Call) -> bool:
-        """The work is a function of this module or of another project module that lets
-        no exception out, through the functions it calls (``summary_errors``)."""
+    def _work_cannot_fail(self, call: cst.Call) -> bool:
+        """The work is a function of this module or of another project module whose body
+        shows no failure worth seeing (``summary_errors``). Work whose body is unknown (a
+        method of a value of unknown type, a library function) is not exempt: the dropped
+        future is then the only place its errors can go."""
         if not call.args:
             return False
         work = call.args[0].value
-        handling = self.model.analysis(ErrorHandling)
+        errors = self.model.analysis(ErrorHandling)
         function = self._submitted_function(call) or self.model.resolve_callee(work)
         if function is not None:
-            return handling.handles(function)
+            return errors.fails(function) is False
         names = self.model.qualified_names(work)
-        return any(self.model.project.absolute(name) in handling.imported for name in names)
+        return any(
+            errors.imported.get(self.model.project.absolute(name) or "") is False for name in names
+        )
 
     def _work_from_caller(self, call: cst.Call) -> bool:
         """The work is a callable the enclosing function's caller supplies: submitted as is

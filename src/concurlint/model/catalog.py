@@ -45,13 +45,15 @@ class ArgumentForm:
 @dataclass(frozen=True)
 class BlockingGroup:
     """Blocking calls sharing one piece of advice. ``offload`` is False when the calls'
-    objects must stay on their thread, so wrapping them in ``asyncio.to_thread`` is no fix."""
+    objects must stay on their thread, so wrapping them in ``asyncio.to_thread`` is no fix;
+    ``fails`` is False when the calls wait without failing at run time (a sleep, a lock)."""
 
     kind: str
     advice: str
     names: frozenset[str]
     nonblocking: tuple[ArgumentForm, ...] = ()
     offload: bool = True
+    fails: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,16 @@ class Catalog:
                 names=frozenset(group["names"]),
                 nonblocking=tuple(ArgumentForm(**form) for form in group.get("nonblocking", ())),
                 offload=group.get("offload", True),
+                fails=group.get("fails", True),
             )
             for group in self.section(section)
         )
+
+    @cached_property
+    def failing_calls(self) -> frozenset[str]:
+        """The blocking calls whose failure is a run-time event (file, network, subprocess):
+        evidence that executor work can fail in a way worth seeing (CCL209)."""
+        return frozenset().union(*(group.names for group in self.blocking if group.fails))
 
     @cached_property
     def canonical_modules(self) -> Mapping[str, str]:

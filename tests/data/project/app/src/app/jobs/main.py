@@ -24,7 +24,7 @@ def run(keys):
         threading.Thread(target=shadowed).start()
         threading.Thread(target=crunch).start()
     with ThreadPoolExecutor() as pool:
-        pool.map(jobs.tally, keys)  # expect: CCL209
+        pool.map(jobs.tally, keys)  # a re-exported function with no evidence of a failure
     threading.Thread(target=c.remember, args=("a", 1)).start()
     threading.Thread(target=once).start()
     threading.Thread(target=outbox.flush, daemon=True).start()
