@@ -175,7 +175,8 @@ class ModuleModel:
 
     @cached_property
     def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve(ScopeProvider)
+        with walk.read_only_visits():  # libcst's scopes, from three walks that rebuild nothing
+            return self.wrapper.resolve(ScopeProvider)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parents.get(node)
