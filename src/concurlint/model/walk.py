@@ -188,11 +188,12 @@ def read_only_visits() -> Iterator[None]:
         _STATE.fast, _STATE.hooks, _STATE.children = False, {}, {}
 
 
-def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> object:
+def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor | cst.CSTTransformer) -> object:
     """``CSTNode.visit`` as installed by ``read_only_visits``."""
     hooks = _attribute_hooks(visitor) if getattr(_STATE, "fast", False) else _EVERYTHING
     if type(node).__name__ in hooks:
         return _LIBCST_VISIT(node, visitor)
+    visitor = cast(cst.CSTVisitor, visitor)  # a transformer's hooks are every node type
     if visitor.on_visit(node):
         below = _STATE.children.get(id(node))
         if below is None:  # the three walks share each node's children
@@ -203,15 +204,16 @@ def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> object:
     return node
 
 
-def _attribute_hooks(visitor: cst.CSTVisitor) -> frozenset[str] | _Everything:
+def _attribute_hooks(visitor: cst.CSTVisitor | cst.CSTTransformer) -> frozenset[str] | _Everything:
     """The node types for which ``visitor`` has ``visit_<Node>_<field>`` or
     ``leave_<Node>_<field>`` hooks, which only libcst's own traversal calls (every type
     for a transformer); found once per visitor (the instance is kept, so that its id is not
     reused meanwhile)."""
-    known = _STATE.hooks.get(id(visitor))
+    found: dict[int, tuple[object, frozenset[str] | _Everything]] = _STATE.hooks
+    known = found.get(id(visitor))
     if known is None:
         hooks = _hooks_of(visitor) if isinstance(visitor, cst.CSTVisitor) else _EVERYTHING
-        known = _STATE.hooks[id(visitor)] = (visitor, hooks)
+        known = found[id(visitor)] = (visitor, hooks)
     return known[1]
 
 
