@@ -15,10 +15,13 @@ import pytest
 from benchmarks.corpus import python_files, stdlib
 from conftest import FIXTURES, ROOT
 from libcst.metadata import (
+    ExpressionContextProvider,
     MetadataWrapper,
     ParentNodeProvider,
     QualifiedNameProvider,
     QualifiedNameSource,
+    Scope,
+    ScopeProvider,
 )
 
 from concurlint.checks import ALL_RULES
@@ -27,7 +30,12 @@ from concurlint.engine import RuleSet, lint_files, lint_source, run_with_deep_st
 from concurlint.files import Source, read_source
 from concurlint.model.catalog import load_catalog
 from concurlint.model.module import ModuleModel
-from concurlint.model.walk import parents_and_order, visit_batched, visitor_methods
+from concurlint.model.walk import (
+    parents_and_order,
+    read_only_visits,
+    visit_batched,
+    visitor_methods,
+)
 from concurlint.screen import TreeFacts
 
 # A few standard-library modules: some report, some are kept by the word screen only to be
@@ -152,6 +160,80 @@ def test_fast_walk_equals_libcst_traversal(corpus) -> None:
 
     for source in _sources(corpus()):
         run_with_deep_stack(compare, source)
+
+
+def _scope_facts(module: cst.Module) -> list[object]:
+    """Everything ``ScopeProvider`` and ``ExpressionContextProvider`` say about ``module``:
+    each node's scope and context (in their order), each scope's assignments and accesses
+    with what they refer to (sets in libcst, so sorted). Nodes are told apart by identity,
+    but for those of string annotations, which libcst parses anew on every run."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    contexts = wrapper.resolve(ExpressionContextProvider)
+    own = {id(node) for node in parents_and_order(module)[1]}
+
+    def key(node: object) -> object:
+        return id(node) if id(node) in own else type(node).__name__
+
+    numbers: dict[int, int] = {}
+    for scope in scopes.values():
+        numbers.setdefault(id(scope), len(numbers))
+    facts: list[object] = [(key(node), numbers[id(scope)]) for node, scope in scopes.items()]
+    facts.extend((key(node), context) for node, context in contexts.items())
+    seen = {id(scope): scope for scope in scopes.values() if isinstance(scope, Scope)}
+    for scope in seen.values():
+        facts.append(sorted(
+            (a.name, str(key(getattr(a, "node", None)))) for a in scope.assignments
+        ))
+        facts.append(sorted(
+            (str(key(access.node)),
+             sorted((r.name, str(key(getattr(r, "node", None)))) for r in access.referents))
+            for access in scope.accesses
+        ))
+    return facts
+
+
+@pytest.mark.parametrize("corpus", [fixture_files, stdlib_sample], ids=["fixtures", "stdlib"])
+def test_read_only_visits_give_libcst_scopes(corpus) -> None:
+    """The model's scopes come from walks that rebuild no node: the same scopes, contexts,
+    assignments and accesses as libcst's own traversal gives."""
+    def compare(source: Source) -> None:
+        module = cst.parse_module(source.text)
+        expected = _scope_facts(module)
+        with read_only_visits():
+            assert _scope_facts(module) == expected
+
+    for source in _sources(corpus()):
+        run_with_deep_stack(compare, source)
+
+
+class _Renamer(cst.CSTTransformer):
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=updated_node.value.upper())
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """A visitor with an attribute hook, which only libcst's traversal calls."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def visit_Call_func(self, node: cst.Call) -> None:
+        self.events.append("func")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.events.append(node.value)
+
+
+def test_read_only_visits_leave_transformers_and_attribute_hooks_to_libcst() -> None:
+    module = cst.parse_module("f(x)\n")
+    with read_only_visits():
+        assert module.visit(_Renamer()).code == "F(X)\n"
+        recorder = _FieldRecorder()
+        module.visit(recorder)
+    expected = _FieldRecorder()
+    module.visit(expected)
+    assert recorder.events == expected.events == ["func", "f", "x"]
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)

@@ -170,12 +170,19 @@ class ModuleModel:
     def nodes(self, *kinds: type[_Node]) -> list[_Node]:
         """Every node of the module of one of ``kinds``, in visit (source) order."""
         if kinds not in self._of_kinds:
-            self._of_kinds[kinds] = [node for node in self._walked[1] if isinstance(node, kinds)]
+            # one subclass test per node type, not an (abc) isinstance test per node
+            wanted = {kind: issubclass(kind, kinds) for kind in self._node_types}
+            self._of_kinds[kinds] = [node for node in self._walked[1] if wanted[type(node)]]
         return cast("list[_Node]", self._of_kinds[kinds])  # filtered by ``kinds`` just above
 
     @cached_property
+    def _node_types(self) -> frozenset[type[cst.CSTNode]]:
+        return frozenset(map(type, self._walked[1]))
+
+    @cached_property
     def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve(ScopeProvider)
+        with walk.read_only_visits():  # libcst's scopes, from three walks that rebuild nothing
+            return self.wrapper.resolve(ScopeProvider)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parents.get(node)
