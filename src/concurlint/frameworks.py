@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from concurlint.limits import parse_quietly
 from concurlint.model.spawners import ArgumentSlot
 from concurlint.summary import Resolver, binding_counts, module_imports, module_level
 
@@ -126,11 +125,10 @@ def framework_entries(
 
 
 def own_entries(
-    text: str, module: str, package: str, known: tuple[Framework, ...]
+    tree: ast.Module, module: str, package: str, known: tuple[Framework, ...]
 ) -> tuple[FrameworkEntry, ...]:
     """The views of the linted module itself, read as its summary reads them (``module``
     is the name it is read as, ``package`` the package its relative imports start from)."""
-    tree = parse_quietly(text)
     resolver = Resolver(module, dict(module_imports(tree, package)), binding_counts(tree.body),
                         frozenset(), frozenset(), frozenset())
     return framework_entries(tree, resolver, known)[0]

@@ -11,7 +11,6 @@ from functools import cached_property
 
 import libcst as cst
 
-from concurlint.limits import parse_quietly
 from concurlint.model.module import ModuleModel
 from concurlint.screen import TreeFacts
 from concurlint.summary_errors import failing, summarize_failures
@@ -33,7 +32,7 @@ class ErrorHandling:
 
     @cached_property
     def _failing(self) -> frozenset[str]:
-        tree = parse_quietly(self.model.module.code)
+        tree = self.model.syntax_tree
         implicit = TreeFacts(tree).implicit_modules
         failures = [
             (f"{self._module}.{qualname}", here, needs)

@@ -17,7 +17,6 @@ from typing import Any
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from concurlint.limits import parse_quietly
 from concurlint.model.blocking import Blocking, BlockingAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import PARTIAL
@@ -194,7 +193,7 @@ class GeventAnalysis:
     def _repatched(self) -> frozenset[int]:
         module = self.model.project.linted_module
         candidates, signals = summarize_repatches(
-            parse_quietly(self.model.module.code), module, False
+            self.model.syntax_tree, module, False
         )
         known = {(f"{module}.{function}", value) for function, value in signals}
         known.update(self.model.project.processes.patch_signals)

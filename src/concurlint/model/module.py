@@ -27,6 +27,7 @@ from libcst.metadata import (
 
 from concurlint import guards
 from concurlint.fragments import FRAGMENT_MODULES
+from concurlint.limits import parse_quietly
 from concurlint.model import walk
 from concurlint.model.catalog import Catalog
 from concurlint.project import NO_FACTS, FileFacts
@@ -152,6 +153,12 @@ class ModuleModel:
         return cast(_Analysis, self._analyses[kind])  # stored under its own class just above
 
     # -- raw metadata -------------------------------------------------------------------------
+
+    @cached_property
+    def syntax_tree(self) -> ast.Module:
+        """The module read with Python's ``ast``, for the analyses that share the project
+        summaries' reading of it (parsed once per model, however many ask)."""
+        return parse_quietly(self.module.code)
 
     @cached_property
     def _walked(self) -> tuple[dict[cst.CSTNode, cst.CSTNode], list[cst.CSTNode]]:

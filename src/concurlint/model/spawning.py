@@ -315,7 +315,7 @@ class SpawnAnalysis:
         if not any(word in text for text in imports for word in words):
             return
         facts = self.model.project
-        for entry in own_entries(self.model.module.code, facts.linted_module, facts.package, known):
+        for entry in own_entries(self.model.syntax_tree, facts.linted_module, facts.package, known):
             function = self._defined(entry.qualname)
             if function is not None:
                 yield EntryPoint(
