@@ -19,7 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from concurlint.model.spawners import ArgumentSlot
-from concurlint.summary import Resolver, binding_counts, module_imports, module_level
+from concurlint.summary import Resolver, module_level
 
 _KEYS = frozenset({
     "name", "why", "objects", "decorators", "object-registers", "registers", "target", "bases",
@@ -129,8 +129,7 @@ def own_entries(
 ) -> tuple[FrameworkEntry, ...]:
     """The views of the linted module itself, read as its summary reads them (``module``
     is the name it is read as, ``package`` the package its relative imports start from)."""
-    resolver = Resolver(module, dict(module_imports(tree, package)), binding_counts(tree.body),
-                        frozenset(), frozenset(), frozenset())
+    resolver = Resolver.of_names(tree, module, package)
     return framework_entries(tree, resolver, known)[0]
 
 

@@ -258,6 +258,13 @@ class Resolver:
     # module-level names bound once to a literal and never rebound (``module_constants``)
     constants: dict[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def of_names(cls, tree: ast.Module, module: str, package: str) -> Resolver:
+        """A resolver of ``tree``'s names alone (read as ``module``, relative imports from
+        ``package``), for readings that need no blocking names, flags or constants."""
+        return cls(module, dict(module_imports(tree, package)), binding_counts(tree.body),
+                   frozenset(), frozenset(), frozenset())
+
     def target(self, func: ast.expr, local: frozenset[str], klass: str | None,
                self_name: str | None) -> str | None:
         """The absolute dotted name a call of ``func`` runs, when the names pin it down."""

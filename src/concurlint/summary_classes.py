@@ -22,8 +22,6 @@ from concurlint.summary import (
     FunctionSummary,
     ModuleSummary,
     Resolver,
-    binding_counts,
-    module_imports,
     module_level,
     scope_nodes,
 )
@@ -105,8 +103,7 @@ def summarize_classes(
     passes to calls at import time (``wrap(Methods)``: a class handed to a function then
     may have its methods replaced, as pyrogram's ``sync`` module does)."""
     package = module if is_package else module.rpartition(".")[0]
-    resolver = Resolver(module, dict(module_imports(tree, package)), binding_counts(tree.body),
-                        frozenset(), frozenset(), frozenset())
+    resolver = Resolver.of_names(tree, module, package)
     classes = tuple(
         _summary(statement, resolver)
         for statement in module_level(tree.body)
