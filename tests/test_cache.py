@@ -133,3 +133,21 @@ def test_default_cache_is_tagged_for_backup_tools_and_git(tmp_path: Path, module
     folder = tmp_path / ".concurlint_cache"
     assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d1")
     assert (folder / ".gitignore").read_text().endswith("*\n")
+
+
+def test_joined_facts_of_the_wanted_files_alone_equal_the_whole_entry(tmp_path: Path) -> None:
+    """A run naming one file decodes only that file's facts from the project's entry; they
+    are the facts a whole run reads for it, and the entry itself stays whole."""
+    from concurlint.project import project_facts
+
+    (tmp_path / "storage.py").write_text("import time\n\n\ndef save():\n    time.sleep(1)\n")
+    (tmp_path / "api.py").write_text("from storage import save\n\n\nasync def f():\n    save()\n")
+    (tmp_path / "jobs.py").write_text("from storage import save\n\n\nasync def g():\n    save()\n")
+    settings = Settings(root=tmp_path)
+    paths = [str(tmp_path / name) for name in ("storage.py", "api.py", "jobs.py")]
+    whole = project_facts(paths, settings, _open(tmp_path / "cache", settings))
+    assert len(whole) >= 2
+    wanted = [paths[1]]
+    alone = project_facts(paths, settings, _open(tmp_path / "cache", settings), wanted=wanted)
+    assert alone == {paths[1]: whole[paths[1]]}
+    assert project_facts(paths, settings, _open(tmp_path / "cache", settings)) == whole

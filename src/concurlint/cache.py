@@ -28,6 +28,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -128,17 +129,21 @@ class Cache:
         key = self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}")
         self._store(_SUMMARY, key, summary)
 
-    def get_project(self, key: str) -> dict[str, FileFacts] | None:
-        """The facts of a whole run, by the digest of every file's bytes and module name."""
-        facts = self._load(_PROJECT, f"{SUMMARY_FORMAT}-{key}")
+    def get_project(
+        self, key: str, wanted: Collection[str] | None = None
+    ) -> dict[str, FileFacts] | None:
+        """The facts of a whole run, by the digest of every file's bytes and module name;
+        only those of the ``wanted`` paths when given (the others are not decoded)."""
+        facts = self._load(_PROJECT, f"{SUMMARY_FORMAT}-{key}", wanted)
         return facts if isinstance(facts, dict) else None
 
     def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
         self._store(_PROJECT, f"{SUMMARY_FORMAT}-{key}", facts)
 
-    def _load(self, kind: str, key: str) -> object:
-        """The entry's value, or None: missing, not a regular file, too large, of another
-        key, kind or format, corrupt, or not of the declared shape."""
+    def _load(self, kind: str, key: str, keys: Collection[str] | None = None) -> object:
+        """The entry's value (of a mapping, only ``keys`` when given), or None: missing, not
+        a regular file, too large, of another key, kind or format, corrupt, or not of the
+        declared shape."""
         data = read_entry(self._entry(key))
         if data is None:
             return None
@@ -147,7 +152,7 @@ class Cache:
         if header != expected:
             return None
         try:
-            return from_json(body, _KINDS[kind], _NAMES)
+            return from_json(body, _KINDS[kind], _NAMES, keys)
         except (Malformed, TypeError, ValueError, RecursionError):
             return None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
@@ -720,15 +720,18 @@ def project_facts(
     fingerprints: Mapping[str, str | Unreadable] | None = None,
     jobs: int = 1,
     unsaved: Mapping[str, bytes] | None = None,
+    wanted: Collection[str] | None = None,
 ) -> dict[str, FileFacts]:
     """Summarize every path (from the cache when it can), join them, and return the facts
     of each path that imports something the project knows about. ``fingerprints`` are the
     files' ``files.fingerprint`` (or why they cannot be read), when the caller has them;
     ``unsaved`` holds the bytes of files an editor has changed but not saved, read instead
-    of the files (their fingerprints must be of those bytes).
+    of the files (their fingerprints must be of those bytes). ``wanted``, the paths the
+    caller reports on, may limit what is returned to their facts.
 
     The joined facts are cached too, keyed on every file's bytes and module name: a run in
-    which nothing changed reads one entry instead of a summary per file."""
+    which nothing changed reads one entry instead of a summary per file, and decodes from
+    it only the ``wanted`` paths' facts."""
     names = ModuleNames.of(settings)
     if fingerprints is None:
         fingerprints = file_fingerprints(paths, settings.max_file_size)
@@ -737,7 +740,7 @@ def project_facts(
         if isinstance(found := fingerprints.get(path), str) and not path.endswith(STUB_SUFFIX)
     }
     key = _project_key(files)
-    cached = cache.get_project(key) if cache is not None else None
+    cached = cache.get_project(key, wanted) if cache is not None else None
     if cached is not None:
         return cached
     catalog = load_catalog(settings.catalog_extensions())

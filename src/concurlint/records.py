@@ -17,7 +17,7 @@ import enum
 import json
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
@@ -33,13 +33,19 @@ def to_json(value: object) -> bytes:
     return json.dumps(_plain(value), sort_keys=True, separators=(",", ":")).encode()
 
 
-def from_json(data: bytes, kind: object, names: dict[str, type]) -> Any:
+def from_json(
+    data: bytes, kind: object, names: dict[str, type], keys: Collection[str] | None = None
+) -> Any:
     """Decode ``data`` as ``kind``; ``names`` resolves the dataclasses' annotations that
-    name types imported only for type checking."""
+    name types imported only for type checking. ``keys``, for a ``dict`` kind, keeps only
+    those entries, and only they are checked and converted: a run that needs one file's
+    facts does not pay for decoding every file's."""
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as error:
         raise Malformed(str(error)) from error
+    if keys is not None and type(value) is dict:
+        value = {key: value[key] for key in keys if key in value}
     return _decoder(kind, tuple(sorted(names.items())))(value)
 
 

@@ -84,7 +84,7 @@ def lint_paths(
     bar = Progress(len(paths), dumb=os.environ.get("TERM") == "dumb") if progress else None
     members = project_files(paths, settings) if paths else []
     fingerprints = file_fingerprints(members, settings.max_file_size)
-    facts = project_facts(members, settings, cache, fingerprints, jobs)
+    facts = project_facts(members, settings, cache, fingerprints, jobs, wanted=paths)
     named = {path: fingerprints[path] for path in paths}
     pending = _answer_from_cache(named, cache, results, bar.advance if bar else None, facts)
     if pending:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,13 @@ class MemoCache(Cache):
         self.summaries[(path, content, summary[0].module)] = summary
         super().put_summary(path, content, summary)
 
-    def get_project(self, key: str) -> dict[str, FileFacts] | None:
-        return self.projects.get(key)
+    def get_project(
+        self, key: str, wanted: Collection[str] | None = None
+    ) -> dict[str, FileFacts] | None:
+        facts = self.projects.get(key)  # kept decoded: a subset costs nothing to make
+        if facts is None or wanted is None:
+            return facts
+        return {path: facts[path] for path in wanted if path in facts}
 
     def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
         if len(self.projects) > 8:  # joins of earlier edits are not asked for again
