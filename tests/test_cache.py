@@ -151,3 +151,53 @@ def test_joined_facts_of_the_wanted_files_alone_equal_the_whole_entry(tmp_path: 
     alone = project_facts(paths, settings, _open(tmp_path / "cache", settings), wanted=wanted)
     assert alone == {paths[1]: whole[paths[1]]}
     assert project_facts(paths, settings, _open(tmp_path / "cache", settings)) == whole
+
+
+def _three_modules(tmp_path: Path) -> list[str]:
+    (tmp_path / "storage.py").write_text("import time\n\n\ndef save():\n    time.sleep(1)\n")
+    (tmp_path / "api.py").write_text("from storage import save\n\n\nasync def f():\n    save()\n")
+    (tmp_path / "jobs.py").write_text("from storage import save\n\n\nasync def g():\n    save()\n")
+    return [str(tmp_path / name) for name in ("storage.py", "api.py", "jobs.py")]
+
+
+def test_an_edit_that_keeps_every_summary_decodes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment added to a file leaves its summary as it was: the joined facts are found
+    under the summaries' digests, and no summary is checked and converted to find them."""
+    from concurlint.project import project_facts
+
+    paths = _three_modules(tmp_path)
+    settings = Settings(root=tmp_path)
+    whole = project_facts(paths, settings, _open(tmp_path / "cache", settings))
+    with open(paths[0], "a", encoding="utf-8") as stream:
+        stream.write("# a comment\n")
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("a summary was decoded")
+
+    monkeypatch.setattr(Cache, "get_summary", refuse)
+    again = project_facts(paths, settings, _open(tmp_path / "cache", settings))
+    assert again == whole
+
+
+def test_a_summary_gone_after_its_digest_was_read_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A join needs the summaries themselves; one whose cache entry cannot be read by then
+    is made again from its file, so the facts are those of a run without a cache."""
+    from concurlint.project import project_facts
+
+    paths = _three_modules(tmp_path)
+    settings = Settings(root=tmp_path)
+    project_facts(paths, settings, _open(tmp_path / "cache", settings))
+    (tmp_path / "api.py").write_text("from storage import save\n\n\ndef f():\n    save()\n")
+    original = Cache.get_summary
+
+    def lost_storage(self: Cache, path: str, content: str, module: str) -> object:
+        return None if path == paths[0] else original(self, path, content, module)
+
+    monkeypatch.setattr(Cache, "get_summary", lost_storage)
+    joined = project_facts(paths, settings, _open(tmp_path / "cache", settings))
+    assert paths[2] in joined
+    assert joined == project_facts(paths, settings)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import stat
 import sys
@@ -129,6 +130,27 @@ class Cache:
         key = self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}")
         self._store(_SUMMARY, key, summary)
 
+    def summary_digest(self, path: str, content: str, module: str) -> str | None:
+        """The digest stored with the summary of these bytes read as ``module``, without
+        checking and converting the summary itself: enough to find the joined facts."""
+        body = self._body(_SUMMARY, self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        try:
+            value = json.loads(body) if body is not None else None
+        except (ValueError, RecursionError):
+            return None
+        if type(value) is list and len(value) == 2 and type(value[1]) is str:
+            return value[1]
+        return None
+
+    def copy_project(self, source: str, target: str) -> bool:
+        """Store the joined facts found under ``source`` under ``target`` too, as they are
+        (neither decoded nor encoded again); False when there are none under ``source``."""
+        body = self._body(_PROJECT, f"{SUMMARY_FORMAT}-{source}")
+        if body is None:
+            return False
+        self._write(_PROJECT, f"{SUMMARY_FORMAT}-{target}", body)
+        return True
+
     def get_project(
         self, key: str, wanted: Collection[str] | None = None
     ) -> dict[str, FileFacts] | None:
@@ -144,21 +166,29 @@ class Cache:
         """The entry's value (of a mapping, only ``keys`` when given), or None: missing, not
         a regular file, too large, of another key, kind or format, corrupt, or not of the
         declared shape."""
-        data = read_entry(self._entry(key))
-        if data is None:
-            return None
-        header, _, body = data.partition(b"\n")
-        expected = b" ".join((_HEADER, kind.encode(), key.encode(), fingerprint(body).encode()))
-        if header != expected:
+        body = self._body(kind, key)
+        if body is None:
             return None
         try:
             return from_json(body, _KINDS[kind], _NAMES, keys)
         except (Malformed, TypeError, ValueError, RecursionError):
             return None
 
+    def _body(self, kind: str, key: str) -> bytes | None:
+        """The entry's JSON bytes when its header names this kind and key and its body is
+        whole (its fingerprint matches); None otherwise."""
+        data = read_entry(self._entry(key))
+        if data is None:
+            return None
+        header, _, body = data.partition(b"\n")
+        expected = b" ".join((_HEADER, kind.encode(), key.encode(), fingerprint(body).encode()))
+        return body if header == expected else None
+
     def _store(self, kind: str, key: str, value: object) -> None:
-        """Store ``value`` atomically; a cache that cannot be written is skipped."""
-        body = to_json(value)
+        self._write(kind, key, to_json(value))
+
+    def _write(self, kind: str, key: str, body: bytes) -> None:
+        """Store ``body`` atomically; a cache that cannot be written is skipped."""
         header = b" ".join((_HEADER, kind.encode(), key.encode(), fingerprint(body).encode()))
         entry = self._entry(key)
         try:

@@ -746,20 +746,21 @@ def project_facts(
     catalog = load_catalog(settings.catalog_extensions())
     blocking = frozenset().union(*(group.names for group in catalog.blocking))
     threads = ThreadCatalog.from_catalog(catalog)
-    made = _summaries(files, cache, jobs,
-                      (settings.max_file_size, blocking, threads, catalog.failing_calls),
-                      unsaved or {})
+    summarizing = (settings.max_file_size, blocking, threads, catalog.failing_calls)
+    made = _summaries(files, cache, jobs, summarizing, unsaved or {})
     # An edit that leaves every summary as it was (a comment, a changed expression) finds
-    # the joined facts under the summaries' own digests: no join, no propagation.
-    same = _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
-    cached = cache.get_project(same) if cache is not None else None
-    if cached is None:
-        project = Project((summary for summary, _ in made.values()), catalog)
-        facts = {path: project.facts_for(summary) for path, (summary, _) in made.items()}
-        cached = {path: facts for path, facts in facts.items() if facts.digest}
-        if cache is not None:
-            cache.put_project(same, cached)
+    # the joined facts under the summaries' own digests: no join, no propagation, and the
+    # summaries themselves are never decoded.
+    if cache is not None and cache.copy_project(_joined_key(made), key):
+        joined = cache.get_project(key, wanted)
+        if joined is not None:
+            return joined
+    summaries = _decoded(made, files, cache, summarizing)
+    project = Project((summary for summary, _ in summaries.values()), catalog)
+    facts = {path: project.facts_for(summary) for path, (summary, _) in summaries.items()}
+    cached = {path: facts for path, facts in facts.items() if facts.digest}
     if cache is not None:
+        cache.put_project(_joined_key(summaries), cached)
         cache.put_project(key, cached)
     return cached
 
@@ -779,6 +780,13 @@ _Summarizing = tuple[int, frozenset[str], ThreadCatalog, frozenset[str]]
 # path, module, package, then _Summarizing
 _Work = tuple[str, str, bool, int, frozenset[str], ThreadCatalog, frozenset[str]]
 _Summarized = tuple[tuple[ModuleSummary, str] | None, str]  # summary and digest, fingerprint
+# a summary and its digest; the summary is None while it is only in the cache, not decoded
+_Made = tuple[ModuleSummary | None, str]
+
+
+def _joined_key(made: Mapping[str, _Made]) -> str:
+    """The key of the joined facts of these summaries: their digests, by path."""
+    return _digest(f"{path}\0{digest}" for path, (_, digest) in sorted(made.items()))
 
 
 def _summaries(
@@ -787,23 +795,36 @@ def _summaries(
     jobs: int,
     summarizing: _Summarizing,
     unsaved: Mapping[str, bytes],
-) -> dict[str, tuple[ModuleSummary, str]]:
-    """Every file's summary and its digest: from the cache, else parsed (on ``jobs``
+) -> dict[str, _Made]:
+    """Every file's summary and its digest: the digest alone when the cache has them (the
+    summary is decoded only if a join needs it, ``_decoded``), else parsed (on ``jobs``
     processes when there are many to parse, as on a cold run). Each file is read where it
     is summarized, and its summary stored under the bytes that were read."""
-    found: dict[str, tuple[ModuleSummary, str] | None] = {}
+    found: dict[str, _Made | None] = {}
     missing = []
     for path, (content, module, _) in files.items():
-        cached = cache.get_summary(path, content, module) if cache is not None else None
-        if cached is not None:
-            found[path] = cached
+        digest = cache.summary_digest(path, content, module) if cache is not None else None
+        if digest is not None:
+            found[path] = (None, digest)
         elif path in unsaved:
             _, blocking, threads, fails = summarizing
             found[path] = _summarize_bytes(path, unsaved[path], module, files[path][2],
                                            blocking, threads, fails)
         else:
             missing.append(path)
-    work = [(path, *files[path][1:], *summarizing) for path in missing]
+    found.update(_summarized(missing, files, cache, jobs, summarizing))
+    return {path: made for path, made in found.items() if made is not None}
+
+
+def _summarized(
+    paths: list[str],
+    files: Mapping[str, tuple[str, str, bool]],
+    cache: Cache | None,
+    jobs: int,
+    summarizing: _Summarizing,
+) -> dict[str, tuple[ModuleSummary, str] | None]:
+    """The summaries of ``paths``, read and parsed now, stored in the cache."""
+    work = [(path, *files[path][1:], *summarizing) for path in paths]
     if jobs > 1 and len(work) >= _PARALLEL_SUMMARIES:
         chunks = [work[start:start + _SUMMARY_CHUNK]
                   for start in range(0, len(work), _SUMMARY_CHUNK)]
@@ -816,11 +837,36 @@ def _summaries(
         ]
     else:
         made = [_summarize_one(item) for item in work]
-    for path, (summary, content) in zip(missing, made, strict=True):
+    found: dict[str, tuple[ModuleSummary, str] | None] = {}
+    for path, (summary, content) in zip(paths, made, strict=True):
         found[path] = summary
         if cache is not None and summary is not None:
             cache.put_summary(path, content, summary)
-    return {path: summary for path, summary in found.items() if summary is not None}
+    return found
+
+
+def _decoded(
+    made: Mapping[str, _Made],
+    files: Mapping[str, tuple[str, str, bool]],
+    cache: Cache | None,
+    summarizing: _Summarizing,
+) -> dict[str, tuple[ModuleSummary, str]]:
+    """``made`` with every summary decoded from the cache; one whose entry has gone since
+    its digest was read is summarized again from its file."""
+    decoded: dict[str, tuple[ModuleSummary, str] | None] = {}
+    gone = []
+    for path, (summary, digest) in made.items():
+        if summary is not None:
+            decoded[path] = (summary, digest)
+            continue
+        content, module, _ = files[path]
+        entry = cache.get_summary(path, content, module) if cache is not None else None
+        if entry is None:
+            gone.append(path)
+        else:
+            decoded[path] = entry
+    decoded.update(_summarized(gone, files, cache, 1, summarizing))
+    return {path: entry for path, entry in decoded.items() if entry is not None}
 
 
 def _summarize_chunk(items: list[_Work]) -> list[_Summarized]:

@@ -55,6 +55,10 @@ class MemoCache(Cache):
             self.summaries[key] = super().get_summary(path, content, module)
         return self.summaries[key]
 
+    def summary_digest(self, path: str, content: str, module: str) -> str | None:
+        entry = self.get_summary(path, content, module)  # kept decoded for the next edit
+        return entry[1] if entry is not None else None
+
     def put_summary(self, path: str, content: str, summary: tuple[ModuleSummary, str]) -> None:
         for key in [key for key in self.summaries if key[0] == path]:
             del self.summaries[key]  # one version of a file is kept: memory stays bounded
@@ -68,6 +72,12 @@ class MemoCache(Cache):
         if facts is None or wanted is None:
             return facts
         return {path: facts[path] for path in wanted if path in facts}
+
+    def copy_project(self, source: str, target: str) -> bool:
+        facts = self.projects.get(source)
+        if facts is not None:
+            self.put_project(target, facts)
+        return facts is not None
 
     def put_project(self, key: str, facts: dict[str, FileFacts]) -> None:
         if len(self.projects) > 8:  # joins of earlier edits are not asked for again
