@@ -34,7 +34,7 @@ class _Risk(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         # taking or releasing (another) lock does not raise
         receiver = method_call(node, "release") or method_call(node, "acquire")
-        if receiver is None or not self.locks.looks_like_lock(receiver):
+        if receiver is None or not self.locks.taken_by_hand(receiver):
             self.raises = True
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -142,7 +142,7 @@ class LockAcquireWithoutRelease(Rule):
         locks = self.model.analysis(LockAnalysis)
         for call in self.model.analysis(ModuleIndex).calls:
             receiver = method_call(call, "acquire")
-            if receiver is None or not locks.looks_like_lock(receiver):
+            if receiver is None or not locks.taken_by_hand(receiver):
                 continue
             function = self.model.enclosing_function(call)
             if not isinstance(function, cst.FunctionDef) or self._local_lock(receiver):
@@ -153,9 +153,11 @@ class LockAcquireWithoutRelease(Rule):
             key = self.model.code(receiver)
             if not self._balanced(statement, key, function, locks):
                 continue
-            found = leaks(self._flow(function, key, locks))
-            if self._released_on_each_exit(function, key, locks):
-                found = [way for way in found if way != "raise"]
+            flow, at_yield = self._flow(function, key, locks)
+            found = leaks(flow)
+            if self._released_at_callers_choice(function, key):
+                # the caller keeps the lock when it asks to, but not after an exception
+                found = [way for way in found if way == "raise"]
             if not found or (
                 found[0] == "return"
                 and (_hands_over(function) or self._released_elsewhere(function, key, locks))
@@ -167,6 +169,13 @@ class LockAcquireWithoutRelease(Rule):
                 "raise": f"an exception before `{lock}.release()`",
                 "end": f"a path that never calls `{lock}.release()`",
             }[found[0]]
+            advice = f"use `with {lock}:`, or release it in a `finally:`"
+            if found[0] == "raise" and at_yield:
+                reason = (
+                    "an exception thrown in at the `yield` (the error of the `with` body, "
+                    "for a context manager)"
+                )
+                advice = "release it in a `finally:` around the `yield`"
             fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
             self.report(
                 call,
@@ -174,19 +183,37 @@ class LockAcquireWithoutRelease(Rule):
                 taken=f"`{lock}.acquire()`",
                 reason=reason,
                 held="the lock",
-                advice=f"use `with {lock}:`, or release it in a `finally:`",
+                advice=advice,
             )
 
-    def _released_on_each_exit(
-        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
-    ) -> bool:
-        """True when the function releases the lock more often than it takes it: a release
-        before each early exit. Such code keeps its locked steps short on purpose, and only a
-        normal exit with the lock held (an ``except`` that swallows the error) is reported,
-        not an exception passing out of the function."""
-        counter = _LockCalls(key, locks)
-        function.body.visit(counter)
-        return counter.releases > counter.acquires
+    def _released_at_callers_choice(self, function: cst.FunctionDef, key: str) -> bool:
+        """True when a release of the lock in the function is under ``if flag:`` for a
+        parameter ``flag`` (``if release_lock: lock.release()``): the caller may choose to
+        keep the lock and release it itself later."""
+        parameters = {param.name.value for param in function.params.params}
+        parameters |= {param.name.value for param in function.params.kwonly_params}
+        return any(
+            self._under_flag(call, parameters)
+            for call in self.model.calls_in(function)
+            if (receiver := method_call(call, "release")) is not None
+            and self.model.code(receiver) == key
+        )
+
+    def _under_flag(self, node: cst.CSTNode, flags: set[str]) -> bool:
+        """True when ``node`` runs only in the body of an ``if flag:`` of its function."""
+        child = node
+        for ancestor in self.model.ancestors(node):
+            if isinstance(ancestor, _NESTED):
+                return False
+            if (
+                isinstance(ancestor, cst.If)
+                and child is ancestor.body
+                and isinstance(ancestor.test, cst.Name)
+                and ancestor.test.value in flags
+            ):
+                return True
+            child = ancestor
+        return False
 
     def _released_elsewhere(
         self, function: cst.FunctionDef, key: str, locks: LockAnalysis
@@ -228,7 +255,11 @@ class LockAcquireWithoutRelease(Rule):
             return parent
         return None
 
-    def _flow(self, function: cst.FunctionDef, key: str, locks: LockAnalysis) -> Flow:
+    def _flow(
+        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
+    ) -> tuple[Flow, bool]:
+        """The lock's states at each way out of the function, and whether a ``yield`` may
+        run with it held."""
         def acquires(expression: cst.BaseExpression) -> bool | None:
             receiver = method_call(expression, "acquire")
             if receiver is None or self.model.code(receiver) != key:
@@ -244,7 +275,7 @@ class LockAcquireWithoutRelease(Rule):
 
         def safe(call: cst.Call) -> bool:
             receiver = method_call(call, "release") or method_call(call, "acquire")
-            if receiver is not None and locks.looks_like_lock(receiver):
+            if receiver is not None and locks.taken_by_hand(receiver):
                 return True
             return bool(self.model.call_names(call) & quiet)
 
@@ -256,7 +287,9 @@ class LockAcquireWithoutRelease(Rule):
         # turnstile), and so is one some path releases without having taken it (the
         # function gives back what another took): not this rule's business
         handed_over = not interpreter.released or interpreter.released_free
-        return Flow() if interpreter.unsupported or handed_over else flow
+        if interpreter.unsupported or handed_over:
+            return Flow(), False
+        return flow, interpreter.held_at_yield
 
     def _straight_fix(
         self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
