@@ -136,15 +136,22 @@ class LockAnalysis:
 
     def taken_by_hand(self, expression: cst.BaseExpression) -> bool:
         """A lock whose ``acquire()`` must be matched by a ``release()``: one that
-        ``looks_like_lock``, an instance of a class of this module that defines both
-        ``acquire`` and ``release`` (a lock class wrapping another, ``self`` in its
-        methods), or an attribute of an untyped value (a parameter) named like one that the
-        module's classes only ever set to a lock (``sl.l`` where ``self.l = Lock()``)."""
+        ``looks_like_lock``, an instance of a class of this module that defines ``acquire``
+        and a ``release(self)`` (a lock class wrapping another, ``self`` in its methods), or
+        an attribute of an untyped value (a parameter) that the module's classes only ever
+        set to a lock (``sl.l`` where ``self.l = Lock()``)."""
         if self.looks_like_lock(expression):
             return True
         klass = self.model.receiver_class(expression)
         if klass is not None:
-            return all(self.model.method_of(klass, m) for m in ("acquire", "release"))
+            # `release(self)` alone: a pool's `release(connection)` gives back something else
+            release = self.model.method_of(klass, "release")
+            return (
+                self.model.method_of(klass, "acquire") is not None
+                and release is not None
+                and len(release.params.params) == 1
+                and release.params.star_arg is cst.MaybeSentinel.DEFAULT
+            )
         if not isinstance(expression, cst.Attribute) or self.model.infer_types(expression):
             return False
         return self._lock_attributes().get(expression.attr.value, False)
