@@ -155,12 +155,18 @@ class LockAcquireWithoutRelease(Rule):
                 continue
             flow, at_yield = self._flow(function, key, locks)
             found = leaks(flow)
+            if "raise" in found and self._careful_exits(function, key, locks):
+                found.remove("raise")
             if self._released_at_callers_choice(function, key):
                 # the caller keeps the lock when it asks to, but not after an exception
                 found = [way for way in found if way == "raise"]
             if not found or (
                 found[0] == "return"
-                and (_hands_over(function) or self._released_elsewhere(function, key, locks))
+                and (
+                    _hands_over(function)
+                    or self._released_elsewhere(function, key, locks)
+                    or self._released_by_callback(function, key)
+                )
             ):
                 continue
             lock = self.model.code(receiver)
@@ -185,6 +191,34 @@ class LockAcquireWithoutRelease(Rule):
                 held="the lock",
                 advice=advice,
             )
+
+    def _careful_exits(self, function: cst.FunctionDef, key: str, locks: LockAnalysis) -> bool:
+        """True when the function releases the lock more often than it takes it (a release
+        before each early exit, as in watchdog's ``DelayedQueue.get``) and only an index at a
+        fixed position or a method of a container or lock can raise while it is held: such
+        code checked its own state first (``while not q: cond.wait()`` before ``q[0]``). Any
+        other call (a socket, a parser, other code) is still a way out: early exits say
+        nothing of it."""
+        counter = _LockCalls(key, locks)
+        function.body.visit(counter)
+        if counter.releases <= counter.acquires:
+            return False
+        return "raise" not in leaks(self._flow(function, key, locks, own_state=True)[0])
+
+    def _released_by_callback(self, function: cst.FunctionDef, key: str) -> bool:
+        """True when a function or lambda defined inside ``function`` releases the lock
+        (``future.add_done_callback(lambda _: slots.release())``): returning with it held
+        hands it to that callback."""
+        for call in self.model.analysis(ModuleIndex).calls:
+            receiver = method_call(call, "release")
+            if (
+                receiver is not None
+                and self.model.code(receiver) == key
+                and self.model.enclosing_function(call) is not function
+                and any(ancestor is function for ancestor in self.model.ancestors(call))
+            ):
+                return True
+        return False
 
     def _released_at_callers_choice(self, function: cst.FunctionDef, key: str) -> bool:
         """True when a release of the lock in the function is under ``if flag:`` for a
@@ -256,10 +290,12 @@ class LockAcquireWithoutRelease(Rule):
         return None
 
     def _flow(
-        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
+        self, function: cst.FunctionDef, key: str, locks: LockAnalysis, own_state: bool = False
     ) -> tuple[Flow, bool]:
         """The lock's states at each way out of the function, and whether a ``yield`` may
-        run with it held."""
+        run with it held. With ``own_state``, an index at a fixed position and methods of
+        containers and of locks (``q[0]``, ``q.popleft()``, ``cond.wait()``) are taken as
+        not raising."""
         def acquires(expression: cst.BaseExpression) -> bool | None:
             receiver = method_call(expression, "acquire")
             if receiver is None or self.model.code(receiver) != key:
@@ -272,12 +308,19 @@ class LockAcquireWithoutRelease(Rule):
             return receiver is not None and self.model.code(receiver) == key
 
         quiet = self.catalog.names("non-raising-calls")
+        containers = self.catalog.names("containers")
 
-        def safe(call: cst.Call) -> bool:
-            receiver = method_call(call, "release") or method_call(call, "acquire")
+        def safe(node: cst.Call | cst.Subscript) -> bool:
+            if isinstance(node, cst.Subscript):
+                return own_state and _at_position(node)
+            receiver = method_call(node, "release") or method_call(node, "acquire")
             if receiver is not None and locks.taken_by_hand(receiver):
                 return True
-            return bool(self.model.call_names(call) & quiet)
+            if own_state and isinstance(node.func, cst.Attribute):
+                owner = node.func.value
+                if locks.taken_by_hand(owner) or self.model.infer_types(owner) & containers:
+                    return True
+            return bool(self.model.call_names(node) & quiet)
 
         interpreter = LockFlow(LockEvents(acquires, releases, safe))
         body = function.body
@@ -398,6 +441,17 @@ class LockAcquireWithoutRelease(Rule):
         # A statement's own code cannot be edited in place (its indentation belongs to its
         # block), so the fix replaces the module's text with the rewritten module's.
         return NodeFix(((module, fixed.code),), Safety.SAFE)
+
+
+def _at_position(subscript: cst.Subscript) -> bool:
+    """``q[0]``, ``q[-1]``: a fixed position, which code reads after checking the length (a
+    key lookup, ``d[key]``, is no such thing)."""
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return False
+    value = subscript.slice[0].slice.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return isinstance(value, cst.Integer)
 
 
 def _hands_over(function: cst.FunctionDef) -> bool:

@@ -44,12 +44,12 @@ class LockEvents:
     """How the interpreter recognizes what happens to the lock, decided by the caller:
     ``acquires(expr)`` gives the state an expression leaves when evaluated as a statement or
     stored (True, a try-lock's ``None`` = "the result says", or False: no acquisition),
-    ``releases(expr)`` whether it releases the lock, ``safe(call)`` whether a call cannot
-    raise (taking or releasing a lock)."""
+    ``releases(expr)`` whether it releases the lock, ``safe(node)`` whether a call or an
+    index cannot raise (taking or releasing a lock)."""
 
     acquires: Callable[[cst.BaseExpression], bool | None]
     releases: Callable[[cst.BaseExpression], bool]
-    safe: Callable[[cst.Call], bool]
+    safe: Callable[[cst.Call | cst.Subscript], bool]
 
 
 class LockFlow:
@@ -290,7 +290,8 @@ class _RaiseFinder(cst.CSTVisitor):
         return True
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
-        self.found = True
+        if not self.events.safe(node):
+            self.found = True
         return True
 
     def visit_Yield(self, node: cst.Yield) -> bool:
