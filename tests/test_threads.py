@@ -147,3 +147,49 @@ def test_a_reservation_given_back_in_finally_is_not_reported(ruleset):
         "            with lock:\n                self.busy = False\n",
     )
     assert codes(protected, ruleset) == []
+
+
+LOCK_CLASS = (
+    "import threading\nfrom contextlib import contextmanager\n\n\nclass Strict:\n"
+    "    def __init__(self):\n        self._inner = threading.Lock()\n\n"
+    "    def acquire(self, timeout=-1):\n        return self._inner.acquire(timeout=timeout)\n\n"
+    "    def release(self):\n        self._inner.release()\n\n"
+    "    @contextmanager\n    def __call__(self, timeout=-1):\n"
+    "        got = self.acquire(timeout=timeout)\n        yield got\n"
+    "        if got:\n            self.release()\n"
+)
+
+
+def test_a_lock_class_held_across_a_yield_names_the_yield_and_the_finally(ruleset):
+    """The exception of the `with` body comes in at the `yield`: that is the way out to name,
+    and `with self:` would be no advice inside the lock's own context manager."""
+    diagnostic = only_report(LOCK_CLASS, ruleset)
+    assert (diagnostic.code, diagnostic.span.line) == ("CCL103", 17)
+    args = dict(diagnostic.args)
+    assert "`yield`" in args["reason"]
+    assert args["advice"] == "release it in a `finally:` around the `yield`"
+
+
+def test_a_lock_class_released_in_finally_is_not_reported(ruleset):
+    protected = LOCK_CLASS.replace(
+        "        yield got\n        if got:\n            self.release()\n",
+        "        try:\n            yield got\n        finally:\n"
+        "            if got:\n                self.release()\n",
+    )
+    assert codes(protected, ruleset) == []
+
+
+CALLERS_CHOICE = (
+    "import threading\n\nlock = threading.Lock()\njobs = []\n\n\n"
+    "def take(release=True):\n    lock.acquire()\n    count = {count}\n"
+    "    if release:\n        lock.release()\n    return count\n"
+)
+
+
+def test_a_release_the_caller_may_skip_is_reported_only_for_an_exception(ruleset):
+    """`take(release=False)` hands the lock to its caller; only a call that can raise
+    between the acquire and the release leaves it held against the caller's wish."""
+    assert codes(CALLERS_CHOICE.format(count="len(jobs)"), ruleset) == []
+    diagnostic = only_report(CALLERS_CHOICE.format(count="jobs.pop()"), ruleset)
+    assert (diagnostic.code, diagnostic.span.line) == ("CCL103", 8)
+    assert dict(diagnostic.args)["reason"] == "an exception before `lock.release()`"

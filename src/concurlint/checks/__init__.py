@@ -19,6 +19,7 @@ from concurlint.checks.gevent import (
     MissingMonkeyPatch,
     PartialMonkeyPatch,
 )
+from concurlint.checks.lock_release import LockAcquireWithoutRelease
 from concurlint.checks.loop_threads import AsyncioApiFromThread
 from concurlint.checks.processes import (
     GlobalWriteInProcess,
@@ -27,7 +28,6 @@ from concurlint.checks.processes import (
     UnpicklableProcessTarget,
 )
 from concurlint.checks.threads import (
-    LockAcquireWithoutRelease,
     LockOrderInversion,
     ThreadLambdaLateBinding,
     ThreadTargetCalled,

@@ -1,5 +1,5 @@
-"""CCL1xx: thread pitfalls — unguarded shared state, called targets, locks that may never be
-released, locks taken in opposite orders, loop variables read late by thread targets."""
+"""CCL1xx: thread pitfalls — unguarded shared state, called targets, locks taken in opposite
+orders, loop variables read late by thread targets."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import FunctionScope
 
 from concurlint.diagnostic import Safety
 from concurlint.frameworks import frameworks, screen_words
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
-from concurlint.model.lockflow import Flow, LockEvents, LockFlow, leaks
 from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
@@ -23,7 +21,6 @@ from concurlint.model.locks import (
     typed_lock_screen_words,
 )
 from concurlint.model.module import FunctionNode
-from concurlint.model.reservations import reservations
 from concurlint.model.spawning import (
     CallableKind,
     SpawnAnalysis,
@@ -39,7 +36,6 @@ from concurlint.summary import scope_nodes
 
 _NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _REENTRANT = frozenset({"threading.RLock", "multiprocessing.RLock"})
-_EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
 
 
 class ThreadRule(Rule):
@@ -297,375 +293,6 @@ def _kwargs_dict(args: list[cst.Arg]) -> cst.BaseExpression:
     )
 
 
-# -- CCL103 ---------------------------------------------------------------------------------
-
-
-class _Risk(cst.CSTVisitor):
-    """What in a region can skip the release: calls, indexing, and exits from the block."""
-
-    def __init__(self, release_key: str, analysis: LockAnalysis) -> None:
-        self.key = release_key
-        self.locks = analysis
-        self.raises = False
-        self.exits = False
-        self.loops = 0
-
-    def visit_Call(self, node: cst.Call) -> None:
-        # taking or releasing (another) lock does not raise
-        receiver = method_call(node, "release") or method_call(node, "acquire")
-        if receiver is None or not self.locks.looks_like_lock(receiver):
-            self.raises = True
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        self.raises = True
-
-    def visit_Try(self, node: cst.Try) -> bool:
-        handlers: list[cst.ExceptHandler | cst.Finally] = [
-            *node.handlers,
-            *([node.finalbody] if node.finalbody else []),
-        ]
-        return not any(self._releases(handler.body) for handler in handlers)
-
-    def _releases(self, body: cst.BaseSuite) -> bool:
-        statements = body.body if isinstance(body, cst.IndentedBlock) else ()
-        return any(self.key in self.locks.released_keys(s) for s in statements)
-
-    def _released_before(self, node: cst.CSTNode) -> bool:
-        """An exit whose block released the lock first (``lock.release(); return x``)."""
-        model = self.locks.model
-        line = model.parent(node)
-        block = model.parent(line) if line is not None else None
-        if not isinstance(block, cst.IndentedBlock):
-            return False
-        statements = list(block.body)
-        index = next((i for i, s in enumerate(statements) if s is line), 0)
-        return any(self.key in self.locks.released_keys(s) for s in statements[:index])
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _NESTED):
-            return False
-        if isinstance(node, (cst.For, cst.While)):
-            self.loops += 1
-        elif (
-            isinstance(node, _EXITS)
-            and not (isinstance(node, (cst.Break, cst.Continue)) and self.loops)
-            and not self._released_before(node)
-        ):
-            self.exits = True
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, (cst.For, cst.While)):
-            self.loops -= 1
-        super().on_leave(original_node)
-
-
-class _LockCalls(cst.CSTVisitor):
-    """Counts ``acquire()`` and ``release()`` calls on one lock expression."""
-
-    def __init__(self, key: str, locks: LockAnalysis) -> None:
-        self.key = key
-        self.locks = locks
-        self.acquires = 0
-        self.releases = 0
-
-    def visit_Call(self, node: cst.Call) -> None:
-        for method in ("acquire", "release"):
-            receiver = method_call(node, method)
-            if receiver is not None and self.locks.model.code(receiver) == self.key:
-                if method == "acquire":
-                    self.acquires += 1
-                else:
-                    self.releases += 1
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not isinstance(node, _NESTED) and super().on_visit(node)
-
-
-@dataclass(frozen=True)
-class _Region:
-    """``x.acquire()`` ... ``x.release()``: statements of one block."""
-
-    block: cst.IndentedBlock | cst.Module
-    start: int  # index of the acquire statement
-    end: int  # index of the release statement
-
-
-class LockAcquireWithoutRelease(Rule):
-    code = "CCL103"
-    message = (
-        "{taken} is not released on every path: {reason} leaves {held} held and every other "
-        "thread that needs it waits forever; {advice}"
-    )
-    keywords = ("acquire", "yield")
-
-    def screen_tree(self, facts: TreeFacts) -> bool:
-        """A report needs an ``acquire()`` call and a ``release()`` call in the code, or a
-        ``yield`` and a ``with`` (a reservation held across the ``yield``)."""
-        by_hand = facts.calls_any(("acquire",)) and facts.calls_any(("release",))
-        return by_hand or (facts.has(ast.Yield) and facts.has(ast.With))
-
-    def visit_Module(self, node: cst.Module) -> None:
-        for reservation in reservations(self.model):
-            names = ", ".join(f"`{name}`" for name in reservation.names)
-            self.report(
-                reservation.at,
-                taken=(
-                    f"The reservation of {names} made under `{reservation.lock}` before this "
-                    "`yield`"
-                ),
-                reason="an exception thrown in at the `yield` (or a consumer that stops early)",
-                held=f"what `{reservation.lock}` guards",
-                advice="undo it in a `finally:` around the `yield`",
-            )
-        locks = self.model.analysis(LockAnalysis)
-        for call in self.model.analysis(ModuleIndex).calls:
-            receiver = method_call(call, "acquire")
-            if receiver is None or not locks.looks_like_lock(receiver):
-                continue
-            function = self.model.enclosing_function(call)
-            if not isinstance(function, cst.FunctionDef) or self._local_lock(receiver):
-                continue
-            statement = self._acquiring_statement(call)
-            if statement is None:
-                continue
-            key = self.model.code(receiver)
-            if not self._balanced(statement, key, function, locks):
-                continue
-            found = leaks(self._flow(function, key, locks))
-            if self._released_on_each_exit(function, key, locks):
-                found = [way for way in found if way != "raise"]
-            if not found or (
-                found[0] == "return"
-                and (_hands_over(function) or self._released_elsewhere(function, key, locks))
-            ):
-                continue
-            lock = self.model.code(receiver)
-            reason = {
-                "return": f"an early exit before `{lock}.release()`",
-                "raise": f"an exception before `{lock}.release()`",
-                "end": f"a path that never calls `{lock}.release()`",
-            }[found[0]]
-            fix = self._straight_fix(statement, receiver, locks) if found == ["raise"] else None
-            self.report(
-                call,
-                fix=fix,
-                taken=f"`{lock}.acquire()`",
-                reason=reason,
-                held="the lock",
-                advice=f"use `with {lock}:`, or release it in a `finally:`",
-            )
-
-    def _released_on_each_exit(
-        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
-    ) -> bool:
-        """True when the function releases the lock more often than it takes it: a release
-        before each early exit. Such code keeps its locked steps short on purpose, and only a
-        normal exit with the lock held (an ``except`` that swallows the error) is reported,
-        not an exception passing out of the function."""
-        counter = _LockCalls(key, locks)
-        function.body.visit(counter)
-        return counter.releases > counter.acquires
-
-    def _released_elsewhere(
-        self, function: cst.FunctionDef, key: str, locks: LockAnalysis
-    ) -> bool:
-        """True when another method of the class releases the lock without taking it
-        (``__next__`` reserves a slot that ``ack()`` gives back): returning with it held
-        hands it over."""
-        klass = self.model.enclosing_class(function)
-        body = klass.body.body if klass is not None and isinstance(
-            klass.body, cst.IndentedBlock
-        ) else ()
-        for method in body:
-            if not isinstance(method, cst.FunctionDef) or method is function:
-                continue
-            counter = _LockCalls(key, locks)
-            method.body.visit(counter)
-            if counter.releases > counter.acquires:
-                return True
-        return False
-
-    def _acquiring_statement(self, call: cst.Call) -> cst.CSTNode | None:
-        """The statement that takes the lock: ``lock.acquire()`` alone (a blocking call),
-        ``if [not] lock.acquire(...):`` or ``got = lock.acquire(...)`` (a try-lock whose
-        result says whether it is held)."""
-        parent = self.model.parent(call)
-        while isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
-            parent = self.model.parent(parent)
-        if isinstance(parent, cst.Expr) and parent.value is call and _blocks_forever(call):
-            line = self.model.parent(parent)
-            return line if isinstance(line, cst.SimpleStatementLine) else None
-        if isinstance(parent, cst.If) and not _blocks_forever(call):
-            return parent
-        if (
-            isinstance(parent, cst.Assign)
-            and parent.value is call
-            and len(parent.targets) == 1
-            and isinstance(parent.targets[0].target, cst.Name)
-        ):
-            return parent
-        return None
-
-    def _flow(self, function: cst.FunctionDef, key: str, locks: LockAnalysis) -> Flow:
-        def acquires(expression: cst.BaseExpression) -> bool | None:
-            receiver = method_call(expression, "acquire")
-            if receiver is None or self.model.code(receiver) != key:
-                return False
-            assert isinstance(expression, cst.Call)
-            return True if _blocks_forever(expression) else None
-
-        def releases(expression: cst.BaseExpression) -> bool:
-            receiver = method_call(expression, "release")
-            return receiver is not None and self.model.code(receiver) == key
-
-        quiet = self.catalog.names("non-raising-calls")
-
-        def safe(call: cst.Call) -> bool:
-            receiver = method_call(call, "release") or method_call(call, "acquire")
-            if receiver is not None and locks.looks_like_lock(receiver):
-                return True
-            return bool(self.model.call_names(call) & quiet)
-
-        interpreter = LockFlow(LockEvents(acquires, releases, safe))
-        body = function.body
-        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-        flow = interpreter.run(statements)
-        # a lock no path releases after taking it is handed over (an `__enter__`, a
-        # turnstile), and so is one some path releases without having taken it (the
-        # function gives back what another took): not this rule's business
-        handed_over = not interpreter.released or interpreter.released_free
-        return Flow() if interpreter.unsupported or handed_over else flow
-
-    def _straight_fix(
-        self, statement: cst.CSTNode, receiver: cst.BaseExpression, locks: LockAnalysis
-    ) -> NodeFix | None:
-        """``with lock:`` in place of ``acquire()`` ... ``release()`` in one block, when the
-        code between them only risks an exception (no ``return``/``break``/...)."""
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return None
-        region = self._region(statement, self.model.code(receiver), locks)
-        if region is None:
-            return None
-        risk = _Risk(self.model.code(receiver), locks)
-        for inner in list(region.block.body)[region.start + 1 : region.end]:
-            inner.visit(risk)
-        return None if risk.exits else self._fix(region, receiver)
-
-    def _local_lock(self, receiver: cst.BaseExpression) -> bool:
-        """A lock created by this very function call (a local variable): nothing else can be
-        waiting for it once the function is left, as in tests of the lock types."""
-        if not isinstance(receiver, cst.Name):
-            return False
-        scope = self.model.scope(receiver)
-        assignments = list(scope[receiver.value]) if scope is not None else []
-        return bool(assignments) and all(
-            a.scope is scope
-            and isinstance(scope, FunctionScope)
-            and not isinstance(getattr(a, "node", None), cst.Param)
-            for a in assignments
-        )
-
-    def _balanced(
-        self,
-        statement: cst.CSTNode,
-        key: str,
-        function: cst.FunctionDef,
-        locks: LockAnalysis,
-    ) -> bool:
-        """False for hand-managed ownership: the lock taken again right after, before any
-        release (a reentrancy test), taken while a ``with`` holds it, or never released in
-        the function (a context manager's ``__enter__``). A release on a path that does not
-        hold the lock (handed over between paths or threads) is found by the flow."""
-        if any(self.model.code(held.expression) == key for held in locks.held(statement)):
-            return False
-        if isinstance(statement, cst.SimpleStatementLine):
-            region = self._region(statement, key, locks)
-            if region is not None:
-                counter = _LockCalls(key, locks)
-                for inner in list(region.block.body)[region.start + 1 : region.end]:
-                    inner.visit(counter)
-                if counter.acquires:
-                    return False
-        counter = _LockCalls(key, locks)
-        function.body.visit(counter)
-        return counter.releases > 0
-
-    def _region(
-        self, statement: cst.SimpleStatementLine, key: str, locks: LockAnalysis
-    ) -> _Region | None:
-        block = self.model.parent(statement)
-        if not isinstance(block, (cst.IndentedBlock, cst.Module)):
-            return None
-        statements = list(block.body)
-        start = next(i for i, s in enumerate(statements) if s is statement)
-        for index in range(start + 1, len(statements)):
-            following = statements[index]
-            if isinstance(following, cst.Try) and following.finalbody is not None:
-                final = following.finalbody.body
-                if isinstance(final, cst.IndentedBlock) and any(
-                    key in locks.released_keys(s) for s in final.body
-                ):
-                    return _Region(block, start, index)
-            if key in locks.released_keys(following):
-                return _Region(block, start, index)
-        return None
-
-    def _fix(self, region: _Region, receiver: cst.BaseExpression) -> NodeFix | None:
-        statements = list(region.block.body)
-        acquire, release = statements[region.start], statements[region.end]
-        body = statements[region.start + 1 : region.end]
-        if not body or not _single(acquire) or not _single(release):
-            return None
-        assert isinstance(release, cst.SimpleStatementLine)
-        if release.trailing_whitespace.comment is not None or any(
-            line.comment is not None for line in release.leading_lines
-        ):
-            return None
-        if not isinstance(release.body[0], cst.Expr) or method_call(
-            release.body[0].value, "release"
-        ) is None:
-            return None
-        assert isinstance(acquire, cst.SimpleStatementLine)
-        with_statement = cst.With(
-            items=[cst.WithItem(receiver)],
-            body=cst.IndentedBlock(body=body, header=acquire.trailing_whitespace),
-            leading_lines=acquire.leading_lines,
-        )
-        new_body = [*statements[: region.start], with_statement, *statements[region.end + 1 :]]
-        module = self.model.module
-        block = region.block
-        fixed: cst.CSTNode
-        if isinstance(block, cst.Module):
-            fixed = block.with_changes(body=new_body)
-        else:
-            fixed = module.deep_replace(block, block.with_changes(body=new_body))
-        assert isinstance(fixed, cst.Module)
-        # A statement's own code cannot be edited in place (its indentation belongs to its
-        # block), so the fix replaces the module's text with the rewritten module's.
-        return NodeFix(((module, fixed.code),), Safety.SAFE)
-
-
-def _hands_over(function: cst.FunctionDef) -> bool:
-    """A function named like a lock operation (``acquire_both``, ``lock``, ``__enter__``)
-    returns with the lock held on purpose: its caller releases it."""
-    name = function.name.value.lower()
-    return "acquire" in name or name == "__enter__" or name.strip("_").startswith("lock")
-
-
-def _blocks_forever(call: cst.Call) -> bool:
-    """``acquire()`` or ``acquire(True)``: it waits, so it cannot fail and return False."""
-    if not call.args:
-        return True
-    if len(call.args) == 1:
-        arg = call.args[0]
-        keyword = arg.keyword.value if arg.keyword is not None else "blocking"
-        return keyword == "blocking" and isinstance(arg.value, cst.Name) and (
-            arg.value.value == "True"
-        )
-    return False
-
-
 def _waits(call: cst.Call) -> bool:
     """False for a try-lock, ``acquire(False)``/``acquire(blocking=False)``/``timeout=0``,
     which returns at once instead of waiting and so cannot deadlock."""
@@ -679,11 +306,6 @@ def _waits(call: cst.Call) -> bool:
         if keyword == "timeout" and isinstance(value, cst.Integer) and value.value == "0":
             return False
     return True
-
-
-def _single(statement: cst.CSTNode) -> bool:
-    """One small statement on its own line."""
-    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
 
 
 # -- CCL104 ---------------------------------------------------------------------------------

@@ -44,12 +44,12 @@ class LockEvents:
     """How the interpreter recognizes what happens to the lock, decided by the caller:
     ``acquires(expr)`` gives the state an expression leaves when evaluated as a statement or
     stored (True, a try-lock's ``None`` = "the result says", or False: no acquisition),
-    ``releases(expr)`` whether it releases the lock, ``safe(call)`` whether a call cannot
-    raise (taking or releasing a lock)."""
+    ``releases(expr)`` whether it releases the lock, ``safe(node)`` whether a call or an
+    index cannot raise (taking or releasing a lock)."""
 
     acquires: Callable[[cst.BaseExpression], bool | None]
     releases: Callable[[cst.BaseExpression], bool]
-    safe: Callable[[cst.Call], bool]
+    safe: Callable[[cst.Call | cst.Subscript], bool]
 
 
 class LockFlow:
@@ -60,6 +60,7 @@ class LockFlow:
         self.unsupported = False  # a statement the interpreter does not model
         self.released = False  # some path releases the lock while holding it
         self.released_free = False  # some path releases it while not holding it
+        self.held_at_yield = False  # some `yield` may run with the lock held
 
     def run(self, body: Sequence[cst.BaseStatement]) -> Flow:
         return self._block(body, {False})
@@ -259,8 +260,14 @@ class LockFlow:
     # -- exceptions ---------------------------------------------------------------------------
 
     def _may_raise(self, nodes: Iterable[cst.CSTNode], states: set[State], flow: Flow) -> None:
-        if any(_raises(node, self.events) for node in nodes):
+        finder = _RaiseFinder(self.events)
+        for node in nodes:
+            finder.found = finder.found or isinstance(node, cst.Assert)
+            node.visit(finder)
+        if finder.found:
             flow.exit("raise", states)
+        if finder.yields and any(state is not False for state in states):
+            self.held_at_yield = True
 
 
 def _catches_all(handler: cst.ExceptHandler) -> bool:
@@ -269,36 +276,32 @@ def _catches_all(handler: cst.ExceptHandler) -> bool:
 
 
 class _RaiseFinder(cst.CSTVisitor):
+    """Whether evaluating a node calls or indexes something (lock calls aside), and whether
+    it yields."""
+
     def __init__(self, events: LockEvents) -> None:
         self.events = events
         self.found = False
+        self.yields = False
 
     def visit_Call(self, node: cst.Call) -> bool:
         if not self.events.safe(node):
             self.found = True
-        return not self.found
+        return True
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
-        self.found = True
-        return False
+        if not self.events.safe(node):
+            self.found = True
+        return True
 
     def visit_Yield(self, node: cst.Yield) -> bool:
         # the consumer's exception is thrown in here, and closing the generator early
         # raises GeneratorExit here
-        self.found = True
+        self.found = self.yields = True
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
-
-
-def _raises(node: cst.CSTNode, events: LockEvents) -> bool:
-    """True when evaluating ``node`` calls or indexes something (lock calls aside)."""
-    if isinstance(node, cst.Assert):
-        return True
-    finder = _RaiseFinder(events)
-    node.visit(finder)
-    return finder.found
 
 
 def leaks(flow: Flow) -> list[str]:

@@ -105,6 +105,7 @@ class LockAnalysis:
         self.wrappers = frozenset(model.canonical(n) for n in catalog.names("lock-wrappers"))
         self.suffixes = _suffix_forms(catalog)
         self._helpers: dict[cst.FunctionDef, tuple[frozenset[str], frozenset[str]]] = {}
+        self._attributes: dict[str, bool] | None = None
 
     # -- what is a lock -----------------------------------------------------------------------
 
@@ -132,6 +133,43 @@ class LockAnalysis:
             return False  # known to be something else
         name = last_name(expression)
         return name is not None and name.endswith(self.suffixes)
+
+    def taken_by_hand(self, expression: cst.BaseExpression) -> bool:
+        """A lock whose ``acquire()`` must be matched by a ``release()``: one that
+        ``looks_like_lock``, an instance of a class of this module that defines ``acquire``
+        and a ``release(self)`` (a lock class wrapping another, ``self`` in its methods), or
+        an attribute of an untyped value (a parameter) that the module's classes only ever
+        set to a lock (``sl.l`` where ``self.l = Lock()``)."""
+        if self.looks_like_lock(expression):
+            return True
+        klass = self.model.receiver_class(expression)
+        if klass is not None:
+            # `release(self)` alone: a pool's `release(connection)` gives back something else
+            release = self.model.method_of(klass, "release")
+            return (
+                self.model.method_of(klass, "acquire") is not None
+                and release is not None
+                and len(release.params.params) == 1
+                and release.params.star_arg is cst.MaybeSentinel.DEFAULT
+            )
+        if not isinstance(expression, cst.Attribute) or self.model.infer_types(expression):
+            return False
+        return self._lock_attributes().get(expression.attr.value, False)
+
+    def _lock_attributes(self) -> dict[str, bool]:
+        """For each attribute name the module's classes assign: whether every value they
+        assign to it is a lock by construction."""
+        if self._attributes is None:
+            found: dict[str, bool] = {}
+            names = {attribute.attr.value for attribute in self.model.nodes(cst.Attribute)}
+            for klass in self.model.nodes(cst.ClassDef):
+                for name in names:
+                    values = list(self.model.attribute_assignments(klass, name))
+                    if values:
+                        typed = all(self.model.infer_types(v) & self.lock_types for v in values)
+                        found[name] = found.get(name, True) and typed
+            self._attributes = found
+        return self._attributes
 
     def identity(self, expression: cst.BaseExpression, depth: int = 0) -> LockId | None:
         """The lock ``expression`` denotes, when it is a lock by construction and lives at a
