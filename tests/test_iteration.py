@@ -152,3 +152,28 @@ def test_an_iteration_under_the_writers_lock_or_of_a_copy_is_not_reported(
         threading.Thread(target=add, args=(1,)).start()
     """
     assert _reports(text, ruleset) == []
+
+
+def test_a_weak_dict_walked_while_another_thread_deletes_is_reported(ruleset: RuleSet) -> None:
+    """A weak dictionary fails like a dict; the deletion is named as such."""
+    text = """\
+        import threading
+        import weakref
+
+        class Cache:
+            def __init__(self):
+                self.live = weakref.WeakValueDictionary()
+
+            def start(self):
+                threading.Thread(target=self.sweep).start()
+                threading.Thread(target=self.drop, args=(1,)).start()
+
+            def sweep(self):
+                return [key for key, value in self.live.items()]
+
+            def drop(self, key):
+                del self.live[key]
+    """
+    ((line, args),) = _reports(text, ruleset)
+    assert line == 13
+    assert args["elsewhere"].startswith("an element of `self.live` is deleted in `Cache.drop`")
