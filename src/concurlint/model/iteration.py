@@ -43,7 +43,7 @@ _RESIZABLE_DISPLAYS = (cst.Dict, cst.Set, cst.DictComp, cst.SetComp)
 
 @dataclass(frozen=True)
 class _Iterated:
-    container: cst.BaseExpression  # ``d`` in ``for k in d.items()``
+    container: cst.Name | cst.Attribute  # ``d`` in ``for k in d.items()``
     node: cst.BaseExpression  # the iterated expression, where the report goes
     function: FunctionNode
 
@@ -68,10 +68,11 @@ class IterationAnalysis:
     def _iterated(self) -> list[_Iterated]:
         """Every ``for`` loop, comprehension and reduction of a module's function."""
         found = []
-        loops = self.model.nodes(cst.For, cst.CompFor)
-        iterables: list[cst.BaseExpression] = [
-            loop.iter for loop in loops if not (isinstance(loop, cst.For) and loop.asynchronous)
+        loops: list[cst.For | cst.CompFor] = [
+            *self.model.nodes(cst.For), *self.model.nodes(cst.CompFor)
         ]
+        # `async for` walks an asynchronous iterator, never a dict or set
+        iterables = [loop.iter for loop in loops if loop.asynchronous is None]
         iterables.extend(
             call.args[0].value
             for call in self.index.calls
@@ -83,7 +84,7 @@ class IterationAnalysis:
             function = self.model.enclosing_function(iterable)
             if function is None:
                 continue
-            container = iterable
+            container: cst.BaseExpression = iterable
             if (
                 isinstance(iterable, cst.Call)
                 and not iterable.args
@@ -101,7 +102,6 @@ class IterationAnalysis:
         found = []
         for iterated in self._iterated():
             container = iterated.container
-            assert isinstance(container, (cst.Name, cst.Attribute))
             key = self.threads.state_key(container)
             if key is None or not self.threads.holds_container(container, self._resizable_value):
                 continue
