@@ -1,5 +1,5 @@
 """CCL101 iterations of a shared dict or set: across modules, on the callers' side of a
-thread-owning class, and the message arguments."""
+thread-owning class (not reported), and the message arguments."""
 
 from __future__ import annotations
 
@@ -99,10 +99,11 @@ def test_the_message_says_the_state_is_iterated_and_names_the_resizer(
     assert "pending.copy()" in args["advice"]
 
 
-def test_callers_iterating_what_the_object_thread_resizes_are_reported(
+def test_callers_iterating_what_the_object_thread_resizes_are_not_reported(
     ruleset: RuleSet,
 ) -> None:
-    """A thread-owning object: its thread adds keys while the callers walk them."""
+    """A thread-owning object whose thread adds keys: the callers' walk may run where the
+    thread does not (a forked child, after the thread ended), so only thread code counts."""
     text = """\
         import threading
         import time
@@ -121,9 +122,7 @@ def test_callers_iterating_what_the_object_thread_resizes_are_reported(
             def report(self):
                 return [key for key in self.seen]
     """
-    ((line, args),) = _reports(text, ruleset)
-    assert line == 16
-    assert args["where"].startswith("which callers of `Poller` run while its thread runs")
+    assert _reports(text, ruleset) == []
 
 
 def test_an_iteration_under_the_writers_lock_or_of_a_copy_is_not_reported(

@@ -151,23 +151,14 @@ class IterationAnalysis:
         return tuple(found)
 
     def _race(self, iteration: StateWrite, resizers: list[StateWrite]) -> Race | None:
-        threads = self.threads
+        """Only a walk in thread-run code: on the callers' side of a thread-owning object the
+        walk may run where that thread never does (a forked child, after the thread ended)."""
         function = iteration.function
         assert function is not None
-        if threads.runs_in_thread(function):
-            elsewhere = self._concurrent_resizer(iteration, resizers)
-            return None if elsewhere is None else Race(iteration, function, elsewhere)
-        side = threads.owners.caller_side(function)
-        if side is None:
+        if not self.threads.runs_in_thread(function):
             return None
-        elsewhere = threads.thread_side_writer(iteration, side, resizers)
-        if elsewhere is None:
-            return None
-        where = (
-            f"which callers of `{side.klass.name.value}` run while its thread runs "
-            f"`{display_name(self.model, side.entry.function)}`"
-        )
-        return Race(iteration, function, elsewhere, where)
+        elsewhere = self._concurrent_resizer(iteration, resizers)
+        return None if elsewhere is None else Race(iteration, function, elsewhere)
 
     def _concurrent_resizer(
         self, iteration: StateWrite, resizers: list[StateWrite]

@@ -13,7 +13,7 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -542,7 +542,7 @@ class ThreadAnalysis:
                 and not self.runs_in_thread(function)
                 and not self._stops(write)
             ):
-                elsewhere = self.thread_side_writer(write, side, self.writes)
+                elsewhere = self._thread_side_writer(write, side)
                 if elsewhere is not None:
                     where = (
                         f"which callers of `{side.klass.name.value}` run while its thread runs "
@@ -617,15 +617,13 @@ class ThreadAnalysis:
     def _owned_by(self, key: StateKey, klass: cst.ClassDef) -> bool:
         return key.kind in ("instance", "class") and key.owner is klass
 
-    def thread_side_writer(
-        self, write: StateWrite, side: CallerSide, writers: Iterable[StateWrite]
-    ) -> str | None:
-        """Where the thread of a thread-owning object makes one of ``writers`` to the state
-        that ``write``, made on the callers' side of that object, reads or updates."""
+    def _thread_side_writer(self, write: StateWrite, side: CallerSide) -> str | None:
+        """Where the thread of a thread-owning object writes the state that ``write``, made
+        on the callers' side of that object, updates."""
         if not self._owned_by(write.key, side.klass):
             return None
         own = set(self.owners.entries[side.klass])
-        for other in writers:
+        for other in self.writes:
             if not self._pairs(write, other) or other.function is None:
                 continue
             if self.owners.caller_side(other.function) is not None:
