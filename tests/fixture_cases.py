@@ -2,6 +2,7 @@
 
 A fixture folder ``fixtures/<CODE>/`` holds ``bad.py`` (runs and fails, showing the harm;
 its first line ``# shows: <text>`` names what the failure prints), ``good.py`` (runs clean),
+``bad_<shape>.py``/``good_<shape>.py`` pairs for further shapes of the rule, run alike,
 ``bad.fixed.py`` when the rule has a safe fix, and any number of lint-only ``*.py`` cases.
 """
 
@@ -43,7 +44,15 @@ def lint_cases() -> list[Fixture]:
 
 
 def runnable(name: str) -> list[Fixture]:
-    return [Fixture(f.name, f / name) for f in rule_folders() if (f / name).exists()]
+    """``name`` in each rule folder, and its variants for further shapes of the rule
+    (``bad_iteration.py`` beside ``bad.py``)."""
+    stem, _, suffix = name.partition(".")
+    return [
+        Fixture(folder.name, path)
+        for folder in rule_folders()
+        for path in [folder / name, *sorted(folder.glob(f"{stem}_*.{suffix}"))]
+        if path.exists()
+    ]
 
 
 def expectations(text: str) -> Counter[tuple[int, str]]:

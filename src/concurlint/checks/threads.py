@@ -13,6 +13,7 @@ from concurlint.diagnostic import Safety
 from concurlint.frameworks import frameworks, screen_words
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
+from concurlint.model.iteration import ITERATION, IterationAnalysis
 from concurlint.model.locks import (
     HeldLock,
     LockAnalysis,
@@ -64,8 +65,8 @@ def starts_threads(rule: Rule, facts: TreeFacts, spawners: frozenset[str]) -> bo
 class UnguardedSharedState(ThreadRule):
     code = "CCL101"
     message = (
-        "`{state}` is updated without a lock ({operation}) in `{function}`, {where}, and "
-        "{elsewhere}: updates can be lost; {advice}"
+        "`{state}` is {accessed} without a lock ({operation}) in `{function}`, {where}, and "
+        "{elsewhere}: {harm}; {advice}"
     )
 
     def screen_words(self) -> frozenset[str]:
@@ -90,13 +91,30 @@ class UnguardedSharedState(ThreadRule):
                 race.write.node,
                 fix=self._fix(race),
                 state=race.write.key.label,
+                accessed="updated",
                 operation=race.write.operation,
                 function=display_name(self.model, race.function),
                 where=race.where,
                 elsewhere=race.elsewhere,
+                harm="updates can be lost",
                 advice=self._advice(race),
             )
-
+        for race in self.model.analysis(IterationAnalysis).races:
+            state = race.write.key.label
+            self.report(
+                race.write.node,
+                state=state,
+                accessed="iterated",
+                operation=ITERATION,
+                function=display_name(self.model, race.function),
+                where=race.where,
+                elsewhere=race.elsewhere,
+                harm="the iteration fails with `RuntimeError` when the size changes meanwhile",
+                advice=(
+                    f"hold one lock around the iteration and every change, or iterate over "
+                    f"`{state}.copy()`"
+                ),
+            )
 
     def _advice(self, race: Race) -> str:
         """Name the lock the class already holds elsewhere, when it has one."""

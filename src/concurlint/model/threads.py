@@ -13,6 +13,7 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -271,7 +272,9 @@ class ThreadAnalysis:
             return key
         return key if self._is_mutable_container(container) else None
 
-    def _is_mutable_container(self, name: cst.Name) -> bool:
+    def _is_mutable_container(
+        self, name: cst.Name, kind: Callable[[cst.BaseExpression | None], bool] | None = None
+    ) -> bool:
         scope = self.model.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
         nodes = [getattr(a, "node", name) for a in assignments]
@@ -281,13 +284,19 @@ class ThreadAnalysis:
                 self.model.assigned_value(node)
                 for node in nodes
                 if not isinstance(self.model.parent(node), cst.AugAssign)
-            ]
+            ],
+            kind,
         )
 
-    def _holds_container(self, target: cst.Name | cst.Attribute) -> bool:
-        """True when every value the model sees assigned to ``target`` is a mutable container."""
+    def holds_container(
+        self,
+        target: cst.Name | cst.Attribute,
+        kind: Callable[[cst.BaseExpression | None], bool] | None = None,
+    ) -> bool:
+        """True when every value the model sees assigned to ``target`` is a mutable container
+        (of ``kind``, when given: a test of each assigned value)."""
         if isinstance(target, cst.Name):
-            return self._is_mutable_container(target)
+            return self._is_mutable_container(target, kind)
         receiver = target.value
         function = self.model.enclosing_function(target)
         if not (
@@ -299,11 +308,16 @@ class ThreadAnalysis:
         klass = self.model.enclosing_class(function)
         assert klass is not None
         return self._all_containers(
-            list(self.model.attribute_assignments(klass, target.attr.value))
+            list(self.model.attribute_assignments(klass, target.attr.value)), kind
         )
 
-    def _all_containers(self, values: list[cst.BaseExpression | None]) -> bool:
-        return bool(values) and all(self.model.is_container_value(v) for v in values)
+    def _all_containers(
+        self,
+        values: list[cst.BaseExpression | None],
+        kind: Callable[[cst.BaseExpression | None], bool] | None,
+    ) -> bool:
+        test = kind or self.model.is_container_value
+        return bool(values) and all(test(v) for v in values)
 
     def _thread_safe(self, expression: cst.BaseExpression) -> bool:
         """A value that is safe to share or private to each thread (``threading.local()``)."""
@@ -383,7 +397,7 @@ class ThreadAnalysis:
         if augmented:
             target = getattr(statement, "target", None)
             # `items += [x]` on a list extends it in place: one step, nothing is lost
-            if isinstance(target, (cst.Name, cst.Attribute)) and self._holds_container(target):
+            if isinstance(target, (cst.Name, cst.Attribute)) and self.holds_container(target):
                 return "write"
             return "read-modify-write"
         value = getattr(statement, "value", None)
@@ -561,18 +575,18 @@ class ThreadAnalysis:
     def _concurrent_evidence(self, write: StateWrite) -> str | None:
         assert write.function is not None
         if write.operation != "read-then-replace":
-            found = self._runs_twice(write)
+            found = self.runs_twice(write)
             if found is not None:
                 return found
         for other in self.writes:
             if not self._pairs(write, other):
                 continue
-            where = self._concurrent_writer(write, other)
+            where = self.concurrent_writer(write, other)
             if where is not None:
-                return f"{_written(other)} in {where}"
+                return f"{written(other)} in {where}"
         return None
 
-    def _runs_twice(self, write: StateWrite) -> str | None:
+    def runs_twice(self, write: StateWrite) -> str | None:
         """Why the function making ``write`` can run on two threads at once, if it can."""
         assert write.function is not None
         instance = write.key.kind == "instance"
@@ -619,10 +633,10 @@ class ThreadAnalysis:
                 name = display_name(self.model, other.function)
                 thread = display_name(self.model, entries[0].function)
                 on = "" if name == thread else f" on the thread of `{thread}`"
-                return f"{_written(other)} in `{name}`{on}"
+                return f"{written(other)} in `{name}`{on}"
         return None
 
-    def _concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
+    def concurrent_writer(self, write: StateWrite, other: StateWrite) -> str | None:
         """Where ``other`` writes concurrently with ``write``'s thread, if it can."""
         function = other.function
         if function is None or self._is_initializer(function):
@@ -698,7 +712,7 @@ class ThreadAnalysis:
         return None
 
 
-def _written(write: StateWrite) -> str:
+def written(write: StateWrite) -> str:
     """How another function changes the state: ``self.items.append()`` or a write."""
     node = write.node
     if write.operation == "mutation" and isinstance(node, cst.Call):
