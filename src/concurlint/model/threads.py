@@ -21,7 +21,7 @@ from libcst.metadata import FunctionScope, GlobalScope
 
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
-from concurlint.model.locks import LockAnalysis, last_name, method_call
+from concurlint.model.locks import HeldLock, LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
 from concurlint.model.surface import CallerSide, ThreadOwners
@@ -65,6 +65,7 @@ class Race:
     function: FunctionNode
     elsewhere: str
     where: str = "which runs on a thread"
+    advice: str | None = None  # what to do, when it differs from holding one lock
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -330,7 +331,7 @@ class ThreadAnalysis:
             for d in function.decorators
         )
 
-    def reads(self, expression: cst.BaseExpression, through_locals: bool = False) -> set[StateKey]:
+    def reads(self, expression: cst.CSTNode, through_locals: bool = False) -> set[StateKey]:
         """The shared state an expression reads; with ``through_locals``, also the state read
         into the local variables it uses (``value = counter`` ... ``counter = value + 1``)."""
         keys = set()
@@ -416,19 +417,33 @@ class ThreadAnalysis:
         return False
 
     def _checked_before(self, key: StateKey, statement: cst.CSTNode) -> bool:
-        """True when ``statement`` runs under an ``if`` of its function that reads ``key``."""
+        """True when ``statement`` runs after a check of ``key`` in its function."""
+        return bool(self.checks(key, statement))
+
+    def checks(self, key: StateKey, statement: cst.CSTNode) -> list[cst.CSTNode]:
+        """The checks of ``key`` that ``statement`` runs under, innermost first: an ``if``
+        of its function that reads ``key`` (``statement`` in its body or ``else``), or a
+        ``try`` whose body reads ``key`` and whose handler ``statement`` is in, catching the
+        error a missing attribute, key or name raises (``try: self._lock`` ``except
+        AttributeError: self._lock = Lock()``)."""
+        found: list[cst.CSTNode] = []
         child = statement
         for ancestor in self.model.ancestors(statement):
             if isinstance(ancestor, _BOUNDARIES):
-                return False
+                break
             if (
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
                 and key in self._tested(ancestor.test)
+            ) or (
+                isinstance(ancestor, cst.Try)
+                and isinstance(child, cst.ExceptHandler)
+                and _catches_missing(child)
+                and key in self.reads(ancestor.body)
             ):
-                return True
+                found.append(ancestor)
             child = ancestor
-        return False
+        return found
 
     def _tested(self, test: cst.BaseExpression) -> set[StateKey]:
         """The state a condition reads, ``hasattr(self, "_x")``/``getattr(self, "_x", None)``
@@ -451,48 +466,38 @@ class ThreadAnalysis:
                     keys.add(key)
         return keys
 
-    def _checked_outside_lock(self, write: StateWrite) -> bool:
-        """A check-then-act whose check runs before the lock is taken and whose act, inside
-        the lock, does not check again (``if k not in d:`` ... ``with lock: d[k] = v``): two
-        threads can both pass the check, then act one after the other."""
+    def checked_outside_lock(self, write: StateWrite) -> HeldLock | None:
+        """The lock taken for a check-then-act whose check runs before the lock is taken
+        and whose act, inside the lock, does not check again (``if k not in d:`` ... ``with
+        lock: d[k] = v``, or ``lock.acquire()`` and ``try``): two threads can both pass the
+        check, then act one after the other."""
         function = write.function
         if write.operation != "check-then-act" or function is None:
-            return False
+            return None
         if self._function_guarded(function):
-            return False
-        checked_inside = False
-        child = write.node
-        for ancestor in self.model.ancestors(write.node):
-            if isinstance(ancestor, _BOUNDARIES):
-                return False
-            if isinstance(ancestor, cst.With):
-                outer = self.locks.held(ancestor)
-                if len(self.locks.held(child)) > len(outer):  # this `with` takes a lock
-                    if checked_inside or outer or self._taken_first(write, ancestor):
-                        return False
-                    return self._checked_before(write.key, ancestor)
-            if (
-                isinstance(ancestor, cst.If)
-                and child is not ancestor.test
-                and write.key in self.reads(ancestor.test)
-            ):
-                checked_inside = True
-            child = ancestor
-        return False
+            return None
+        held = self.locks.held(write.node)
+        if len(held) != 1:
+            return None
+        (lock,) = held
+        taking = set(self.model.ancestors(lock.at))
+        checks = self.checks(write.key, write.node)
+        if not checks or any(check not in taking for check in checks):
+            return None
+        return None if self._taken_first(write, lock, function) else lock
 
-    def _taken_first(self, write: StateWrite, block: cst.With) -> bool:
-        """True when the locked block reads the state before replacing it (``with lock:
+    def _taken_first(self, write: StateWrite, lock: HeldLock, function: FunctionNode) -> bool:
+        """True when the locked region reads the state before replacing it (``with lock:
         items = self.items; self.items = []``): it acts on what it read under the lock, so
         the check made before is only a shortcut, as a check made again would be."""
-        body = block.body
-        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-        around = {write.node, *self.model.ancestors(write.node)}
-        for statement in statements:
-            if statement in around:
+        started = False
+        for line in _lines(function):
+            if line in set(self.model.ancestors(write.node)):
                 return False
-            if isinstance(statement, cst.SimpleStatementLine) and any(
+            started = started or any(held.at is lock.at for held in self.locks.held(line))
+            if started and any(
                 isinstance(small, cst.Assign) and write.key in self.reads(small.value)
-                for small in statement.body
+                for small in line.body
             ):
                 return True
         return False
@@ -508,12 +513,12 @@ class ThreadAnalysis:
             function = write.function
             if write.operation in ("write", "mutation") or function is None:
                 continue
-            if self._same_constant_everywhere(write):
+            if self.stores_same_constant(write):
                 continue
             if self.guarded(write.node):
-                if not self._checked_outside_lock(write):
+                if self.checked_outside_lock(write) is None:
                     continue
-                write = replace(write, operation=_CHECKED_OUTSIDE)
+                write = replace(write, operation=CHECKED_OUTSIDE)
             if self.runs_in_thread(function):
                 elsewhere = self._concurrent_evidence(write)
                 if elsewhere is not None:
@@ -543,7 +548,7 @@ class ThreadAnalysis:
         stops or tears down, usually after the thread was told to end or joined."""
         return write.operation == "check-then-act" and _constant(write.node) is not None
 
-    def _same_constant_everywhere(self, write: StateWrite) -> bool:
+    def stores_same_constant(self, write: StateWrite) -> bool:
         """A check-then-act storing a constant that every other writer (initializers aside)
         stores too (``if self.sock is not None: ...; self.sock = None``): two threads acting
         on the same check leave the same value, nothing is lost."""
@@ -698,6 +703,41 @@ class ThreadAnalysis:
         return None
 
 
+class _Lines(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.SimpleStatementLine] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _lines(function: FunctionNode) -> list[cst.SimpleStatementLine]:
+    """The simple statements of a function's own body, in the order they are written."""
+    visitor = _Lines()
+    function.body.visit(visitor)
+    return visitor.found
+
+
+_MISSING_ERRORS = frozenset({"AttributeError", "KeyError", "LookupError", "NameError"})
+
+
+def _catches_missing(handler: cst.ExceptHandler) -> bool:
+    """An ``except`` clause catching what reading a missing attribute, key or name raises."""
+    kind = handler.type
+    names = (
+        [element.value for element in kind.elements]
+        if isinstance(kind, cst.Tuple)
+        else [kind] if kind is not None else []
+    )
+    return any(last_name(name) in _MISSING_ERRORS for name in names)
+
+
 def _written(write: StateWrite) -> str:
     """How another function changes the state: ``self.items.append()`` or a write."""
     node = write.node
@@ -708,7 +748,7 @@ def _written(write: StateWrite) -> str:
 
 
 _CONSTANT_NAMES = frozenset({"None", "True", "False"})
-_CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
+CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
 
 
 def _constant(statement: cst.CSTNode) -> str | None:

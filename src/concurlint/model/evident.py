@@ -1,0 +1,175 @@
+"""Races whose own code says that it runs on several threads at once.
+
+CCL101 otherwise needs a thread entry point (``ThreadAnalysis``): a lock alone is no evidence
+(docs/rules/CCL101.md). Two acts are evidence by themselves, because they make sense only
+with concurrent callers:
+
+- a thread synchronization object (the catalog's ``[thread-synchronizers]``: a lock, a
+  semaphore, a condition, a ``threading.local()``) created on first use after a check that
+  it is missing, with no lock held. Such an object is made to be shared by several threads,
+  so its creators run on several threads; two that both find it missing each create their
+  own, and then exclude nothing (or, for a ``threading.local()``, the later one replaces the
+  earlier one and what the first thread stored in it);
+- a check-then-act whose act takes a lock by construction and whose check does not, and
+  that does not check again under the lock (``ThreadAnalysis.checked_outside_lock``): the
+  author took the lock because several threads run the act, and two of them can both pass
+  the check before either takes the lock.
+
+Neither is reported in code that runs before the object is shared (the catalog's
+``[initializer-methods]``, ``__init__``, ``__setstate__``..., helpers that only they or the
+module's import call) or on one event loop (an ``async def``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cached_property
+
+import libcst as cst
+
+from concurlint.model.callgraph import CallGraph
+from concurlint.model.locks import LockAnalysis
+from concurlint.model.module import FunctionNode, ModuleModel
+from concurlint.model.threads import (
+    CHECKED_OUTSIDE,
+    Race,
+    StateWrite,
+    ThreadAnalysis,
+)
+
+_LOCAL = "threading.local"
+
+
+class EvidentRaces:
+    """Get it with ``model.analysis(EvidentRaces)``."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.threads = model.analysis(ThreadAnalysis)
+        self.locks = model.analysis(LockAnalysis)
+        self.graph = model.analysis(CallGraph)
+        catalog = model.catalog
+        self.synchronizers = frozenset(
+            model.canonical(name) for name in catalog.names("thread-synchronizers")
+        )
+        self.initializers = catalog.names("initializer-methods")
+
+    @cached_property
+    def races(self) -> tuple[Race, ...]:
+        """The races these acts show, beside those ``ThreadAnalysis`` finds."""
+        reported = {race.write.node for race in self.threads.races}
+        found: list[Race] = []
+        for write in self.threads.writes:
+            if write.node in reported or write.function is None:
+                continue
+            if self._single_threaded(write.function):
+                continue
+            race = self._lazy_creation(write) or self._locked_act(write)
+            if race is not None:
+                found.append(race)
+        found.extend(self._lazy_creations_in_helpers())
+        return tuple(found)
+
+    def _lazy_creation(self, write: StateWrite) -> Race | None:
+        created = self._created(write.node)
+        if (
+            created is None
+            or write.operation != "check-then-act"
+            or self.threads.guarded(write.node)
+        ):
+            return None
+        assert write.function is not None
+        return self._lazy_race(write, write.function, created)
+
+    def _lazy_creations_in_helpers(self) -> list[Race]:
+        """A helper that creates the object unconditionally, called under the check (``if
+        not hasattr(cls, "_local"): cls._make()``): the check-then-act spans the call, and is
+        reported at the call."""
+        found: list[Race] = []
+        for write in self.threads.writes:
+            function = write.function
+            created = self._created(write.node)
+            if created is None or write.operation != "write" or not isinstance(
+                function, cst.FunctionDef
+            ):
+                continue
+            for call in self.graph.calls_to(function):
+                caller = self.model.enclosing_function(call)
+                if (
+                    caller is None
+                    or self._single_threaded(caller)
+                    or not self.threads.checks(write.key, call)
+                    or self.threads.guarded(call)
+                ):
+                    continue
+                act = StateWrite(write.key, call, caller, "check-then-act")
+                found.append(self._lazy_race(act, caller, created, function))
+        return found
+
+    def _lazy_race(
+        self,
+        write: StateWrite,
+        function: FunctionNode,
+        created: str,
+        helper: cst.FunctionDef | None = None,
+    ) -> Race:
+        through = f" (through `{helper.name.value}`)" if helper is not None else ""
+        if created == _LOCAL:
+            outcome = "and the later one replaces the earlier with what the first thread stored"
+        else:
+            outcome = "which then exclude nothing"
+        before = "in `__init__`" if write.key.kind == "instance" else "at import time"
+        return Race(
+            write,
+            function,
+            elsewhere=f"two threads that both find it missing can each create their own, {outcome}",
+            where=(
+                f"which creates a `{created}`{through} on first use (an object made to be "
+                "shared by several threads)"
+            ),
+            advice=f"create it once, before it is shared ({before})",
+        )
+
+    def _locked_act(self, write: StateWrite) -> Race | None:
+        """A check made before taking a lock by construction, acted on under it."""
+        if not self.threads.guarded(write.node) or self.threads.stores_same_constant(write):
+            return None
+        lock = self.threads.checked_outside_lock(write)
+        if lock is None or not self.locks.is_typed_lock(lock.expression):
+            return None
+        assert write.function is not None
+        label = self.model.code(lock.expression)
+        return Race(
+            replace(write, operation=CHECKED_OUTSIDE),
+            write.function,
+            elsewhere=(
+                "two threads can both pass the check before either takes the lock, then act "
+                "one after the other"
+            ),
+            where=f"which takes `{label}` to act, so several threads run it",
+            advice="check again after taking the lock",
+        )
+
+    def _created(self, statement: cst.CSTNode) -> str | None:
+        """The synchronization type an assignment stores a new object of, if it does."""
+        value = statement.value if isinstance(statement, (cst.Assign, cst.AnnAssign)) else None
+        if not isinstance(value, cst.Call):
+            return None
+        types = self.model.infer_types(value) & self.synchronizers
+        return min(types) if types else None
+
+    def _single_threaded(self, function: FunctionNode) -> bool:
+        """Code that runs before the object is shared or on one thread only: an initializer,
+        a helper of the module that only initializers or the module's import call, or an
+        ``async def`` (one event loop runs it; nothing interleaves between a check and an
+        act with no ``await`` between them)."""
+        if not isinstance(function, cst.FunctionDef):
+            return False
+        if function.asynchronous is not None or function.name.value in self.initializers:
+            return True
+        calls = self.graph.calls_to(function)
+        return bool(calls) and all(
+            caller is None
+            or (isinstance(caller, cst.FunctionDef) and caller.name.value in self.initializers)
+            for caller in (self.model.enclosing_function(call) for call in calls)
+        )
