@@ -28,11 +28,13 @@ from functools import cached_property
 import libcst as cst
 
 from concurlint.model.callgraph import CallGraph
+from concurlint.model.index import ModuleIndex
 from concurlint.model.locks import LockAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.threads import (
     CHECKED_OUTSIDE,
     Race,
+    StateKey,
     StateWrite,
     ThreadAnalysis,
 )
@@ -59,7 +61,7 @@ class EvidentRaces:
         """The races these acts show, beside those ``ThreadAnalysis`` finds."""
         reported = {race.write.node for race in self.threads.races}
         found: list[Race] = []
-        for write in self.threads.writes:
+        for write in (*self.threads.writes, *self._parameter_writes):
             if write.node in reported or write.function is None:
                 continue
             if self._single_threaded(write.function):
@@ -69,6 +71,46 @@ class EvidentRaces:
                 found.append(race)
         found.extend(self._lazy_creations_in_helpers())
         return tuple(found)
+
+    @cached_property
+    def _parameter_writes(self) -> list[StateWrite]:
+        """Synchronization objects stored on an object the function is given
+        (``if not hasattr(obj, "_lock"): obj._lock = RLock()``): stored there to be found by
+        later calls with the same object, so shared by them, although ``ThreadAnalysis`` does
+        not place a parameter's attributes."""
+        found = []
+        for target, statement, augmented in self.model.analysis(ModuleIndex).writes:
+            key = None if augmented else self._parameter_key(target)
+            if key is None or self._created(statement) is None:
+                continue
+            function = self.model.enclosing_function(statement)
+            if self.threads.checks(key, statement, self._parameter_key):
+                found.append(StateWrite(key, statement, function, "check-then-act"))
+        return found
+
+    def _parameter_key(self, expression: cst.BaseExpression) -> StateKey | None:
+        """``p.attr`` where ``p`` is only ever a parameter of its function, if
+        ``ThreadAnalysis`` does not place it already."""
+        if not isinstance(expression, cst.Attribute) or not isinstance(
+            expression.value, cst.Name
+        ):
+            return None
+        name = expression.value
+        function = self.model.enclosing_function(name)
+        scope = self.model.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        if (
+            not isinstance(function, cst.FunctionDef)
+            or not assignments
+            or not all(
+                isinstance(getattr(a, "node", None), cst.Param) and a.scope is scope
+                for a in assignments
+            )
+            or self.threads.state_key(expression) is not None
+        ):
+            return None
+        label = f"{name.value}.{expression.attr.value}"
+        return StateKey("parameter", function, label, label)
 
     def _lazy_creation(self, write: StateWrite) -> Race | None:
         created = self._created(write.node)
@@ -118,7 +160,11 @@ class EvidentRaces:
             outcome = "and the later one replaces the earlier with what the first thread stored"
         else:
             outcome = "which then exclude nothing"
-        before = "in `__init__`" if write.key.kind == "instance" else "at import time"
+        before = (
+            "in `__init__`"
+            if write.key.kind in ("instance", "parameter")
+            else "at import time"
+        )
         return Race(
             write,
             function,

@@ -13,6 +13,7 @@ once, another thread's code, or the main thread after the threads started.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -41,10 +42,13 @@ _MUTATORS = frozenset({
 class StateKey:
     """Where a piece of state lives; equal keys are the same state."""
 
-    kind: str  # "global", "closure", "class", "instance"
+    kind: str  # "global", "closure", "class", "instance" ("parameter": EvidentRaces only)
     owner: cst.CSTNode  # the Module, the function defining the closure variable, the ClassDef
     path: str  # "counter", "stats.hits"
     label: str = field(compare=False)  # as the code spells it: "self.count", "counter"
+
+
+KeyOf = Callable[[cst.BaseExpression], StateKey | None]
 
 
 @dataclass(frozen=True)
@@ -420,12 +424,16 @@ class ThreadAnalysis:
         """True when ``statement`` runs after a check of ``key`` in its function."""
         return bool(self.checks(key, statement))
 
-    def checks(self, key: StateKey, statement: cst.CSTNode) -> list[cst.CSTNode]:
+    def checks(
+        self, key: StateKey, statement: cst.CSTNode, key_of: KeyOf | None = None
+    ) -> list[cst.CSTNode]:
         """The checks of ``key`` that ``statement`` runs under, innermost first: an ``if``
         of its function that reads ``key`` (``statement`` in its body or ``else``), or a
         ``try`` whose body reads ``key`` and whose handler ``statement`` is in, catching the
         error a missing attribute, key or name raises (``try: self._lock`` ``except
-        AttributeError: self._lock = Lock()``)."""
+        AttributeError: self._lock = Lock()``). ``key_of`` places what is read, when it is
+        not ``state_key``."""
+        key_of = key_of or self.state_key
         found: list[cst.CSTNode] = []
         child = statement
         for ancestor in self.model.ancestors(statement):
@@ -434,21 +442,21 @@ class ThreadAnalysis:
             if (
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
-                and key in self._tested(ancestor.test)
+                and key in self._tested(ancestor.test, key_of)
             ) or (
                 isinstance(ancestor, cst.Try)
                 and isinstance(child, cst.ExceptHandler)
                 and _catches_missing(child)
-                and key in self.reads(ancestor.body)
+                and key in {key_of(node) for node in reads_in(ancestor.body)}
             ):
                 found.append(ancestor)
             child = ancestor
         return found
 
-    def _tested(self, test: cst.BaseExpression) -> set[StateKey]:
+    def _tested(self, test: cst.BaseExpression, key_of: KeyOf) -> set[StateKey]:
         """The state a condition reads, ``hasattr(self, "_x")``/``getattr(self, "_x", None)``
         counting as a read of ``self._x``."""
-        keys = self.reads(test)
+        keys = {key for key in map(key_of, reads_in(test)) if key is not None}
         for node in _calls_in(test):
             if not (
                 isinstance(node.func, cst.Name)
@@ -461,7 +469,7 @@ class ThreadAnalysis:
             if isinstance(name, str) and name.isidentifier():
                 # the attribute spelt out, on the receiver node the call reads
                 attribute = cst.Attribute(node.args[0].value, cst.Name(name))
-                key = self._attribute_key(attribute, 0)
+                key = key_of(attribute)
                 if key is not None:
                     keys.add(key)
         return keys
