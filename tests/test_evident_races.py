@@ -99,3 +99,16 @@ def test_the_lazy_lock_fixture_shows_two_threads_holding_different_locks():
     )
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "different locks of one pool at once" in completed.stdout
+
+
+def test_a_lock_type_named_by_another_module_is_a_lock_created_on_first_use(tmp_path: Path):
+    """``Lock = threading.RLock`` in a compatibility module: its calls make locks."""
+    compat = "import threading\n\nLock = threading.RLock\n"
+    user = LAZY_LOCK.replace("import threading\n", "from compat import Lock\n").replace(
+        "threading.Lock()", "Lock()"
+    )
+    split = reports_by_line(tmp_path / "two", {"compat.py": compat, "main.py": user}, "main.py")
+    alone = reports_by_line(
+        tmp_path / "one", {"main.py": user.replace("from compat import Lock\n", compat)}, "main.py"
+    )
+    assert split == alone == {("CCL101", "self._lock = Lock()"): 1}

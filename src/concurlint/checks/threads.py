@@ -106,7 +106,8 @@ class UnguardedSharedState(ThreadRule):
         """Functions of a module that imports no thread API still run on threads when
         another module of the project starts them, or a view calls them; and the module
         may take a lock of another module for an act (``EvidentRaces``)."""
-        return bool(facts.threads.started or facts.threads.locks)
+        threads = facts.threads
+        return bool(threads.started or threads.locks or threads.lock_classes)
 
     def visit_Module(self, node: cst.Module) -> None:
         races = self.model.analysis(ThreadAnalysis).races
