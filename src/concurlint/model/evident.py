@@ -64,7 +64,7 @@ class EvidentRaces:
         for write in (*self.threads.writes, *self._parameter_writes):
             if write.node in reported or write.function is None:
                 continue
-            if self._single_threaded(write.function):
+            if self._single_threaded(write.function) or self._per_thread(write.key):
                 continue
             race = self._lazy_creation(write) or self._locked_act(write)
             if race is not None:
@@ -135,6 +135,8 @@ class EvidentRaces:
                 function, cst.FunctionDef
             ):
                 continue
+            if self._per_thread(write.key):
+                continue
             for call in self.graph.calls_to(function):
                 caller = self.model.enclosing_function(call)
                 if (
@@ -203,6 +205,28 @@ class EvidentRaces:
             return None
         types = self.model.infer_types(value) & self.synchronizers
         return min(types) if types else None
+
+    def _per_thread(self, key: StateKey) -> bool:
+        """State of objects that each thread makes for itself: every construction of the
+        class in the module is stored on a ``threading.local()`` (``_context.adapter =
+        Adapter()``), so no two threads share one."""
+        klass = key.owner
+        if key.kind != "instance" or not isinstance(klass, cst.ClassDef):
+            return False
+        made = [
+            call
+            for call in self.model.analysis(ModuleIndex).calls
+            if self.model.constructed_class(call) is klass
+        ]
+        return bool(made) and all(self._stored_per_thread(call) for call in made)
+
+    def _stored_per_thread(self, call: cst.Call) -> bool:
+        assignment = self.model.parent(call)
+        return isinstance(assignment, cst.Assign) and all(
+            isinstance(target.target, cst.Attribute)
+            and self.threads.thread_safe(target.target.value)
+            for target in assignment.targets
+        )
 
     def _single_threaded(self, function: FunctionNode) -> bool:
         """Code that runs before the object is shared or on one thread only: an initializer,

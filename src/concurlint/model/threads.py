@@ -229,7 +229,7 @@ class ThreadAnalysis:
         if len(scopes) != 1:
             return None
         (owner,) = scopes
-        if self._thread_safe(name):
+        if self.thread_safe(name):
             return None
         if isinstance(owner, GlobalScope):
             return StateKey("global", self.model.module, name.value, name.value)
@@ -247,7 +247,7 @@ class ThreadAnalysis:
         if shared:
             label = min(shared)
             return StateKey("global", self.model.module, label, label)
-        if self._thread_safe(receiver):
+        if self.thread_safe(receiver):
             return None
         if isinstance(receiver, cst.Name):
             function = self.model.enclosing_function(receiver)
@@ -310,7 +310,7 @@ class ThreadAnalysis:
     def _all_containers(self, values: list[cst.BaseExpression | None]) -> bool:
         return bool(values) and all(self.model.is_container_value(v) for v in values)
 
-    def _thread_safe(self, expression: cst.BaseExpression) -> bool:
+    def thread_safe(self, expression: cst.BaseExpression) -> bool:
         """A value that is safe to share or private to each thread (``threading.local()``)."""
         if self.model.infer_types(expression) & self.safe_types:
             return True
