@@ -26,6 +26,7 @@ from concurlint.model.locks import HeldLock, LockAnalysis, last_name, method_cal
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
 from concurlint.model.surface import CallerSide, ThreadOwners
+from concurlint.model.walk import descendants
 
 _BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
@@ -711,25 +712,13 @@ class ThreadAnalysis:
         return None
 
 
-class _Lines(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[cst.SimpleStatementLine] = []
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.found.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
 def _lines(function: FunctionNode) -> list[cst.SimpleStatementLine]:
     """The simple statements of a function's own body, in the order they are written."""
-    visitor = _Lines()
-    function.body.visit(visitor)
-    return visitor.found
+    return [
+        node
+        for node in descendants(function.body, (cst.FunctionDef, cst.ClassDef))
+        if isinstance(node, cst.SimpleStatementLine)
+    ]
 
 
 _MISSING_ERRORS = frozenset({"AttributeError", "KeyError", "LookupError", "NameError"})
