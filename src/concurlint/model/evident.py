@@ -33,6 +33,7 @@ from concurlint.model.locks import LockAnalysis
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.threads import (
     CHECKED_OUTSIDE,
+    KeyOf,
     Race,
     StateKey,
     StateWrite,
@@ -118,6 +119,7 @@ class EvidentRaces:
             created is None
             or write.operation != "check-then-act"
             or self.threads.guarded(write.node)
+            or not self._when_missing(write.key, write.node, self._key_of(write))
         ):
             return None
         assert write.function is not None
@@ -142,7 +144,7 @@ class EvidentRaces:
                 if (
                     caller is None
                     or self._single_threaded(caller)
-                    or not self.threads.checks(write.key, call)
+                    or not self._when_missing(write.key, call, self.threads.state_key)
                     or self.threads.guarded(call)
                 ):
                     continue
@@ -185,6 +187,15 @@ class EvidentRaces:
         lock = self.threads.checked_outside_lock(write)
         if lock is None or not self.locks.is_typed_lock(lock.expression):
             return None
+        if any(
+            other.key == write.key
+            and other.node is not write.node
+            and other.function is not None
+            and not self._single_threaded(other.function)
+            and not self.threads.guarded(other.node)
+            for other in self.threads.writes
+        ):
+            return None  # written elsewhere without a lock: the lock guards other state
         assert write.function is not None
         label = self.model.code(lock.expression)
         return Race(
@@ -228,6 +239,23 @@ class EvidentRaces:
             for target in assignment.targets
         )
 
+    def _key_of(self, write: StateWrite) -> KeyOf:
+        return self._parameter_key if write.key.kind == "parameter" else self.threads.state_key
+
+    def _when_missing(self, key: StateKey, node: cst.CSTNode, key_of: KeyOf) -> bool:
+        """True when ``node`` runs because the innermost check of ``key`` found it missing
+        (``is None``, ``not hasattr``, ``not in``, ``except AttributeError``, or the ``else``
+        of a test that it is there); replacing one that is there (``if self._lock is not
+        None: self._lock = Lock()``, after a fork) is no lazy creation."""
+        checks = self.threads.checks(key, node, key_of)
+        if not checks:
+            return False
+        check = checks[0]
+        if not isinstance(check, cst.If):
+            return True
+        in_body = check.body in {node, *self.model.ancestors(node)}
+        return _missing_test(check.test) == in_body
+
     def _single_threaded(self, function: FunctionNode) -> bool:
         """Code that runs before the object is shared or on one thread only: an initializer,
         a helper of the module that only initializers or the module's import call, or an
@@ -243,3 +271,20 @@ class EvidentRaces:
             or (isinstance(caller, cst.FunctionDef) and caller.name.value in self.initializers)
             for caller in (self.model.enclosing_function(call) for call in calls)
         )
+
+
+def _missing_test(test: cst.BaseExpression) -> bool:
+    """True for a test that holds when something is missing (``x is None``, ``not x``,
+    ``k not in d``, ``not hasattr(o, "x")``); ``or``/``and`` hold one such test."""
+    if isinstance(test, cst.BooleanOperation):
+        return _missing_test(test.left) or _missing_test(test.right)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return not _missing_test(test.expression)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        (target,) = test.comparisons
+        operator, right = target.operator, target.comparator
+        if isinstance(operator, cst.NotIn):
+            return True
+        none = isinstance(right, cst.Name) and right.value == "None"
+        return none and isinstance(operator, (cst.Is, cst.Equal))
+    return False
