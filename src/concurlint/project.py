@@ -183,6 +183,15 @@ class FileFacts:
             return None
         return self.lookup(self._classes, names)
 
+    def lock_class(self, names: Iterable[str]) -> str | None:
+        """The lock type a call makes of the first of ``names`` that is a module-level name
+        of a lock type in the project (``Lock = threading.RLock`` in a compatibility module)."""
+        for name in sorted(names) if self.threads.lock_classes else ():
+            found = self.threads.lock_class(self.absolute(name) or "")
+            if found is not None:
+                return found
+        return None
+
     def lock(self, names: Iterable[str]) -> tuple[str, str] | None:
         """Where the first of ``names`` that is a module-level lock of the project is bound
         (an absolute name, the same through every import and re-export), and its type."""
@@ -336,7 +345,14 @@ class Project:
             for name in summary.uses
             if (bound := self.resolve(name)) in self._thread_locks
         )
-        return ThreadFacts(tuple(sorted(self._thread_starts.get(summary.module, ()))), locks)
+        classes = tuple(
+            (name, self._thread_lock_classes[bound])
+            for name in summary.uses
+            if (bound := self.resolve(name)) in self._thread_lock_classes
+        )
+        return ThreadFacts(
+            tuple(sorted(self._thread_starts.get(summary.module, ()))), locks, classes
+        )
 
     @cached_property
     def _thread_starts(self) -> dict[str, set[tuple[str, str, str]]]:
@@ -415,6 +431,16 @@ class Project:
             f"{module.module}.{name}": kind
             for module in self.modules.values()
             for name, kind in (module.threads.locks if module.threads else ())
+        }
+
+    @cached_property
+    def _thread_lock_classes(self) -> dict[str, str]:
+        """Every module-level name of a lock type of the project, by absolute name: the type
+        its calls make."""
+        return {
+            f"{module.module}.{name}": kind
+            for module in self.modules.values()
+            for name, kind in (module.threads.lock_classes if module.threads else ())
         }
 
     # -- propagation -------------------------------------------------------------------------

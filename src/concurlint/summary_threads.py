@@ -77,6 +77,9 @@ class ThreadSummary:
     locks: tuple[tuple[str, str], ...] = ()  # module-level name -> lock type (canonical)
     classes: tuple[str, ...] = ()  # module-level subclasses of a thread ``[[spawner-base]]``
     entries: tuple[FrameworkEntry, ...] = ()  # its views that a framework runs on threads
+    # module-level name bound to a lock type itself (``Lock = threading.RLock``) -> the type
+    # its calls make
+    lock_classes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ class ThreadFacts:
     started: tuple[tuple[str, str, str], ...] = ()
     # absolute name as the file imports it, where the lock is bound, its type
     locks: tuple[tuple[str, str, str], ...] = ()
+    # absolute name as the file imports it, the lock type its calls make
+    lock_classes: tuple[tuple[str, str], ...] = ()
     _locks: dict[str, tuple[str, str]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -162,11 +167,15 @@ class ThreadFacts:
         self._locks.update((name, (bound, kind)) for name, bound, kind in self.locks)
 
     def __bool__(self) -> bool:
-        return bool(self.started or self.locks)
+        return bool(self.started or self.locks or self.lock_classes)
 
     def lock(self, name: str) -> tuple[str, str] | None:
         """Where the lock imported as ``name`` (absolute) is bound, and its type."""
         return self._locks.get(name)
+
+    def lock_class(self, name: str) -> str | None:
+        """The lock type a call of the name imported as ``name`` (absolute) makes."""
+        return dict(self.lock_classes).get(name)
 
 
 NO_THREAD_FACTS = ThreadFacts()
@@ -185,6 +194,7 @@ def summarize_threads(tree: ast.Module, text: str, summary: ModuleSummary,
     )
     starts = _Starts(resolver, names, tree).starts() if may_spawn else ()
     locks = tuple(_locks(tree, resolver, names))
+    lock_classes = tuple(_lock_classes(tree, resolver, names))
     entries, views = (
         framework_entries(tree, resolver, names.frameworks)
         if names.may_declare_views(text)
@@ -195,7 +205,9 @@ def summarize_threads(tree: ast.Module, text: str, summary: ModuleSummary,
         for view in views
         if not any(start.target == view.target for start in starts)
     )
-    return ThreadSummary(starts, locks, tuple(_thread_classes(tree, resolver, names)), entries)
+    return ThreadSummary(
+        starts, locks, tuple(_thread_classes(tree, resolver, names)), entries, lock_classes
+    )
 
 
 @dataclass(frozen=True)
@@ -494,6 +506,27 @@ def _locks(
     tree: ast.Module, resolver: Resolver, names: ThreadCatalog
 ) -> Iterator[tuple[str, str]]:
     """Module-level names bound once, to a lock constructed by a catalog lock type."""
+    for name, value in _bound_once(tree, resolver):
+        if isinstance(value, ast.Call):
+            kind = _lock_type(value.func, resolver, names)
+            if kind is not None:
+                yield name, kind
+
+
+def _lock_classes(
+    tree: ast.Module, resolver: Resolver, names: ThreadCatalog
+) -> Iterator[tuple[str, str]]:
+    """Module-level names bound once to a catalog lock type itself, a name for it that
+    other modules call (``Lock = threading.RLock``), with the type those calls make."""
+    for name, value in _bound_once(tree, resolver):
+        if isinstance(value, ast.Name | ast.Attribute):
+            kind = _lock_type(value, resolver, names)
+            if kind is not None:
+                yield name, kind
+
+
+def _bound_once(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[str, ast.expr]]:
+    """Module-level names bound once, by an assignment, with the value assigned."""
     for statement in module_level(tree.body):
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
@@ -502,13 +535,15 @@ def _locks(
         else:
             continue
         value = statement.value
-        if not (isinstance(target, ast.Name) and resolver.bound.get(target.id) == 1
-                and isinstance(value, ast.Call)):
-            continue
-        constructor = resolver.target(value.func, frozenset(), None, None)
-        kind = names.type_of(constructor) if constructor is not None else None
-        if kind in names.lock_types:
-            yield target.id, kind
+        if isinstance(target, ast.Name) and resolver.bound.get(target.id) == 1 and value:
+            yield target.id, value
+
+
+def _lock_type(constructor: ast.expr, resolver: Resolver, names: ThreadCatalog) -> str | None:
+    """The catalog lock type a call of ``constructor`` makes, if it makes one."""
+    name = resolver.target(constructor, frozenset(), None, None)
+    kind = names.type_of(name) if name is not None else None
+    return kind if kind in names.lock_types else None
 
 
 def _thread_classes(

@@ -12,6 +12,7 @@ import libcst as cst
 from concurlint.diagnostic import Safety
 from concurlint.frameworks import frameworks, screen_words
 from concurlint.model.callgraph import CallGraph
+from concurlint.model.evident import EvidentRaces
 from concurlint.model.index import ModuleIndex
 from concurlint.model.iteration import ITERATION, IterationAnalysis
 from concurlint.model.locks import (
@@ -70,23 +71,44 @@ class UnguardedSharedState(ThreadRule):
     )
 
     def screen_words(self) -> frozenset[str]:
-        return super().screen_words() | self.framework_words
+        return super().screen_words() | self.framework_words | self.synchronizer_words
 
     def screen_tree(self, facts: TreeFacts) -> bool:
-        """Code that starts threads, or that names a framework running views on threads."""
-        return super().screen_tree(facts) or facts.imports_mention(self.framework_words)
+        """Code that starts threads, that names a framework running views on threads, or
+        that creates a thread synchronization object (``EvidentRaces``)."""
+        return (
+            super().screen_tree(facts)
+            or facts.imports_mention(self.framework_words)
+            or (
+                self.imports_lead_to(facts, self.synchronizers)
+                and facts.mentions_any(self.synchronizer_words)
+            )
+        )
 
     @cached_property
     def framework_words(self) -> frozenset[str]:
         return screen_words(frameworks(self.catalog.section("framework")))
 
+    @cached_property
+    def synchronizers(self) -> frozenset[str]:
+        return self.catalog.names("thread-synchronizers") | self.catalog.names("lock-types")
+
+    @cached_property
+    def synchronizer_words(self) -> frozenset[str]:
+        return frozenset(name.rpartition(".")[2] for name in self.synchronizers) | (
+            typed_lock_screen_words(self.catalog)
+        )
+
     def screen_facts(self, facts: FileFacts) -> bool:
         """Functions of a module that imports no thread API still run on threads when
-        another module of the project starts them, or a view calls them."""
-        return bool(facts.threads.started)
+        another module of the project starts them, or a view calls them; and the module
+        may take a lock of another module for an act (``EvidentRaces``)."""
+        threads = facts.threads
+        return bool(threads.started or threads.locks or threads.lock_classes)
 
     def visit_Module(self, node: cst.Module) -> None:
-        for race in self.model.analysis(ThreadAnalysis).races:
+        races = self.model.analysis(ThreadAnalysis).races
+        for race in (*races, *self.model.analysis(EvidentRaces).races):
             self.report(
                 race.write.node,
                 fix=self._fix(race),
@@ -97,7 +119,7 @@ class UnguardedSharedState(ThreadRule):
                 where=race.where,
                 elsewhere=race.elsewhere,
                 harm="updates can be lost",
-                advice=self._advice(race),
+                advice=race.advice or self._advice(race),
             )
         for race in self.model.analysis(IterationAnalysis).races:
             state = race.write.key.label

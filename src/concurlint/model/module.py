@@ -831,6 +831,9 @@ class ModuleModel:
                 types.add(name)
         if types:
             return types
+        lock = self.project.lock_class(self.qualified_names(call.func))
+        if lock is not None:
+            return {lock}
         klass = self.constructed_class(call)
         if klass is not None:
             return {self.local_type(klass)}

@@ -22,10 +22,11 @@ from libcst.metadata import FunctionScope, GlobalScope
 
 from concurlint.model.callgraph import CallGraph
 from concurlint.model.index import ModuleIndex
-from concurlint.model.locks import LockAnalysis, last_name, method_call
+from concurlint.model.locks import HeldLock, LockAnalysis, last_name, method_call
 from concurlint.model.module import FunctionNode, ModuleModel
 from concurlint.model.spawning import EntryPoint, SpawnAnalysis
 from concurlint.model.surface import CallerSide, ThreadOwners
+from concurlint.model.walk import descendants
 
 _BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _DEFINITIONS = (cst.Import, cst.ImportFrom, cst.FunctionDef, cst.ClassDef)
@@ -42,10 +43,13 @@ _MUTATORS = frozenset({
 class StateKey:
     """Where a piece of state lives; equal keys are the same state."""
 
-    kind: str  # "global", "closure", "class", "instance"
+    kind: str  # "global", "closure", "class", "instance" ("parameter": EvidentRaces only)
     owner: cst.CSTNode  # the Module, the function defining the closure variable, the ClassDef
     path: str  # "counter", "stats.hits"
     label: str = field(compare=False)  # as the code spells it: "self.count", "counter"
+
+
+KeyOf = Callable[[cst.BaseExpression], StateKey | None]
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Race:
     function: FunctionNode
     elsewhere: str
     where: str = "which runs on a thread"
+    advice: str | None = None  # what to do, when it differs from holding one lock
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
@@ -225,7 +230,7 @@ class ThreadAnalysis:
         if len(scopes) != 1:
             return None
         (owner,) = scopes
-        if self._thread_safe(name):
+        if self.thread_safe(name):
             return None
         if isinstance(owner, GlobalScope):
             return StateKey("global", self.model.module, name.value, name.value)
@@ -243,7 +248,7 @@ class ThreadAnalysis:
         if shared:
             label = min(shared)
             return StateKey("global", self.model.module, label, label)
-        if self._thread_safe(receiver):
+        if self.thread_safe(receiver):
             return None
         if isinstance(receiver, cst.Name):
             function = self.model.enclosing_function(receiver)
@@ -319,7 +324,7 @@ class ThreadAnalysis:
         test = kind or self.model.is_container_value
         return bool(values) and all(test(v) for v in values)
 
-    def _thread_safe(self, expression: cst.BaseExpression) -> bool:
+    def thread_safe(self, expression: cst.BaseExpression) -> bool:
         """A value that is safe to share or private to each thread (``threading.local()``)."""
         if self.model.infer_types(expression) & self.safe_types:
             return True
@@ -344,7 +349,7 @@ class ThreadAnalysis:
             for d in function.decorators
         )
 
-    def reads(self, expression: cst.BaseExpression, through_locals: bool = False) -> set[StateKey]:
+    def reads(self, expression: cst.CSTNode, through_locals: bool = False) -> set[StateKey]:
         """The shared state an expression reads; with ``through_locals``, also the state read
         into the local variables it uses (``value = counter`` ... ``counter = value + 1``)."""
         keys = set()
@@ -430,24 +435,42 @@ class ThreadAnalysis:
         return False
 
     def _checked_before(self, key: StateKey, statement: cst.CSTNode) -> bool:
-        """True when ``statement`` runs under an ``if`` of its function that reads ``key``."""
+        """True when ``statement`` runs after a check of ``key`` in its function."""
+        return bool(self.checks(key, statement))
+
+    def checks(
+        self, key: StateKey, statement: cst.CSTNode, key_of: KeyOf | None = None
+    ) -> list[cst.CSTNode]:
+        """The checks of ``key`` that ``statement`` runs under, innermost first: an ``if``
+        of its function that reads ``key`` (``statement`` in its body or ``else``), or a
+        ``try`` whose body reads ``key`` and whose handler ``statement`` is in, catching the
+        error a missing attribute, key or name raises (``try: self._lock`` ``except
+        AttributeError: self._lock = Lock()``). ``key_of`` places what is read, when it is
+        not ``state_key``."""
+        key_of = key_of or self.state_key
+        found: list[cst.CSTNode] = []
         child = statement
         for ancestor in self.model.ancestors(statement):
             if isinstance(ancestor, _BOUNDARIES):
-                return False
+                break
             if (
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
-                and key in self._tested(ancestor.test)
+                and key in self._tested(ancestor.test, key_of)
+            ) or (
+                isinstance(ancestor, cst.Try)
+                and isinstance(child, cst.ExceptHandler)
+                and _catches_missing(child)
+                and key in {key_of(node) for node in reads_in(ancestor.body)}
             ):
-                return True
+                found.append(ancestor)
             child = ancestor
-        return False
+        return found
 
-    def _tested(self, test: cst.BaseExpression) -> set[StateKey]:
+    def _tested(self, test: cst.BaseExpression, key_of: KeyOf) -> set[StateKey]:
         """The state a condition reads, ``hasattr(self, "_x")``/``getattr(self, "_x", None)``
         counting as a read of ``self._x``."""
-        keys = self.reads(test)
+        keys = {key for key in map(key_of, reads_in(test)) if key is not None}
         for node in _calls_in(test):
             if not (
                 isinstance(node.func, cst.Name)
@@ -460,53 +483,43 @@ class ThreadAnalysis:
             if isinstance(name, str) and name.isidentifier():
                 # the attribute spelt out, on the receiver node the call reads
                 attribute = cst.Attribute(node.args[0].value, cst.Name(name))
-                key = self._attribute_key(attribute, 0)
+                key = key_of(attribute)
                 if key is not None:
                     keys.add(key)
         return keys
 
-    def _checked_outside_lock(self, write: StateWrite) -> bool:
-        """A check-then-act whose check runs before the lock is taken and whose act, inside
-        the lock, does not check again (``if k not in d:`` ... ``with lock: d[k] = v``): two
-        threads can both pass the check, then act one after the other."""
+    def checked_outside_lock(self, write: StateWrite) -> HeldLock | None:
+        """The lock taken for a check-then-act whose check runs before the lock is taken
+        and whose act, inside the lock, does not check again (``if k not in d:`` ... ``with
+        lock: d[k] = v``, or ``lock.acquire()`` and ``try``): two threads can both pass the
+        check, then act one after the other."""
         function = write.function
         if write.operation != "check-then-act" or function is None:
-            return False
+            return None
         if self._function_guarded(function):
-            return False
-        checked_inside = False
-        child = write.node
-        for ancestor in self.model.ancestors(write.node):
-            if isinstance(ancestor, _BOUNDARIES):
-                return False
-            if isinstance(ancestor, cst.With):
-                outer = self.locks.held(ancestor)
-                if len(self.locks.held(child)) > len(outer):  # this `with` takes a lock
-                    if checked_inside or outer or self._taken_first(write, ancestor):
-                        return False
-                    return self._checked_before(write.key, ancestor)
-            if (
-                isinstance(ancestor, cst.If)
-                and child is not ancestor.test
-                and write.key in self.reads(ancestor.test)
-            ):
-                checked_inside = True
-            child = ancestor
-        return False
+            return None
+        held = self.locks.held(write.node)
+        if len(held) != 1:
+            return None
+        (lock,) = held
+        taking = set(self.model.ancestors(lock.at))
+        checks = self.checks(write.key, write.node)
+        if not checks or any(check not in taking for check in checks):
+            return None
+        return None if self._taken_first(write, lock, function) else lock
 
-    def _taken_first(self, write: StateWrite, block: cst.With) -> bool:
-        """True when the locked block reads the state before replacing it (``with lock:
+    def _taken_first(self, write: StateWrite, lock: HeldLock, function: FunctionNode) -> bool:
+        """True when the locked region reads the state before replacing it (``with lock:
         items = self.items; self.items = []``): it acts on what it read under the lock, so
         the check made before is only a shortcut, as a check made again would be."""
-        body = block.body
-        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-        around = {write.node, *self.model.ancestors(write.node)}
-        for statement in statements:
-            if statement in around:
+        started = False
+        for line in _lines(function):
+            if line in set(self.model.ancestors(write.node)):
                 return False
-            if isinstance(statement, cst.SimpleStatementLine) and any(
+            started = started or any(held.at is lock.at for held in self.locks.held(line))
+            if started and any(
                 isinstance(small, cst.Assign) and write.key in self.reads(small.value)
-                for small in statement.body
+                for small in line.body
             ):
                 return True
         return False
@@ -522,12 +535,12 @@ class ThreadAnalysis:
             function = write.function
             if write.operation in ("write", "mutation") or function is None:
                 continue
-            if self._same_constant_everywhere(write):
+            if self.stores_same_constant(write):
                 continue
             if self.guarded(write.node):
-                if not self._checked_outside_lock(write):
+                if self.checked_outside_lock(write) is None:
                     continue
-                write = replace(write, operation=_CHECKED_OUTSIDE)
+                write = replace(write, operation=CHECKED_OUTSIDE)
             if self.runs_in_thread(function):
                 elsewhere = self._concurrent_evidence(write)
                 if elsewhere is not None:
@@ -557,7 +570,7 @@ class ThreadAnalysis:
         stops or tears down, usually after the thread was told to end or joined."""
         return write.operation == "check-then-act" and _constant(write.node) is not None
 
-    def _same_constant_everywhere(self, write: StateWrite) -> bool:
+    def stores_same_constant(self, write: StateWrite) -> bool:
         """A check-then-act storing a constant that every other writer (initializers aside)
         stores too (``if self.sock is not None: ...; self.sock = None``): two threads acting
         on the same check leave the same value, nothing is lost."""
@@ -712,6 +725,29 @@ class ThreadAnalysis:
         return None
 
 
+def _lines(function: FunctionNode) -> list[cst.SimpleStatementLine]:
+    """The simple statements of a function's own body, in the order they are written."""
+    return [
+        node
+        for node in descendants(function.body, (cst.FunctionDef, cst.ClassDef))
+        if isinstance(node, cst.SimpleStatementLine)
+    ]
+
+
+_MISSING_ERRORS = frozenset({"AttributeError", "KeyError", "LookupError", "NameError"})
+
+
+def _catches_missing(handler: cst.ExceptHandler) -> bool:
+    """An ``except`` clause catching what reading a missing attribute, key or name raises."""
+    kind = handler.type
+    names = (
+        [element.value for element in kind.elements]
+        if isinstance(kind, cst.Tuple)
+        else [kind] if kind is not None else []
+    )
+    return any(last_name(name) in _MISSING_ERRORS for name in names)
+
+
 def written(write: StateWrite) -> str:
     """How another function changes the state: ``self.items.append()`` or a write."""
     node = write.node
@@ -722,7 +758,7 @@ def written(write: StateWrite) -> str:
 
 
 _CONSTANT_NAMES = frozenset({"None", "True", "False"})
-_CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
+CHECKED_OUTSIDE = "check-then-act whose check runs before the lock is taken"
 
 
 def _constant(statement: cst.CSTNode) -> str | None:
