@@ -180,14 +180,48 @@ def no_loop_calls(
                     cut[id(handler)] = RAISES_WITHOUT_LOOP
         for _, value in ast.iter_fields(node):
             name = cut.get(id(value))
-            for child in value if isinstance(value, list) else [value]:
-                if isinstance(child, ast.AST):
-                    inner = cut.get(id(child), name)
-                    visit(child, (*around, inner) if inner else around)
+            if isinstance(value, list):
+                block(value, (*around, name) if name else around, cut)
+            elif isinstance(value, ast.AST):
+                visit(value, (*around, name) if name else around)
 
-    for statement in function.body:
-        visit(statement, ())
+    def block(statements: list[object], around: tuple[str, ...], cut: dict[int, str]) -> None:
+        """Each of ``statements``; past ``if loop: return ...``, the rest of the block runs
+        without a loop."""
+        for statement in statements:
+            if not isinstance(statement, ast.AST):
+                continue
+            inner = cut.get(id(statement))
+            visit(statement, (*around, inner) if inner else around)
+            if isinstance(statement, ast.If) and (tested := exits_with_loop(statement)):
+                name = helper(tested)
+                around = (*around, name) if name else around
+
+    block(list(function.body), (), {})
     return found
+
+
+def exits_with_loop(statement: ast.If) -> ast.expr | None:
+    """The expression ``statement`` asks about, when its body runs only with a loop and
+    leaves the block (``if loop: return ...`` with no ``else``): what follows runs only
+    without a loop."""
+    tested = tested_loop(statement.test)
+    last = statement.body[-1] if statement.body else None
+    if tested is None or not tested[1] or statement.orelse:
+        return None
+    return tested[0] if isinstance(last, ast.Return | ast.Raise) else None
+
+
+def source_exits_with_loop(source: str) -> str | None:
+    """``exits_with_loop`` of an ``if`` statement given as source text (the libcst model's
+    view): the source of the tested expression."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statement = tree.body[0] if tree.body else None
+    tested = exits_with_loop(statement) if isinstance(statement, ast.If) else None
+    return None if tested is None else ast.unparse(tested)
 
 
 def _assigned_calls(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.Call]:

@@ -30,17 +30,20 @@ class NoLoopBranches:
         return self._resolver.target(func, frozenset(), None, None)
 
     @cached_property
-    def _checkers(self) -> frozenset[str]:
-        """Absolute names of the helpers that give the running loop or None."""
-        module = self.model.project.linted_module
-        own = {
-            f"{module}.{qualname}"
+    def _own_checkers(self) -> frozenset[str]:
+        """The module's functions that give the running loop or None."""
+        return frozenset(
+            qualname
             for qualname, function, klass in summarized_functions(self.model.syntax_tree)
             if klass is None and loop_branches.returns_running_loop(function, self._resolve)
-        }
+        )
+
+    @cached_property
+    def _checkers(self) -> frozenset[str]:
+        """Absolute names of the other helpers that give the running loop or None."""
         imported = {self.model.project.absolute(name) or name
                     for name in self.model.project.loop_checkers}
-        return loop_branches.LOOP_OR_NONE | own | imported
+        return loop_branches.LOOP_OR_NONE | imported
 
     def needs_no_loop(self, node: cst.CSTNode) -> bool:
         """True when ``node`` runs only when no event loop runs in the thread: in a handler
@@ -54,6 +57,10 @@ class NoLoopBranches:
             if isinstance(ancestor, cst.If | cst.IfExp) and child is not ancestor.test:
                 if self._no_loop_side(ancestor, child):
                     return True
+            elif isinstance(ancestor, cst.IndentedBlock) and self._after_exit_with_loop(
+                ancestor, child
+            ):
+                return True
             elif isinstance(ancestor, cst.ExceptHandler) and child is ancestor.body:
                 statement = self.model.parent(ancestor)
                 if isinstance(statement, cst.Try) and loop_branches.source_catches_missing_loop(
@@ -67,15 +74,32 @@ class NoLoopBranches:
         found = loop_branches.source_no_loop_branch(self.model.code(test_of.test))
         if found is None or (child is test_of.orelse) != found[1]:
             return False
+        return self._asks_checker(test_of.test, found[0])
+
+    def _after_exit_with_loop(self, block: cst.IndentedBlock, child: cst.CSTNode) -> bool:
+        """An earlier statement of ``block`` is ``if loop: return ...``."""
+        for statement in block.body:
+            if statement is child:
+                return False
+            if isinstance(statement, cst.If) and (
+                tested := loop_branches.source_exits_with_loop(self.model.code(statement))
+            ) and self._asks_checker(statement.test, tested):
+                return True
+        return False
+
+    def _asks_checker(self, test: cst.BaseExpression, source: str) -> bool:
+        """The call or local named ``source`` in ``test`` gives the running loop or None."""
         tested = next(
-            (node for node in _calls_and_names(test_of.test) if _normal(self.model.code(node))
-             == found[0]),
+            (node for node in _calls_and_names(test) if _normal(self.model.code(node)) == source),
             None,
         )
         if isinstance(tested, cst.Name):
             tested = self._assigned_call(tested)
         if not isinstance(tested, cst.Call):
             return False
+        local = self.model.resolve_function(tested)
+        if local is not None:
+            return local.name.value in self._own_checkers
         names = {self.model.project.absolute(name) or name
                  for name in self.model.call_names(tested)}
         return not names.isdisjoint(self._checkers)

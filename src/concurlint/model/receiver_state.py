@@ -23,8 +23,6 @@ _FUTURE_METHODS = frozenset(
 )
 _WRAP_FUTURE = "asyncio.wrap_future"  # awaited, the wrapped future is done
 _AS_COMPLETED = "concurrent.futures.as_completed"  # yields futures that are done
-# ``done, pending = wait(futures)``: the first set holds futures that are done
-_WAITS = frozenset({"concurrent.futures.wait", "asyncio.wait"})
 _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
@@ -99,8 +97,7 @@ def _assigned_to(model: ModuleModel, value: cst.BaseExpression) -> str | None:
 def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression) -> bool:
     """``fut.result()`` where ``fut`` is known to be done: under ``if fut.done():`` or
     ``... if fut.done() else ...``, after ``fut.done() and``, after ``if not fut.done():``
-    that leaves the block, in a loop over ``as_completed(...)`` or over the ``done`` set of
-    ``wait(...)``, on the argument of the future's own done-callback, or after ``await
+    that leaves the block, in a loop over ``as_completed(...)``, or after ``await
     asyncio.wrap_future(fut)`` or ``await event.wait()`` of an event that the future's
     done-callback sets, earlier in the same function."""
     key = model.code(receiver)
@@ -121,7 +118,8 @@ def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression)
             isinstance(ancestor, cst.For)
             and child is ancestor.body
             and model.code(ancestor.target) == key
-            and _yields_done(model, ancestor.iter)
+            and isinstance(ancestor.iter, cst.Call)
+            and _AS_COMPLETED in model.call_names(ancestor.iter)
         ):
             return True
         if isinstance(ancestor, cst.IndentedBlock | cst.Module) and _left_unless_done(
@@ -132,8 +130,6 @@ def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression)
     function = model.enclosing_function(call)
     if function is None:
         return False
-    if _is_done_callback(model, function, key):
-        return True
     signalled: set[str] = set()  # events the future's done-callback sets
     for node in descendants(function.body, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
         if node is call:
@@ -192,35 +188,6 @@ def _asks_done(model: ModuleModel, test: cst.BaseExpression, key: str) -> bool:
     )
 
 
-def _yields_done(model: ModuleModel, iterable: cst.BaseExpression) -> bool:
-    """``as_completed(...)``, or a name bound only as the first of the two sets that
-    ``wait(...)`` (``concurrent.futures`` or ``asyncio``) returns."""
-    if isinstance(iterable, cst.Call):
-        return _AS_COMPLETED in model.call_names(iterable)
-    if not isinstance(iterable, cst.Name):
-        return False
-    scope = model.scope(iterable)
-    assignments = list(scope[iterable.value]) if scope is not None else []
-    if len(assignments) != 1:
-        return False
-    node = getattr(assignments[0], "node", None)
-    unpacked = model.parent(node) if node is not None else None
-    element = model.parent(unpacked) if isinstance(unpacked, cst.Element) else None
-    statement = model.parent(element) if isinstance(element, cst.Tuple) else None
-    if not (
-        isinstance(element, cst.Tuple)
-        and element.elements
-        and element.elements[0].value is node
-        and isinstance(statement, cst.AssignTarget)
-    ):
-        return False
-    assign = model.parent(statement)
-    value = assign.value if isinstance(assign, cst.Assign) else None
-    if isinstance(value, cst.Await):
-        value = value.expression
-    return isinstance(value, cst.Call) and bool(model.call_names(value) & _WAITS)
-
-
 def _left_unless_done(
     model: ModuleModel, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode, key: str
 ) -> bool:
@@ -247,24 +214,3 @@ def _leaves(body: cst.BaseSuite) -> bool:
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1] if last.body else None
     return isinstance(last, _EXITS)
-
-
-def _is_done_callback(model: ModuleModel, function: FunctionNode, key: str) -> bool:
-    """``key`` is the first parameter of ``function``, a local ``def`` that the module hands
-    to some ``add_done_callback``: a future calls it with itself once done."""
-    if not isinstance(function, cst.FunctionDef):
-        return False
-    parameters = function.params.params
-    if not parameters or parameters[0].name.value != key:
-        return False
-    name = function.name.value
-    return any(
-        isinstance(call.func, cst.Attribute)
-        and call.func.attr.value == "add_done_callback"
-        and call.args
-        and isinstance(call.args[0].value, cst.Name)
-        and call.args[0].value.value == name
-        and model.definition_bound_to(name, call.args[0].value) is function
-        for call in descendants(model.module)
-        if isinstance(call, cst.Call)
-    )
