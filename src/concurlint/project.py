@@ -43,7 +43,12 @@ from concurlint.summary import (
     absolute,
     summarize,
 )
-from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
+from concurlint.summary_classes import (
+    ClassFacts,
+    MethodTables,
+    summarize_classes,
+    summarize_returns,
+)
 from concurlint.summary_errors import failing, summarize_failures
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
@@ -115,6 +120,8 @@ class FileFacts:
     # imported functions that give the running loop or None (``concurlint.loop_branches``)
     loop_free: tuple[str, ...] = ()
     loop_checkers: tuple[str, ...] = ()
+    # imported project functions -> the one type their return annotation names
+    returns: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self._blocking.update((name, (chain, entry)) for name, chain, entry in self.blocking)
@@ -130,7 +137,7 @@ class FileFacts:
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
                       self.classes, self.guarded, self.failures, self.loop_free,
-                      self.loop_checkers))
+                      self.loop_checkers, self.returns))
         return hashlib.sha256(known.encode()).hexdigest()
 
     @property
@@ -176,6 +183,13 @@ class FileFacts:
             if found is not None:
                 return found
         return None
+
+    def returned(self, names: Iterable[str]) -> str | None:
+        """The type the return annotation of the first of ``names`` (an imported project
+        function) names, if any."""
+        declared = dict(self.returns)
+        return next((declared[name] for name in sorted(
+            self.absolute(name) or "" for name in names) if name in declared), None)
 
     def coroutine(self, names: Iterable[str]) -> str | None:
         shown = dict(self.coroutines)
@@ -299,7 +313,9 @@ class Project:
                          loop_free=tuple(name for name in summary.uses
                                          if self._callee(self.resolve(name)) in self.loop_free),
                          loop_checkers=tuple(name for name in summary.uses
-                                             if self.resolve(name) in self.loop_checkers))
+                                             if self.resolve(name) in self.loop_checkers),
+                         returns=tuple((name, kind) for name in summary.uses
+                                       if (kind := self._returns.get(self.resolve(name)))))
 
     def _ways(self, name: str) -> tuple[Way, ...]:
         """Each call of ``name``'s body that blocks (directly, or through a function that
@@ -320,6 +336,12 @@ class Project:
             if found is not None:
                 ways.append(Way(site.guards, (function.shown, *found[0]), found[1]))
         return tuple(ways)
+
+    @cached_property
+    def _returns(self) -> dict[str, str]:
+        """What each module-level function's return annotation names, by absolute name."""
+        return {f"{module.module}.{name}": kind for module in self.modules.values()
+                for name, kind in module.returns}
 
     @cached_property
     def _methods(self) -> dict[str, list[str]]:
@@ -893,6 +915,7 @@ def _summarize_bytes(
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
         classes, handed = summarize_classes(tree, module, is_package)
         summary = replace(summary, classes=classes, handed=handed,
+                          returns=summarize_returns(tree, module, is_package),
                           failures=summarize_failures(tree, module, is_package, fails))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

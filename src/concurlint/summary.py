@@ -90,6 +90,8 @@ class ModuleSummary:
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
     # functions that may fail in a way worth seeing, or call one that may (summary_errors)
     failures: tuple[tuple[str, bool, tuple[str, ...]], ...] = ()
+    # module-level functions -> the one type their return annotation names (summary_classes)
+    returns: tuple[tuple[str, str], ...] = ()
 
 
 def summarize(

@@ -854,7 +854,14 @@ class ModuleModel:
         if function is not None:
             return set(self._return_types(function, depth))
         constructed = self.project.project_class(self.qualified_names(call.func))
-        return {constructed.name} if constructed is not None else set()
+        if constructed is not None:
+            return {constructed.name}
+        declared = self.project.returned(self.qualified_names(call.func))
+        if declared is None:
+            return set()
+        known = declared in self.catalog.known_types or self.project.project_class(
+            frozenset({declared})) is not None
+        return {declared} if known else set()
 
     def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         """What calling a plain function of this module gives back: its return annotation,
