@@ -8,9 +8,12 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from pathlib import Path
+from textwrap import dedent
 
 from conftest import FIXTURES
 from project_reports import reports_by_line
+
+from concurlint.loop_branches import returns_running_loop
 
 _CASES = FIXTURES / "CCL201" / "cases_no_loop.py"
 
@@ -62,3 +65,40 @@ def test_a_coroutine_beside_helpers_that_test_an_imported_checker(tmp_path: Path
     assert Counter((code, line.split("#")[0].strip()) for code, line in reported.elements()) == (
         _expected(coroutine)
     )
+
+
+def _gives_running_loop(source: str) -> bool:
+    tree = ast.parse(dedent(source))
+    function = tree.body[-1]
+    assert isinstance(function, ast.FunctionDef)
+
+    def resolve(func: ast.expr) -> str | None:
+        return ast.unparse(func) if ast.unparse(func).startswith("asyncio.") else None
+
+    return returns_running_loop(function, resolve)
+
+
+def test_a_helper_gives_the_running_loop_only_when_every_return_does() -> None:
+    assert _gives_running_loop("""
+        def loop():
+            try:
+                return asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+    """)
+    assert _gives_running_loop("def loop():\n    return asyncio._get_running_loop()\n")
+    assert not _gives_running_loop("""
+        def loop():
+            try:
+                return asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.new_event_loop()
+    """)
+    assert not _gives_running_loop("""
+        def loop():
+            try:
+                return asyncio.get_running_loop()
+            except ValueError:
+                return None
+    """)
+    assert not _gives_running_loop("def loop():\n    return None\n")
