@@ -1,5 +1,6 @@
 """State of a value that makes a catalog call on it return at once: a socket made
-non-blocking, a ``concurrent.futures.Future`` known to be done.
+non-blocking, a ``concurrent.futures.Future`` known to be done, a process polled until it
+exited.
 
 Only the libcst model types receivers (module summaries never see a method of a socket or a
 future), so these cuts live on that side alone.
@@ -24,6 +25,7 @@ _FUTURE_METHODS = frozenset(
 _WRAP_FUTURE = "asyncio.wrap_future"  # awaited, the wrapped future is done
 _AS_COMPLETED = "concurrent.futures.as_completed"  # yields futures that are done
 _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+_PROCESS_WAIT = "subprocess.Popen.wait"  # returns at once once the process has exited
 
 
 def returns_at_once(model: ModuleModel, call: cst.Call, name: str) -> bool:
@@ -36,7 +38,51 @@ def returns_at_once(model: ModuleModel, call: cst.Call, name: str) -> bool:
         return made_nonblocking(model, receiver)
     if name in _FUTURE_METHODS:
         return known_done(model, call, receiver)
+    if name == _PROCESS_WAIT:
+        return polled_until_exit(model, call)
     return False
+
+
+def polled_until_exit(model: ModuleModel, call: cst.Call) -> bool:
+    """``proc.wait()`` past an earlier ``while ....poll() is None:`` loop of the same block
+    (or an enclosing one) that has no ``break``: the loop ends only once the process has
+    exited, so waiting for it returns at once. The loop may poll through a method of the
+    class (``while await self.poll() is None:``)."""
+    child: cst.CSTNode = call
+    for ancestor in model.ancestors(call):
+        if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            return False
+        if isinstance(ancestor, cst.IndentedBlock | cst.Module):
+            for statement in ancestor.body:
+                if statement is child:
+                    break
+                if (
+                    isinstance(statement, cst.While)
+                    and _polls_until_exit(statement.test)
+                    and not any(isinstance(node, cst.Break) for node in descendants(
+                        statement.body, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While)))
+                ):
+                    return True
+        child = ancestor
+    return False
+
+
+def _polls_until_exit(test: cst.BaseExpression) -> bool:
+    """``x.poll() is None`` or ``await x.poll() is None``."""
+    if not (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        return False
+    polled = test.left.expression if isinstance(test.left, cst.Await) else test.left
+    return (
+        isinstance(polled, cst.Call)
+        and isinstance(polled.func, cst.Attribute)
+        and polled.func.attr.value == "poll"
+    )
 
 
 def made_nonblocking(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
