@@ -3,9 +3,11 @@ programs: the message arguments that say what happens, and the fixes' exact outp
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from conftest import FIXTURES
 from project_reports import one_file_or_split
 
 from concurlint.diagnostic import Diagnostic
@@ -365,3 +367,23 @@ def test_a_progress_bar_is_named_by_its_constructor(ruleset: RuleSet) -> None:
                 os.fork()
     """
     assert [_arg(d, "threads") for d in _lint(text, ruleset, "CCL305")] == ["tqdm(...)"]
+
+
+_TORNADO_CASES = FIXTURES / "CCL207" / "cases_tornado.py"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_thread_running_an_ioloop_another_module_makes_owns_its_tasks(
+    tmp_path: Path, split: bool
+) -> None:
+    """``make_loop() -> IOLoop`` in another module types the loop as well as in the same
+    one: the thread that runs it cancels its own task unreported; another thread's cancel
+    is reported."""
+    text = _TORNADO_CASES.read_text(encoding="utf-8")
+    start = text.index("def make_loop")
+    end = text.index("async def tick")
+    header = text[:start]
+    library = header + text[start:end]
+    user = header + "from {source} import make_loop\n\n\n" + text[end:]
+    reports = one_file_or_split(tmp_path / "p", split, ("loops.py", library), ("main.py", user))
+    assert reports == {("CCL207", "self.task.cancel()  # expect: CCL207"): 1}

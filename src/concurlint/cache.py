@@ -48,7 +48,7 @@ from concurlint.summary_threads import ThreadSummary
 CACHE_DIR = ".concurlint_cache"
 # The layout of summaries and project facts: a change of their classes bumps it, so entries
 # of an older layout are never read.
-SUMMARY_FORMAT = "summary-17"
+SUMMARY_FORMAT = "summary-18"
 # The largest entry read: the joined facts of the standard library (734 files) take 0.12 MB.
 MAX_ENTRY = 64 * 1024 * 1024
 _HEADER = b"concurlint-cache-1"

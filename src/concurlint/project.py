@@ -32,6 +32,7 @@ from concurlint.guards import (
     guard_cut,
 )
 from concurlint.limits import parse_quietly
+from concurlint.loop_branches import LOOP_OR_NONE, RAISES_WITHOUT_LOOP
 from concurlint.model.catalog import BlockingGroup, Catalog, load_catalog
 from concurlint.module_names import ModuleNames
 from concurlint.records import to_json
@@ -42,7 +43,12 @@ from concurlint.summary import (
     absolute,
     summarize,
 )
-from concurlint.summary_classes import ClassFacts, MethodTables, summarize_classes
+from concurlint.summary_classes import (
+    ClassFacts,
+    MethodTables,
+    summarize_classes,
+    summarize_returns,
+)
 from concurlint.summary_errors import failing, summarize_failures
 from concurlint.summary_processes import (
     NO_PROCESS_FACTS,
@@ -110,6 +116,12 @@ class FileFacts:
     _classes: dict[str, ClassFacts] = field(default_factory=dict, compare=False, repr=False)
     guarded: tuple[GuardedFunction, ...] = ()  # blocking names whose arguments may cut it
     _guarded: dict[str, GuardedFunction] = field(default_factory=dict, compare=False, repr=False)
+    # blocking names that block only in branches that run without an event loop, and the
+    # imported functions that give the running loop or None (``concurlint.loop_branches``)
+    loop_free: tuple[str, ...] = ()
+    loop_checkers: tuple[str, ...] = ()
+    # imported project functions -> the one type their return annotation names
+    returns: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self._blocking.update((name, (chain, entry)) for name, chain, entry in self.blocking)
@@ -124,7 +136,8 @@ class FileFacts:
                 or self.classes or self.failures):
             return ""
         known = repr((self.package, self.blocking, self.coroutines, self.processes, self.threads,
-                      self.classes, self.guarded, self.failures))
+                      self.classes, self.guarded, self.failures, self.loop_free,
+                      self.loop_checkers, self.returns))
         return hashlib.sha256(known.encode()).hexdigest()
 
     @property
@@ -139,12 +152,15 @@ class FileFacts:
         return absolute(name[level:] or None, level, self.package) if level else name
 
     def blocking_chain(
-        self, names: Iterable[str], passed: Passed | None = None
+        self, names: Iterable[str], passed: Passed | None = None, in_loop: bool = False
     ) -> tuple[tuple[str, ...], str] | None:
         """The chain and catalog entry of the first of ``names`` known to block, when called
         with ``passed``: a function that blocks only in branches its parameters select does
-        not block through a call whose literal arguments cut them all."""
+        not block through a call whose literal arguments cut them all, and, called where an
+        event loop runs (``in_loop``), one that blocks only without a loop does not block."""
         names = list(names)
+        if in_loop and not {self.absolute(name) for name in names}.isdisjoint(self.loop_free):
+            return None
         found = self.lookup(self._blocking, names)
         guarded = self.lookup(self._guarded, names) if passed is not None else None
         if found is None or guarded is None or passed is None:
@@ -167,6 +183,13 @@ class FileFacts:
             if found is not None:
                 return found
         return None
+
+    def returned(self, names: Iterable[str]) -> str | None:
+        """The type the return annotation of the first of ``names`` (an imported project
+        function) names, if any."""
+        declared = dict(self.returns)
+        return next((declared[name] for name in sorted(
+            self.absolute(name) or "" for name in names) if name in declared), None)
 
     def coroutine(self, names: Iterable[str]) -> str | None:
         shown = dict(self.coroutines)
@@ -233,6 +256,16 @@ class Project:
         }
         self._blocking_reached = self._propagate(self._catalog_entry)
         self.blocking = _general(self._blocking_reached)
+        self.loop_checkers = LOOP_OR_NONE | {
+            name for name, function in self.functions.items() if function.summary.running_loop
+        }
+        in_loop = (
+            _general(self._propagate(self._catalog_entry, self._needs_no_loop))
+            if any(site.no_loop for function in self.functions.values()
+                   for site in function.summary.calls)
+            else self.blocking
+        )
+        self.loop_free = frozenset(self.blocking) - frozenset(in_loop)
         self.coroutines = {
             name: function.shown
             for name, function in self.functions.items()
@@ -285,7 +318,13 @@ class Project:
         return FileFacts(_package(summary), tuple(blocking), tuple(coroutines),
                          self._process_facts(summary), self.thread_facts(summary),
                          self._classes.used_by(summary.uses), failures,
-                         guarded=tuple(guarded))
+                         guarded=tuple(guarded),
+                         loop_free=tuple(name for name in summary.uses
+                                         if self._callee(self.resolve(name)) in self.loop_free),
+                         loop_checkers=tuple(name for name in summary.uses
+                                             if self.resolve(name) in self.loop_checkers),
+                         returns=tuple((name, kind) for name in summary.uses
+                                       if (kind := self._returns.get(self.resolve(name)))))
 
     def _ways(self, name: str) -> tuple[Way, ...]:
         """Each call of ``name``'s body that blocks (directly, or through a function that
@@ -306,6 +345,12 @@ class Project:
             if found is not None:
                 ways.append(Way(site.guards, (function.shown, *found[0]), found[1]))
         return tuple(ways)
+
+    @cached_property
+    def _returns(self) -> dict[str, str]:
+        """What each module-level function's return annotation names, by absolute name."""
+        return {f"{module.module}.{name}": kind for module in self.modules.values()
+                for name, kind in module.returns}
 
     @cached_property
     def _methods(self) -> dict[str, list[str]]:
@@ -445,12 +490,23 @@ class Project:
 
     # -- propagation -------------------------------------------------------------------------
 
+    def _needs_no_loop(self, site: CallSite) -> bool:
+        """``site`` runs only when no event loop runs: a helper its branch asks about gives
+        the running loop or None, or raises without one."""
+        return any(
+            name == RAISES_WITHOUT_LOOP or self.resolve(name) in self.loop_checkers
+            for name in site.no_loop
+        )
+
     def _propagate(
-        self, entry_of: Callable[[CallSite], str | None]
+        self,
+        entry_of: Callable[[CallSite], str | None],
+        skipped: Callable[[CallSite], bool] = lambda site: False,
     ) -> dict[_Reached, tuple[tuple[str, ...], str]]:
         """Functions with a call that ``entry_of`` names a catalog entry (a blocking call, a
         process creator) first, then their callers, breadth first (so each chain is a
-        shortest one); a function is visited once, so cycles and recursion terminate."""
+        shortest one); a function is visited once, so cycles and recursion terminate. Calls
+        ``skipped`` says do not run are left out."""
         found: dict[_Reached, tuple[tuple[str, ...], str]] = {}
         callers: dict[_Reached, list[_Reached]] = {}
         pending: deque[_Reached] = deque(
@@ -466,6 +522,8 @@ class Project:
             for site in function.summary.calls:
                 if arguments and any(guard_cut(guard, constants) for guard in site.guards):
                     continue  # the literals this call passes cut the branch
+                if skipped(site):
+                    continue
                 entry = entry_of(site)
                 if entry is not None:
                     found.setdefault(caller, ((function.shown, f"{entry}()"), entry))
@@ -932,6 +990,7 @@ def _summarize_bytes(
         summary = replace(summary, threads=summarize_threads(tree, source.text, summary, threads))
         classes, handed = summarize_classes(tree, module, is_package)
         summary = replace(summary, classes=classes, handed=handed,
+                          returns=summarize_returns(tree, module, is_package),
                           failures=summarize_failures(tree, module, is_package, fails))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

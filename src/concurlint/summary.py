@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from concurlint import summary_arguments
+from concurlint import loop_branches, summary_arguments
 from concurlint.guards import UNKNOWN, Guard, Passed, Signature, dead_branches, literal_value
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ class CallSite:
     passed: Passed = field(default_factory=Passed)
     via_self: bool = False
     guards: tuple[Guard, ...] = ()
+    # the helpers a branch it runs in asks about: it runs only when none says a loop runs
+    # (``concurlint.loop_branches``; the project knows which helpers give the running loop)
+    no_loop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class FunctionSummary:
     calls: tuple[CallSite, ...]
     # how a call binds literal arguments, when some call depends on a parameter's value
     signature: Signature | None = None
+    running_loop: bool = False  # gives the running event loop, or None without one
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class ModuleSummary:
     handed: tuple[str, ...] = ()  # names passed to calls at import time (classes patched?)
     # functions that may fail in a way worth seeing, or call one that may (summary_errors)
     failures: tuple[tuple[str, bool, tuple[str, ...]], ...] = ()
+    # module-level functions -> the one type their return annotation names (summary_classes)
+    returns: tuple[tuple[str, str], ...] = ()
 
 
 def summarize(
@@ -305,6 +311,11 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
     static = any(_decorator_name(d, resolver) == "staticmethod" for d in node.decorator_list)
     parameters = summary_arguments.signature(node, own, klass is not None and not static)
     conditions = summary_arguments.call_guards(node, frozenset(parameters.kept))
+
+    def resolve(func: ast.expr) -> str | None:
+        return resolver.target(func, local, klass, self_name)
+
+    no_loop = loop_branches.no_loop_calls(node, resolve)
     for child in sorted((n for n in own if isinstance(n, ast.Call) and id(n) not in configured),
                         key=lambda call: (call.lineno, call.col_offset)):
         target = resolver.target(child.func, local, klass, self_name)
@@ -321,6 +332,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
             via_self=self_name is not None and isinstance(child.func, ast.Attribute)
             and isinstance(child.func.value, ast.Name) and child.func.value.id == self_name,
             guards=conditions.get(id(child), ()),
+            no_loop=no_loop.get(id(child), ()),
         )] = None
     return FunctionSummary(
         qualname,
@@ -328,6 +340,7 @@ def _function(node: _Function, own: list[ast.AST], qualname: str,
         plain=not is_async and not generator and transparent,
         calls=tuple(calls),
         signature=summary_arguments.narrowed(parameters, conditions) if conditions else None,
+        running_loop=loop_branches.returns_running_loop(node, resolve),
     )
 
 

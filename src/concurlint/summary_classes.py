@@ -121,6 +121,23 @@ def summarize_classes(
     return classes, tuple(sorted(handed))
 
 
+def summarize_returns(
+    tree: ast.Module, module: str, is_package: bool
+) -> tuple[tuple[str, str], ...]:
+    """The module-level plain functions whose return annotation names one type (``def
+    make_loop() -> IOLoop``): name -> the type's absolute name, so that another module's
+    ``loop = make_loop()`` has a type."""
+    package = module if is_package else module.rpartition(".")[0]
+    resolver = Resolver.of_names(tree, module, package)
+    found = (
+        (statement.name, _annotated(statement.returns, resolver))
+        for statement in module_level(tree.body)
+        if isinstance(statement, ast.FunctionDef) and statement.returns is not None
+        and not statement.decorator_list
+    )
+    return tuple((name, kind) for name, kind in found if kind)
+
+
 def _summary(klass: ast.ClassDef, resolver: Resolver) -> ClassSummary:
     bases = tuple(_base(base, resolver) for base in klass.bases)
     defs: dict[str, int] = {}

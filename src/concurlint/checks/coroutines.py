@@ -17,6 +17,7 @@ from concurlint.model.blocking import (
     catalog_call,
 )
 from concurlint.model.locks import LockAnalysis, typed_lock_screen_words
+from concurlint.model.no_loop import NoLoopBranches
 from concurlint.model.suspension import Suspension
 from concurlint.model.symbols import Symbols
 from concurlint.project import FileFacts
@@ -56,8 +57,12 @@ class _CoroutineRule(Rule):
     of ``asyncio``."""
 
     def report(self, node: cst.CSTNode, fix: NodeFix | None = None, **args: str) -> None:
-        if not self.model.never_runs(node):
-            super().report(node, fix, **args)
+        if self.model.never_runs(node) or (
+            self.model.enclosing_coroutine(node) is not None
+            and self.model.analysis(NoLoopBranches).needs_no_loop(node)
+        ):
+            return  # a coroutine runs where a loop runs: a branch that needs none never does
+        super().report(node, fix, **args)
 
     def asyncio_fix(
         self,

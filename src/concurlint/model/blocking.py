@@ -26,6 +26,7 @@ from concurlint.model.arguments import call_arguments, passed_by
 from concurlint.model.catalog import ArgumentForm, BlockingGroup
 from concurlint.model.lock_holders import LockHolders, takes_lock
 from concurlint.model.module import ModuleModel, parameter_names
+from concurlint.model.no_loop import NoLoopBranches
 from concurlint.model.receiver_state import returns_at_once
 from concurlint.model.walk import descendants
 from concurlint.summary import INSPECTIONS
@@ -167,8 +168,10 @@ class _CallChains:
         self._functions[key] = None  # recursion terminates: a cycle adds nothing
         parameters = parameter_names(function) - {self.model.self_name(function)}
         for site in self.model.sites_in(function):
-            if self._argument_dependent(site, function, parameters) or self.model.never_runs(
-                site, arguments
+            if (
+                self._argument_dependent(site, function, parameters)
+                or self.model.never_runs(site, arguments)
+                or self.skips(site)
             ):
                 continue
             found = self.of_site(site)
@@ -176,6 +179,10 @@ class _CallChains:
                 self._functions[key] = found
                 break
         return self._functions[key]
+
+    def skips(self, site: cst.CSTNode) -> bool:
+        """True when the callers this analysis serves never run ``site``."""
+        return False
 
     def _argument_dependent(
         self, site: cst.CSTNode, function: cst.FunctionDef, parameters: set[str]
@@ -253,14 +260,19 @@ class BlockingAnalysis(_CallChains):
     """Calls that block the calling thread; get it with ``model.analysis(BlockingAnalysis)``."""
 
     section: ClassVar[str] = "blocking"  # subclasses read another catalog section
+    # reached from a coroutine: an event loop runs, so branches that need none are cut
+    in_loop: ClassVar[bool] = True
 
     def __init__(self, model: ModuleModel) -> None:
         super().__init__(model)
         self.groups = model.catalog.blocking_groups(self.section)
 
+    def skips(self, site: cst.CSTNode) -> bool:
+        return self.in_loop and self.model.analysis(NoLoopBranches).needs_no_loop(site)
+
     def imported(self, call: cst.Call) -> Blocking | None:
         found = self.model.project.blocking_chain(
-            self.model.qualified_names(call.func), passed_by(self.model, call)
+            self.model.qualified_names(call.func), passed_by(self.model, call), self.in_loop
         )
         if found is None:
             return None

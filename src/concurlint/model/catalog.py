@@ -138,6 +138,12 @@ class Catalog:
         return dict(self.section("returns"))
 
     @cached_property
+    def item_methods(self) -> Mapping[str, frozenset[str]]:
+        """Per generic container type, the methods that hand back one of its items, so
+        that ``waiters.popleft()`` of ``waiters: deque[Future]`` is a ``Future``."""
+        return {name: frozenset(methods) for name, methods in self.section("item-methods").items()}
+
+    @cached_property
     def awaits(self) -> Mapping[str, tuple[str, ...]]:
         """What awaiting a coroutine function's result gives: one type, or the element types
         of the tuple it returns (``reader, writer = await asyncio.open_connection(...)``)."""

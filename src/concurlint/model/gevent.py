@@ -32,6 +32,7 @@ class GeventBlocking(BlockingAnalysis):
     """Calls that block every greenlet unless the patch named by their group's kind ran."""
 
     section = "gevent-blocking"
+    in_loop = False  # a greenlet runs no asyncio loop: branches that need none do run
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,13 @@ TRANSPARENT_DECORATORS = frozenset(
     }
 )
 # Annotation wrappers whose members are the possible types (`Optional[T]`, `Union[T, U]`).
+# Generic forms whose first parameter is what the annotated name holds.
+_QUALIFIER_FORMS = frozenset({
+    "typing.Final", "typing.ClassVar", "typing.Annotated", "typing_extensions.Final",
+    "typing_extensions.Annotated",
+})
+# Generic forms that declare a class object rather than an instance.
+_CLASS_FORMS = frozenset({"builtins.type", "typing.Type", "typing_extensions.Type"})
 _UNION_FORMS = frozenset(
     {"typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union"}
 )
@@ -696,16 +703,21 @@ class ModuleModel:
         return _definition_in(scope, name) if scope is not None else None
 
     def constructed_class(self, call: cst.Call) -> cst.ClassDef | None:
-        """The class of this module that ``call`` instantiates (``Store()``), if any."""
-        if not isinstance(call.func, cst.Name):
+        """The class of this module that ``call`` instantiates (``Store()``, or a generic
+        class given its parameters, ``Store[int]()``), if any."""
+        func = _unparametrized(call.func)
+        if not isinstance(func, cst.Name):
             return None
-        bound = self.definition_bound_to(call.func.value, call.func)
+        bound = self.definition_bound_to(func.value, func)
         return bound if isinstance(bound, cst.ClassDef) else None
 
     def receiver_class(self, receiver: cst.BaseExpression, depth: int = 0) -> cst.ClassDef | None:
         """The class of this module whose instance ``receiver`` holds (or that it names):
         the enclosing class for a method's ``self``/``cls``, a class named directly, else the
         one local type inferred for it."""
+        if _is_class_of_instance(receiver):  # `self.__class__._pool`: the class of `self`
+            assert isinstance(receiver, cst.Attribute)
+            return self.receiver_class(receiver.value, depth)
         if isinstance(receiver, cst.Name):
             owner = self.enclosing_function(receiver)
             while isinstance(owner, cst.Lambda):
@@ -834,6 +846,10 @@ class ModuleModel:
         lock = self.project.lock_class(self.qualified_names(call.func))
         if lock is not None:
             return {lock}
+        if isinstance(call.func, cst.Attribute):
+            items = self.element_types(call.func.value, call.func.attr.value)
+            if items:
+                return set(items)
         klass = self.constructed_class(call)
         if klass is not None:
             return {self.local_type(klass)}
@@ -841,7 +857,14 @@ class ModuleModel:
         if function is not None:
             return set(self._return_types(function, depth))
         constructed = self.project.project_class(self.qualified_names(call.func))
-        return {constructed.name} if constructed is not None else set()
+        if constructed is not None:
+            return {constructed.name}
+        declared = self.project.returned(self.qualified_names(call.func))
+        if declared is None:
+            return set()
+        known = declared in self.catalog.known_types or self.project.project_class(
+            frozenset({declared})) is not None
+        return {declared} if known else set()
 
     def _return_types(self, function: cst.FunctionDef, depth: int) -> frozenset[str]:
         """What calling a plain function of this module gives back: its return annotation,
@@ -989,6 +1012,8 @@ class ModuleModel:
         )
 
     def _annotated_type(self, member: cst.BaseExpression, scope: Scope) -> str | None:
+        if isinstance(member, cst.Subscript):
+            return self._parametrized_type(member, scope)
         known = self._names_in(member, scope) & self.catalog.known_types
         if known:
             return min(known)
@@ -998,6 +1023,75 @@ class ModuleModel:
                 return self.local_type(bound)
         declared = self.project.project_class(self._names_in(member, scope))
         return declared.name if declared is not None else None
+
+    def _parametrized_type(self, member: cst.Subscript, scope: Scope) -> str | None:
+        """A generic given its parameters is an instance of the generic class
+        (``asyncio.Future[int]``, ``Chan[Frame]``); a qualifier (``Final[T]``,
+        ``ClassVar[T]``, ``Annotated[T, ...]``) declares its first parameter; ``type[T]``
+        declares a class, not an instance, and nothing the model knows."""
+        forms = self._names_in(member.value, scope)
+        if forms & _CLASS_FORMS:
+            return None
+        if forms & _QUALIFIER_FORMS:
+            first = member.slice[0].slice if member.slice else None
+            if not isinstance(first, cst.Index):
+                return None
+            members = self._annotation_members(first.value, scope)
+            if len(members) != 1:
+                return None
+            return self._annotated_type(members[0], scope)
+        return self._annotated_type(member.value, scope)
+
+    def element_types(self, container: cst.BaseExpression, method: str) -> frozenset[str]:
+        """Types of the item ``container.method()`` hands back, as the container's
+        declaration gives them: a name or ``self.`` attribute declared ``deque[T]``,
+        ``list[T]``, ``queue.Queue[T]`` whose type lists ``method`` in the catalog's
+        ``[item-methods]``; empty when unknown or declared more than one way."""
+        declared = self._declarations(container)
+        if len(declared) != 1:
+            return frozenset()
+        annotation, at = declared[0]
+        scope = self.scope(at)
+        if not isinstance(annotation, cst.Subscript) or scope is None:
+            return frozenset()
+        names = self._names_in(annotation.value, scope)
+        item_methods = self.catalog.item_methods
+        if len(annotation.slice) != 1 or not any(
+            method in item_methods.get(name, ()) for name in names
+        ):
+            return frozenset()
+        element = annotation.slice[0].slice
+        if not isinstance(element, cst.Index):
+            return frozenset()
+        return self.annotation_types(element.value, at)
+
+    def _declarations(
+        self, expression: cst.BaseExpression
+    ) -> list[tuple[cst.BaseExpression, cst.CSTNode]]:
+        """The annotations declaring ``expression`` (a parameter or annotated name, or an
+        attribute of ``self``), each with the node its names are resolved at."""
+        if isinstance(expression, cst.Attribute):
+            klass = self.receiver_class(expression.value)
+            if klass is None:
+                return []
+            return [(a, klass) for a in self.attribute_annotations(klass, expression.attr.value)]
+        if not isinstance(expression, cst.Name):
+            return []
+        scope = self.scope(expression)
+        if scope is None:
+            return []
+        found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
+        for assignment in scope[expression.value]:
+            if not isinstance(assignment, Assignment):
+                return []
+            node, parent = assignment.node, self.parent(assignment.node)
+            if isinstance(node, cst.Param) and node.annotation is not None:
+                found.append((node.annotation.annotation, node))
+            elif isinstance(parent, cst.AnnAssign) and parent.target is node:
+                found.append((parent.annotation.annotation, parent))
+            else:
+                return []
+        return found
 
     def _attribute_types_of(self, attribute: cst.Attribute, depth: int) -> set[str]:
         """Types of ``receiver.attr`` where the receiver is ``self`` or an instance of a
@@ -1203,6 +1297,16 @@ def _is_dotted_name(expression: cst.BaseExpression) -> bool:
     while isinstance(expression, cst.Attribute):
         expression = expression.value
     return isinstance(expression, cst.Name)
+
+
+def _unparametrized(expression: cst.BaseExpression) -> cst.BaseExpression:
+    """``Store`` for ``Store[int]``: the class a generic alias instantiates."""
+    return expression.value if isinstance(expression, cst.Subscript) else expression
+
+
+def _is_class_of_instance(expression: cst.BaseExpression) -> bool:
+    """``obj.__class__``."""
+    return isinstance(expression, cst.Attribute) and expression.attr.value == "__class__"
 
 
 def _is_none(expression: cst.BaseExpression) -> bool:

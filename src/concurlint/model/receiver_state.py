@@ -1,5 +1,6 @@
 """State of a value that makes a catalog call on it return at once: a socket made
-non-blocking, a ``concurrent.futures.Future`` known to be done.
+non-blocking, a ``concurrent.futures.Future`` known to be done, a process polled until it
+exited.
 
 Only the libcst model types receivers (module summaries never see a method of a socket or a
 future), so these cuts live on that side alone.
@@ -23,6 +24,8 @@ _FUTURE_METHODS = frozenset(
 )
 _WRAP_FUTURE = "asyncio.wrap_future"  # awaited, the wrapped future is done
 _AS_COMPLETED = "concurrent.futures.as_completed"  # yields futures that are done
+_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+_PROCESS_WAIT = "subprocess.Popen.wait"  # returns at once once the process has exited
 
 
 def returns_at_once(model: ModuleModel, call: cst.Call, name: str) -> bool:
@@ -35,7 +38,51 @@ def returns_at_once(model: ModuleModel, call: cst.Call, name: str) -> bool:
         return made_nonblocking(model, receiver)
     if name in _FUTURE_METHODS:
         return known_done(model, call, receiver)
+    if name == _PROCESS_WAIT:
+        return polled_until_exit(model, call)
     return False
+
+
+def polled_until_exit(model: ModuleModel, call: cst.Call) -> bool:
+    """``proc.wait()`` past an earlier ``while ....poll() is None:`` loop of the same block
+    (or an enclosing one) that has no ``break``: the loop ends only once the process has
+    exited, so waiting for it returns at once. The loop may poll through a method of the
+    class (``while await self.poll() is None:``)."""
+    child: cst.CSTNode = call
+    for ancestor in model.ancestors(call):
+        if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            return False
+        if isinstance(ancestor, cst.IndentedBlock | cst.Module):
+            for statement in ancestor.body:
+                if statement is child:
+                    break
+                if (
+                    isinstance(statement, cst.While)
+                    and _polls_until_exit(statement.test)
+                    and not any(isinstance(node, cst.Break) for node in descendants(
+                        statement.body, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While)))
+                ):
+                    return True
+        child = ancestor
+    return False
+
+
+def _polls_until_exit(test: cst.BaseExpression) -> bool:
+    """``x.poll() is None`` or ``await x.poll() is None``."""
+    if not (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        return False
+    polled = test.left.expression if isinstance(test.left, cst.Await) else test.left
+    return (
+        isinstance(polled, cst.Call)
+        and isinstance(polled.func, cst.Attribute)
+        and polled.func.attr.value == "poll"
+    )
 
 
 def made_nonblocking(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
@@ -94,14 +141,23 @@ def _assigned_to(model: ModuleModel, value: cst.BaseExpression) -> str | None:
 
 
 def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression) -> bool:
-    """``fut.result()`` under ``if fut.done():``, in a loop over ``as_completed(...)``, or
-    after ``await asyncio.wrap_future(fut)`` or ``await event.wait()`` of an event that the
-    future's done-callback sets, earlier in the same function."""
+    """``fut.result()`` where ``fut`` is known to be done: under ``if fut.done():`` or
+    ``... if fut.done() else ...``, after ``fut.done() and``, after ``if not fut.done():``
+    that leaves the block, in a loop over ``as_completed(...)``, or after ``await
+    asyncio.wrap_future(fut)`` or ``await event.wait()`` of an event that the future's
+    done-callback sets, earlier in the same function."""
     key = model.code(receiver)
     child: cst.CSTNode = call
     for ancestor in model.ancestors(call):
-        if isinstance(ancestor, cst.If) and child is ancestor.body and _asks_done(
+        if isinstance(ancestor, cst.If | cst.IfExp) and child is ancestor.body and _asks_done(
             model, ancestor.test, key
+        ):
+            return True
+        if (
+            isinstance(ancestor, cst.BooleanOperation)
+            and isinstance(ancestor.operator, cst.And)
+            and child is ancestor.right
+            and _asks_done(model, ancestor.left, key)
         ):
             return True
         if (
@@ -110,6 +166,10 @@ def known_done(model: ModuleModel, call: cst.Call, receiver: cst.BaseExpression)
             and model.code(ancestor.target) == key
             and isinstance(ancestor.iter, cst.Call)
             and _AS_COMPLETED in model.call_names(ancestor.iter)
+        ):
+            return True
+        if isinstance(ancestor, cst.IndentedBlock | cst.Module) and _left_unless_done(
+            model, ancestor, child, key
         ):
             return True
         child = ancestor
@@ -172,3 +232,31 @@ def _asks_done(model: ModuleModel, test: cst.BaseExpression, key: str) -> bool:
         and test.func.attr.value == "done"
         and model.code(test.func.value) == key
     )
+
+
+def _left_unless_done(
+    model: ModuleModel, block: cst.IndentedBlock | cst.Module, child: cst.CSTNode, key: str
+) -> bool:
+    """An earlier statement of ``block`` is ``if not fut.done():`` whose body leaves the
+    block (``return``, ``raise``, ``continue``, ``break``): past it, the future is done."""
+    for statement in block.body:
+        if statement is child:
+            return False
+        if (
+            isinstance(statement, cst.If)
+            and statement.orelse is None
+            and isinstance(statement.test, cst.UnaryOperation)
+            and isinstance(statement.test.operator, cst.Not)
+            and _asks_done(model, statement.test.expression, key)
+            and _leaves(statement.body)
+        ):
+            return True
+    return False
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """The last statement of ``body`` returns, raises, or ends the loop's turn."""
+    last = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, _EXITS)
