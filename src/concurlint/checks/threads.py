@@ -118,7 +118,7 @@ class UnguardedSharedState(ThreadRule):
                 function=display_name(self.model, race.function),
                 where=race.where,
                 elsewhere=race.elsewhere,
-                harm="updates can be lost",
+                harm=race.harm,
                 advice=race.advice or self._advice(race),
             )
         for race in self.model.analysis(IterationAnalysis).races:

@@ -178,6 +178,7 @@ class EvidentRaces:
                 "shared by several threads)"
             ),
             advice=f"create it once, before it is shared ({before})",
+            harm="the code it guards can run on several threads at once",
         )
 
     def _locked_act(self, write: StateWrite) -> Race | None:
@@ -207,6 +208,7 @@ class EvidentRaces:
             ),
             where=f"which takes `{label}` to act, so several threads run it",
             advice="check again after taking the lock",
+            harm="the act can run twice",
         )
 
     def _created(self, statement: cst.CSTNode) -> str | None:

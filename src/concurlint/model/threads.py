@@ -71,6 +71,7 @@ class Race:
     elsewhere: str
     where: str = "which runs on a thread"
     advice: str | None = None  # what to do, when it differs from holding one lock
+    harm: str = "updates can be lost"
 
 
 def display_name(model: ModuleModel, function: FunctionNode | None) -> str:
