@@ -47,7 +47,10 @@ def polled_until_exit(model: ModuleModel, call: cst.Call) -> bool:
     """``proc.wait()`` past an earlier ``while ....poll() is None:`` loop of the same block
     (or an enclosing one) that has no ``break``: the loop ends only once the process has
     exited, so waiting for it returns at once. The loop may poll through a method of the
-    class (``while await self.poll() is None:``)."""
+    class (``while await self.poll() is None:``) for a process of its own (``self.proc``);
+    a loop polling another process says nothing about this one."""
+    assert isinstance(call.func, cst.Attribute)
+    waited = model.code(call.func.value)
     child: cst.CSTNode = call
     for ancestor in model.ancestors(call):
         if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
@@ -58,7 +61,8 @@ def polled_until_exit(model: ModuleModel, call: cst.Call) -> bool:
                     break
                 if (
                     isinstance(statement, cst.While)
-                    and _polls_until_exit(statement.test)
+                    and (polled := _polled_until_exit(statement.test)) is not None
+                    and _same_process(model.code(polled), waited)
                     and not any(isinstance(node, cst.Break) for node in descendants(
                         statement.body, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While)))
                 ):
@@ -67,8 +71,14 @@ def polled_until_exit(model: ModuleModel, call: cst.Call) -> bool:
     return False
 
 
-def _polls_until_exit(test: cst.BaseExpression) -> bool:
-    """``x.poll() is None`` or ``await x.poll() is None``."""
+def _same_process(polled: str, waited: str) -> bool:
+    """The loop polls the waited process itself, or an object that owns it (``self.poll()``
+    for ``self.process.wait()``)."""
+    return polled == waited or waited.startswith(f"{polled}.")
+
+
+def _polled_until_exit(test: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``x`` of ``x.poll() is None`` or ``await x.poll() is None``."""
     if not (
         isinstance(test, cst.Comparison)
         and len(test.comparisons) == 1
@@ -76,13 +86,15 @@ def _polls_until_exit(test: cst.BaseExpression) -> bool:
         and isinstance(test.comparisons[0].comparator, cst.Name)
         and test.comparisons[0].comparator.value == "None"
     ):
-        return False
+        return None
     polled = test.left.expression if isinstance(test.left, cst.Await) else test.left
-    return (
+    if (
         isinstance(polled, cst.Call)
         and isinstance(polled.func, cst.Attribute)
         and polled.func.attr.value == "poll"
-    )
+    ):
+        return polled.func.value
+    return None
 
 
 def made_nonblocking(model: ModuleModel, receiver: cst.BaseExpression) -> bool:
