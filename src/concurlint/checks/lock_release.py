@@ -22,23 +22,14 @@ _EXITS = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Yield, cst.Await)
 
 
 class _Risk(cst.CSTVisitor):
-    """What in a region can skip the release: calls, indexing, and exits from the block."""
+    """Whether a region can leave its block before the release (a ``return``, a ``break``
+    out of the block): a fix that wraps the region in ``with`` would change such an exit."""
 
     def __init__(self, release_key: str, analysis: LockAnalysis) -> None:
         self.key = release_key
         self.locks = analysis
-        self.raises = False
         self.exits = False
         self.loops = 0
-
-    def visit_Call(self, node: cst.Call) -> None:
-        # taking or releasing (another) lock does not raise
-        receiver = method_call(node, "release") or method_call(node, "acquire")
-        if receiver is None or not self.locks.taken_by_hand(receiver):
-            self.raises = True
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        self.raises = True
 
     def visit_Try(self, node: cst.Try) -> bool:
         handlers: list[cst.ExceptHandler | cst.Finally] = [

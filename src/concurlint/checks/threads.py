@@ -36,7 +36,6 @@ from concurlint.rule import FileContext, NodeFix, Rule
 from concurlint.screen import TreeFacts, last_name
 from concurlint.summary import scope_nodes
 
-_NESTED = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 _REENTRANT = frozenset({"threading.RLock", "multiprocessing.RLock"})
 
 
