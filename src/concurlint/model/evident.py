@@ -128,8 +128,9 @@ class EvidentRaces:
     def _lazy_creations_in_helpers(self) -> list[Race]:
         """A helper that creates the object unconditionally, called under the check (``if
         not hasattr(cls, "_local"): cls._make()``): the check-then-act spans the call, and is
-        reported at the call."""
+        reported at the call, once however many objects the helper creates."""
         found: list[Race] = []
+        calls: set[cst.Call] = set()
         for write in self.threads.writes:
             function = write.function
             created = self._created(write.node)
@@ -146,8 +147,10 @@ class EvidentRaces:
                     or self._single_threaded(caller)
                     or not self._when_missing(write.key, call, self.threads.state_key)
                     or self.threads.guarded(call)
+                    or call in calls
                 ):
                     continue
+                calls.add(call)
                 act = StateWrite(write.key, call, caller, "check-then-act")
                 found.append(self._lazy_race(act, caller, created, function))
         return found
