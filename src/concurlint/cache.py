@@ -123,17 +123,21 @@ class Cache:
         self, path: str, content: str, module: str
     ) -> tuple[ModuleSummary, str] | None:
         """The module summary of these bytes read as ``module``, with its own digest."""
-        entry = self._load(_SUMMARY, self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        entry = self._load(_SUMMARY, self._summary_key(path, content, module))
         return entry if isinstance(entry, tuple) and entry[0].module == module else None
 
     def put_summary(self, path: str, content: str, summary: tuple[ModuleSummary, str]) -> None:
-        key = self.key(path, content, f"{SUMMARY_FORMAT}:{summary[0].module}")
+        key = self._summary_key(path, content, summary[0].module)
         self._store(_SUMMARY, key, summary)
+
+    def _summary_key(self, path: str, content: str, module: str) -> str:
+        """Where the summary of these bytes read as ``module`` is stored."""
+        return self.key(path, content, f"{SUMMARY_FORMAT}:{module}")
 
     def summary_digest(self, path: str, content: str, module: str) -> str | None:
         """The digest stored with the summary of these bytes read as ``module``, without
         checking and converting the summary itself: enough to find the joined facts."""
-        body = self._body(_SUMMARY, self.key(path, content, f"{SUMMARY_FORMAT}:{module}"))
+        body = self._body(_SUMMARY, self._summary_key(path, content, module))
         try:
             value = json.loads(body) if body is not None else None
         except (ValueError, RecursionError):
